@@ -1,0 +1,101 @@
+//! [`Bus`]: one service's handle on Redis.
+
+use std::sync::Arc;
+
+use fred::clients::{Client, SubscriberClient};
+use fred::interfaces::{ClientLike, LuaInterface};
+use fred::types::scripts::Script;
+use fred::types::{MultipleKeys, Value};
+
+use asynchronio_protocol::{Keys, script};
+
+use crate::config::BusConfig;
+use crate::connection;
+use crate::error::BusError;
+
+/// A connected command client plus the scripts and settings every Redis
+/// routine needs. Cloning is cheap and shares the connection.
+#[derive(Clone)]
+pub struct Bus {
+    pub(crate) client: Client,
+    pub(crate) config: Arc<BusConfig>,
+    pub(crate) scripts: Arc<Scripts>,
+}
+
+/// The Lua scripts, hashed once.
+pub(crate) struct Scripts {
+    pub(crate) publish: Script,
+    pub(crate) position: Script,
+    pub(crate) lease_acquire: Script,
+    pub(crate) lease_release: Script,
+}
+
+impl Bus {
+    /// Connects to Redis, retrying with backoff (and logging why) until it
+    /// answers. Callers that must stay responsive race this with shutdown.
+    pub async fn connect(config: BusConfig, role: &str) -> Result<Bus, BusError> {
+        let client = connection::connect_client(&config, role).await?;
+        Ok(Bus {
+            client,
+            config: Arc::new(config),
+            scripts: Arc::new(Scripts {
+                publish: Script::from_lua(script::PUBLISH),
+                position: Script::from_lua(script::POSITION),
+                lease_acquire: Script::from_lua(crate::lease::ACQUIRE_OR_RENEW),
+                lease_release: Script::from_lua(crate::lease::RELEASE),
+            }),
+        })
+    }
+
+    /// A separate connection for pub/sub, with the same settings, connected
+    /// (after retries) before it is returned.
+    pub async fn subscriber(&self, role: &str) -> Result<SubscriberClient, BusError> {
+        connection::connect_subscriber(&self.config, role).await
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.config.keys
+    }
+
+    pub fn config(&self) -> &BusConfig {
+        &self.config
+    }
+
+    /// The raw command client, for routines specific to one service.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Closes the connection after pending commands finish.
+    pub async fn quit(&self) {
+        if let Err(error) = self.client.quit().await {
+            tracing::debug!(%error, "closing the Redis connection");
+        }
+    }
+
+    /// Runs a script by hash, loading it first if Redis does not know it
+    /// (after a restart Redis forgets every script).
+    pub(crate) async fn run_script(
+        &self,
+        script: &Script,
+        keys: Vec<String>,
+        args: Vec<Value>,
+    ) -> Result<Value, BusError> {
+        let keys = MultipleKeys::from(keys);
+        match self
+            .client
+            .evalsha::<Value, _, _, _>(script.sha1().clone(), keys.clone(), args.clone())
+            .await
+        {
+            Err(error) if is_noscript(&error) => {
+                script.load(&self.client).await?;
+                Ok(self.client.evalsha(script.sha1().clone(), keys, args).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+pub(crate) fn is_noscript(error: &fred::error::Error) -> bool {
+    error.details().starts_with("NOSCRIPT")
+}

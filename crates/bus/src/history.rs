@@ -1,0 +1,91 @@
+//! Reading a channel's position and its history by offset.
+
+use fred::interfaces::StreamsInterface;
+use fred::types::Value;
+
+use asynchronio_protocol::keys::ENVELOPE_FIELD;
+use asynchronio_protocol::{Envelope, Offset};
+
+use crate::bus::Bus;
+use crate::error::BusError;
+use crate::reply;
+
+/// A channel's newest offset and the epoch it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub offset: Offset,
+    pub epoch: String,
+}
+
+impl Bus {
+    /// The channel's current position, creating its epoch if it has none yet.
+    pub async fn position(&self, channel: &str) -> Result<Position, BusError> {
+        const WHAT: &str = "the position script";
+        let keys = vec![self.keys().stream(channel), self.keys().meta(channel)];
+        let args = vec![Value::Integer(self.config.history.ttl_secs as i64)];
+        let reply = self.run_script(&self.scripts.position, keys, args).await?;
+        let Value::Array(items) = &reply else {
+            return Err(reply::unexpected(WHAT, &reply));
+        };
+        let [offset, epoch] = items.as_slice() else {
+            return Err(reply::unexpected(WHAT, &reply));
+        };
+        Ok(Position {
+            offset: Offset(reply::as_u64(WHAT, offset)?),
+            epoch: reply::as_string(WHAT, epoch)?,
+        })
+    }
+
+    /// Up to `limit` messages with offsets after `after` (and not after
+    /// `until`, when given), oldest first. Entries that do not decode are
+    /// skipped with a warning.
+    pub async fn history(
+        &self,
+        channel: &str,
+        after: Offset,
+        until: Option<Offset>,
+        limit: usize,
+    ) -> Result<Vec<Envelope>, BusError> {
+        if until.is_some_and(|until| until <= after) || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let start = format!("{}-0", after.0.saturating_add(1));
+        let end = match until {
+            Some(until) => format!("{}-0", until.0),
+            None => "+".to_owned(),
+        };
+        let value: Value = self
+            .client
+            .xrange(self.keys().stream(channel), start, end, Some(limit as u64))
+            .await?;
+        let entries = reply::stream_entries("XRANGE", value)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (id, fields) in entries {
+            let Some((_, value)) = fields.iter().find(|(k, _)| k == ENVELOPE_FIELD) else {
+                tracing::warn!(channel, id, "stream entry has no envelope field; skipped");
+                continue;
+            };
+            let bytes = reply::as_bytes("XRANGE", value)?;
+            match Envelope::decode(&bytes) {
+                Ok(envelope) => out.push(envelope),
+                Err(error) => {
+                    tracing::warn!(channel, id, %error, "stream entry does not decode; skipped")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The oldest offset still retained in the channel's stream, if any.
+    pub async fn oldest_offset(&self, channel: &str) -> Result<Option<Offset>, BusError> {
+        let value: Value = self
+            .client
+            .xrange(self.keys().stream(channel), "-", "+", Some(1))
+            .await?;
+        let entries = reply::stream_entries("XRANGE", value)?;
+        Ok(entries
+            .first()
+            .and_then(|(id, _)| reply::offset_of_entry_id(id))
+            .map(Offset))
+    }
+}

@@ -1,0 +1,28 @@
+//! Redis access that every Asynchronio service shares.
+//!
+//! Services talk to each other only through Redis, and only through this
+//! crate: it connects (retrying with backoff while Redis is down), runs the
+//! atomic publish script from [`asynchronio_protocol::script`], reads channel
+//! history by offset, and hands out pub/sub subscribers and leases. Key names
+//! and byte formats come from the protocol crate; nothing here invents one.
+
+mod bus;
+mod config;
+mod connection;
+mod error;
+mod history;
+mod lease;
+mod publish;
+mod reply;
+
+pub use bus::Bus;
+pub use config::{BusConfig, HistorySettings};
+pub use connection::Backoff;
+pub use error::BusError;
+pub use history::Position;
+pub use lease::Lease;
+pub use publish::{PublishRequest, Published};
+
+/// The fred client types, re-exported so services need no direct dependency
+/// to hold a subscriber or issue a plain command.
+pub use fred;

@@ -1,0 +1,122 @@
+//! Every Redis key and pub/sub topic name Asynchronio uses, in one place.
+//!
+//! All names start with a configurable prefix (default `asynchronio`). Keys
+//! that belong to one channel carry the channel name as a Redis Cluster hash
+//! tag (`{news}`), so a channel's stream, metadata and idempotency keys share
+//! a slot and the publish script may touch them together.
+
+use std::sync::Arc;
+
+/// The default prefix of every key.
+pub const DEFAULT_PREFIX: &str = "asynchronio";
+
+/// Field of a stream entry that holds the envelope.
+pub const ENVELOPE_FIELD: &str = "e";
+
+/// Consumer group through which redis-bridge reads the ingest stream.
+pub const INGEST_GROUP: &str = "bridge";
+
+/// Builds key and topic names under one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    prefix: Arc<str>,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self::new(DEFAULT_PREFIX)
+    }
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: Arc::from(prefix),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The stream holding a channel's recent history.
+    pub fn stream(&self, channel: &str) -> String {
+        format!("{}:stream:{{{channel}}}", self.prefix)
+    }
+
+    /// The hash holding a channel's epoch and last offset.
+    pub fn meta(&self, channel: &str) -> String {
+        format!("{}:meta:{{{channel}}}", self.prefix)
+    }
+
+    /// Remembers that a publish with this idempotency key already happened.
+    pub fn idempotency(&self, channel: &str, key: &str) -> String {
+        format!("{}:idem:{{{channel}}}:{key}", self.prefix)
+    }
+
+    /// The pub/sub topic on which a channel's envelopes are delivered live.
+    pub fn topic(&self, channel: &str) -> String {
+        format!("{}:live:{{{channel}}}", self.prefix)
+    }
+
+    /// The channel a delivery topic belongs to.
+    pub fn channel_of_topic<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(&*self.prefix)?
+            .strip_prefix(":live:{")?
+            .strip_suffix('}')
+    }
+
+    /// Pattern external publishers `PUBLISH` to: `{prefix}:publish:{channel}`.
+    pub fn publish_pattern(&self) -> String {
+        format!("{}:publish:*", self.prefix)
+    }
+
+    /// The channel an external `PUBLISH` topic names.
+    pub fn channel_of_publish_topic<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic.strip_prefix(&*self.prefix)?.strip_prefix(":publish:")
+    }
+
+    /// The stream at-least-once publishers `XADD` to (fields `channel`, `data`).
+    pub fn ingest(&self) -> String {
+        format!("{}:ingest", self.prefix)
+    }
+
+    /// Lease on one partition of channels, held by one bridge replica.
+    pub fn bridge_partition_lease(&self, partition: u32) -> String {
+        format!("{}:bridge:lease:{partition}", self.prefix)
+    }
+
+    /// Lease on reading the ingest stream, held by one bridge replica.
+    pub fn bridge_ingest_lease(&self) -> String {
+        format!("{}:bridge:lease:ingest", self.prefix)
+    }
+
+    /// Sorted set of live bridge replicas, scored by heartbeat expiry (ms).
+    pub fn bridge_replicas(&self) -> String {
+        format!("{}:bridge:replicas", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_keys_share_a_hash_tag() {
+        let keys = Keys::default();
+        assert_eq!(keys.stream("news"), "asynchronio:stream:{news}");
+        assert_eq!(keys.meta("news"), "asynchronio:meta:{news}");
+        assert_eq!(keys.idempotency("news", "k1"), "asynchronio:idem:{news}:k1");
+        assert_eq!(keys.topic("news"), "asynchronio:live:{news}");
+    }
+
+    #[test]
+    fn topics_map_back_to_channels() {
+        let keys = Keys::new("app");
+        assert_eq!(keys.channel_of_topic(&keys.topic("a:b")), Some("a:b"));
+        assert_eq!(keys.channel_of_topic("other:live:{a}"), None);
+        assert_eq!(keys.channel_of_publish_topic("app:publish:news"), Some("news"));
+        assert_eq!(keys.channel_of_publish_topic("app:other:news"), None);
+    }
+}

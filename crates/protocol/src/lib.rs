@@ -1,0 +1,31 @@
+//! Wire formats of Asynchronio, and nothing else.
+//!
+//! This crate is the only place that knows how bytes look on the wire:
+//!
+//! * [`envelope`]: the MessagePack [`Envelope`] stored in a channel's Redis
+//!   stream and published on its delivery topic;
+//! * [`script`]: the Redis-side half of that format (the Lua publish script
+//!   appends the fields only Redis can assign: time, offset, epoch);
+//! * [`keys`]: every Redis key and topic name, under one prefix, with the
+//!   channel as a Redis Cluster hash tag;
+//! * [`client`] and [`codec`]: the frames browsers and services exchange with
+//!   the WebSocket gateway, in JSON or MessagePack;
+//! * [`channel`] and [`position`]: channel names and stream positions
+//!   (offset plus epoch) as clients see them.
+//!
+//! Services never build these bytes themselves; they call into this crate.
+
+pub mod channel;
+pub mod client;
+pub mod codec;
+pub mod envelope;
+pub mod keys;
+pub mod position;
+pub mod script;
+
+pub use channel::{ChannelError, ChannelName, ChannelRules};
+pub use client::{ClientFrame, ErrorCode, ServerFrame, Since};
+pub use codec::{Codec, DecodeError, OutboundFrame};
+pub use envelope::{ContentType, Envelope, EnvelopeDraft, EnvelopeError};
+pub use keys::Keys;
+pub use position::{Epoch, Offset, OffsetParseError};

@@ -1,0 +1,109 @@
+//! The gateway's command line: every option, its environment variable and
+//! its default, as `ws-gateway --help` shows them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use asynchronio_protocol::ChannelRules;
+use asynchronio_service::{LogArgs, RedisArgs};
+
+/// WebSocket gateway of Asynchronio: clients subscribe to channels at
+/// ws://HOST:PORT/ws and receive every message published to them, in order,
+/// resuming after a disconnect from the last offset they saw.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "ws-gateway", version, about, long_about = None)]
+pub struct GatewayArgs {
+    /// Address to listen on for WebSocket clients.
+    #[arg(long, env = "ASYNCHRONIO_WS_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// Path of the client protocol endpoint.
+    #[arg(long, env = "ASYNCHRONIO_WS_PATH", default_value = "/ws")]
+    pub ws_path: String,
+
+    /// Also serve a plain echo endpoint at this path (same WebSocket stack
+    /// and limits), for RFC 6455 conformance runs. Off unless given.
+    #[arg(long, env = "ASYNCHRONIO_ECHO_PATH")]
+    pub echo_path: Option<String>,
+
+    /// Largest WebSocket message a client may send, in bytes; larger ones
+    /// close the connection with 1009.
+    #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", default_value_t = 65_536)]
+    pub max_message_size: usize,
+
+    /// Most channels one connection may subscribe to.
+    #[arg(long, env = "ASYNCHRONIO_MAX_SUBSCRIPTIONS", default_value_t = 128)]
+    pub max_subscriptions: usize,
+
+    /// Longest channel name, in bytes.
+    #[arg(long, env = "ASYNCHRONIO_MAX_CHANNEL_LENGTH", default_value_t = 255)]
+    pub max_channel_length: usize,
+
+    /// Frames that may wait for one client; a client further behind is
+    /// disconnected as a slow consumer (close code 1008) and may resume.
+    #[arg(long, env = "ASYNCHRONIO_SEND_QUEUE", default_value_t = 1024)]
+    pub send_queue: usize,
+
+    /// Most concurrent connections; more are refused with HTTP 503.
+    #[arg(long, env = "ASYNCHRONIO_MAX_CONNECTIONS", default_value_t = 15_000)]
+    pub max_connections: usize,
+
+    /// Milliseconds between keepalive pings to each client.
+    #[arg(long, env = "ASYNCHRONIO_PING_INTERVAL_MS", default_value_t = 25_000)]
+    pub ping_interval_ms: u64,
+
+    /// Milliseconds without any frame from a client (pongs included) after
+    /// which it is disconnected.
+    #[arg(long, env = "ASYNCHRONIO_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Milliseconds a client has to complete the WebSocket handshake.
+    #[arg(long, env = "ASYNCHRONIO_HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub handshake_timeout_ms: u64,
+
+    /// Milliseconds a write to one client may block before it is dropped.
+    #[arg(long, env = "ASYNCHRONIO_WRITE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub write_timeout_ms: u64,
+
+    /// Milliseconds connections get to close after SIGTERM.
+    #[arg(long, env = "ASYNCHRONIO_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
+    pub shutdown_grace_ms: u64,
+
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Per-connection limits and timings, shared by every connection.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_message_size: usize,
+    pub max_subscriptions: usize,
+    pub channel_rules: ChannelRules,
+    pub send_queue: usize,
+    pub max_connections: usize,
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    pub handshake_timeout: Duration,
+    pub write_timeout: Duration,
+}
+
+impl GatewayArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_message_size: self.max_message_size.max(128),
+            max_subscriptions: self.max_subscriptions,
+            channel_rules: ChannelRules {
+                max_len: self.max_channel_length,
+            },
+            send_queue: self.send_queue.max(1),
+            max_connections: self.max_connections,
+            ping_interval: Duration::from_millis(self.ping_interval_ms.max(10)),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms.max(20)),
+            handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(10)),
+            write_timeout: Duration::from_millis(self.write_timeout_ms.max(10)),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! One client connection's event loop: read frames, write deliveries in
+//! batches, keep the connection alive, and close it with the right code.
+
+use std::sync::Arc;
+
+use asynchronio_protocol::Codec;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+use tokio_util::sync::CancellationToken;
+
+use crate::close::CloseReason;
+use crate::delivery::Delivery;
+use crate::session::{Session, SessionContext};
+use crate::socket::ClientSocket;
+
+/// Most deliveries written between two flushes.
+const WRITE_BATCH: usize = 64;
+
+/// Serves one client until it leaves, misbehaves, falls behind, or the
+/// service stops.
+pub async fn serve(
+    socket: ClientSocket,
+    slow: CancellationToken,
+    conn_id: u64,
+    codec: Codec,
+    context: Arc<SessionContext>,
+    shutdown: CancellationToken,
+) {
+    let limits = context.limits.clone();
+    let (queue, mut deliveries) = mpsc::channel::<Arc<Delivery>>(limits.send_queue);
+    let mut session = Session::new(conn_id, codec, context, queue, slow.clone());
+    let mut socket = socket;
+    let reason = run(&mut socket, &mut session, &mut deliveries, &slow, &shutdown, &limits).await;
+    session.leave_all();
+    tracing::debug!(conn_id, ?reason, "connection closing");
+    socket.close(&reason).await;
+}
+
+async fn run(
+    socket: &mut ClientSocket,
+    session: &mut Session,
+    deliveries: &mut mpsc::Receiver<Arc<Delivery>>,
+    slow: &CancellationToken,
+    shutdown: &CancellationToken,
+    limits: &crate::config::Limits,
+) -> CloseReason {
+    let mut keepalive = tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_heard = Instant::now();
+    loop {
+        let step = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => Err(CloseReason::Shutdown),
+            () = slow.cancelled() => Err(CloseReason::SlowConsumer { queue: limits.send_queue }),
+            Some(delivery) = deliveries.recv() => write_deliveries(socket, session, deliveries, delivery).await,
+            incoming = socket.ws.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    None => Err(CloseReason::PeerGone),
+                    Some(Err(error)) => Err(CloseReason::from_read_error(&error)),
+                    Some(Ok(message)) => on_message(socket, session, message).await,
+                }
+            }
+            _ = keepalive.tick() => {
+                if last_heard.elapsed() > limits.idle_timeout {
+                    Err(CloseReason::IdleTimeout)
+                } else {
+                    socket.send(Message::Ping(Bytes::new())).await
+                }
+            }
+        };
+        if let Err(reason) = step {
+            return reason;
+        }
+    }
+}
+
+/// Writes one delivery and any others already queued, then flushes once.
+async fn write_deliveries(
+    socket: &mut ClientSocket,
+    session: &mut Session,
+    deliveries: &mut mpsc::Receiver<Arc<Delivery>>,
+    first: Arc<Delivery>,
+) -> Result<(), CloseReason> {
+    if let Some(frame) = session.accept(&first) {
+        socket.feed(frame).await?;
+    }
+    for _ in 1..WRITE_BATCH {
+        let Ok(next) = deliveries.try_recv() else { break };
+        if let Some(frame) = session.accept(&next) {
+            socket.feed(frame).await?;
+        }
+    }
+    socket.flush().await
+}
+
+async fn on_message(socket: &mut ClientSocket, session: &mut Session, message: Message) -> Result<(), CloseReason> {
+    match (message, session.codec()) {
+        (Message::Text(text), Codec::Json) => session.handle(text.as_bytes(), socket).await,
+        (Message::Binary(bytes), Codec::MsgPack) => session.handle(&bytes, socket).await,
+        (Message::Binary(_), Codec::Json) => Err(CloseReason::UnsupportedData(
+            "binary frame on the JSON protocol; send text frames or negotiate asynchronio.msgpack",
+        )),
+        (Message::Text(_), Codec::MsgPack) => Err(CloseReason::UnsupportedData(
+            "text frame on the MessagePack protocol; send binary frames",
+        )),
+        // tungstenite queues the pong itself; it goes out with the next flush.
+        (Message::Ping(_), _) => socket.flush().await,
+        (Message::Close(_), _) => {
+            // tungstenite answered the close; flush it and end.
+            let _ = socket.flush().await;
+            Err(CloseReason::PeerGone)
+        }
+        (Message::Pong(_) | Message::Frame(_), _) => Ok(()),
+    }
+}

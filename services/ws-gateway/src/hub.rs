@@ -1,0 +1,164 @@
+//! [`ChannelHub`]: which channels have local subscribers, and the actor
+//! that serves each.
+//!
+//! The hub holds one Redis subscription per channel with at least one local
+//! subscriber, reference-counted by joins and leaves: the first join
+//! subscribes the channel's delivery topic and starts its
+//! [`ChannelActor`]; the last leave unsubscribes and stops it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use asynchronio_bus::{Bus, Position};
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::channel::{ChannelActor, ChannelCommand, JoinError, SubscriberHandle};
+use crate::delivery::Delivery;
+use crate::subscription::{TopicCommand, TopicControl};
+
+/// Live messages that may wait for one channel's actor; when it is full the
+/// channel catches up from its stream instead.
+const MAILBOX: usize = 4096;
+
+/// Cheap to clone; every connection and the dispatcher share one.
+#[derive(Clone)]
+pub struct ChannelHub {
+    inner: Arc<HubInner>,
+}
+
+struct HubInner {
+    channels: Mutex<HashMap<Arc<str>, ChannelEntry>>,
+    bus: Bus,
+    topics: TopicControl,
+}
+
+struct ChannelEntry {
+    mailbox: mpsc::Sender<ChannelCommand>,
+    members: usize,
+    behind: Arc<AtomicBool>,
+}
+
+impl ChannelHub {
+    pub fn new(bus: Bus, topics: TopicControl) -> Self {
+        Self {
+            inner: Arc::new(HubInner {
+                channels: Mutex::new(HashMap::new()),
+                bus,
+                topics,
+            }),
+        }
+    }
+
+    /// Adds a local subscriber and returns the channel position it starts
+    /// after. On error the subscriber is not joined.
+    pub async fn join(
+        &self,
+        channel: &Arc<str>,
+        subscriber: SubscriberHandle,
+    ) -> Result<Position, JoinError> {
+        let conn_id = subscriber.conn_id;
+        let mailbox = self.member(channel);
+        let (reply, answer) = oneshot::channel();
+        let result = match mailbox
+            .send(ChannelCommand::Join { subscriber, reply })
+            .await
+        {
+            Ok(()) => answer.await.unwrap_or(Err(JoinError::Unavailable)),
+            Err(_) => Err(JoinError::Unavailable),
+        };
+        if result.is_err() {
+            self.leave(channel, conn_id);
+        }
+        result
+    }
+
+    /// Counts one more member of `channel`, starting the channel if new, and
+    /// returns its mailbox.
+    fn member(&self, channel: &Arc<str>) -> mpsc::Sender<ChannelCommand> {
+        let mut channels = self.inner.channels.lock();
+        if let Some(entry) = channels.get_mut(channel) {
+            entry.members += 1;
+            return entry.mailbox.clone();
+        }
+        let (mailbox, inbox) = mpsc::channel(MAILBOX);
+        let behind = Arc::new(AtomicBool::new(false));
+        let (subscribed, confirmation) = oneshot::channel();
+        let topic = self.inner.bus.keys().topic(channel);
+        // Sent under the lock so that topic commands for one channel reach
+        // Redis in the order the hub decided them.
+        let _ = self
+            .inner
+            .topics
+            .send(TopicCommand::Subscribe(topic, subscribed));
+        let actor = ChannelActor::new(
+            Arc::clone(channel),
+            self.inner.bus.clone(),
+            inbox,
+            Arc::clone(&behind),
+        );
+        tokio::spawn(actor.run(confirmation));
+        channels.insert(
+            Arc::clone(channel),
+            ChannelEntry {
+                mailbox: mailbox.clone(),
+                members: 1,
+                behind,
+            },
+        );
+        mailbox
+    }
+
+    /// Removes a local subscriber; the last one out stops the channel.
+    pub fn leave(&self, channel: &str, conn_id: u64) {
+        let mut channels = self.inner.channels.lock();
+        let Some(entry) = channels.get_mut(channel) else {
+            return;
+        };
+        entry.members = entry.members.saturating_sub(1);
+        if entry.members == 0 {
+            // Dropping the entry drops the hub's mailbox sender; the actor
+            // ends once the last in-flight sender is gone.
+            channels.remove(channel);
+            let _ = self
+                .inner
+                .topics
+                .send(TopicCommand::Unsubscribe(self.inner.bus.keys().topic(channel)));
+            return;
+        }
+        let command = ChannelCommand::Leave { conn_id };
+        if let Err(mpsc::error::TrySendError::Full(command)) = entry.mailbox.try_send(command) {
+            let mailbox = entry.mailbox.clone();
+            tokio::spawn(async move {
+                let _ = mailbox.send(command).await;
+            });
+        }
+    }
+
+    /// Routes a message that arrived from Redis to its channel, never
+    /// waiting: a full mailbox marks the channel as behind instead.
+    pub fn deliver(&self, delivery: Arc<Delivery>) {
+        let channels = self.inner.channels.lock();
+        let Some(entry) = channels.get(delivery.envelope.channel.as_str()) else {
+            return;
+        };
+        if entry
+            .mailbox
+            .try_send(ChannelCommand::Live(delivery))
+            .is_err()
+        {
+            entry.behind.store(true, Ordering::Release);
+        }
+    }
+
+    /// Makes every channel read its stream for messages pub/sub may have
+    /// lost (after a reconnect or an overflow).
+    pub fn resync_all(&self) {
+        let channels = self.inner.channels.lock();
+        for entry in channels.values() {
+            entry.behind.store(true, Ordering::Release);
+            let _ = entry.mailbox.try_send(ChannelCommand::Resync);
+        }
+    }
+}

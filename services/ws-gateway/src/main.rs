@@ -1,0 +1,89 @@
+//! `ws-gateway`: serves the Asynchronio client protocol over WebSocket.
+//!
+//! Startup wires the pieces: one command connection to Redis (publish,
+//! history), one pub/sub connection (delivery topics), the [`ChannelHub`]
+//! between them, and the listener. SIGTERM/SIGINT stop accepting, close
+//! every connection with 1001, and finish Redis work before exiting.
+
+mod channel;
+mod close;
+mod config;
+mod connection;
+mod delivery;
+mod echo;
+mod hub;
+mod server;
+mod session;
+mod socket;
+mod subscription;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use asynchronio_bus::Bus;
+use asynchronio_service::Shutdown;
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::config::GatewayArgs;
+use crate::hub::ChannelHub;
+use crate::server::Server;
+use crate::session::SessionContext;
+
+fn main() -> anyhow::Result<()> {
+    let args = GatewayArgs::parse();
+    args.log.init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run(args))
+}
+
+async fn run(args: GatewayArgs) -> anyhow::Result<()> {
+    let shutdown = Shutdown::on_signals();
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another process using it? choose another address with --listen",
+            args.listen
+        )
+    })?;
+    tracing::info!(listen = %args.listen, path = %args.ws_path, echo = ?args.echo_path, "ws-gateway listening");
+
+    let bus_config = args.redis.bus_config();
+    let connect = async {
+        let bus = Bus::connect(bus_config, "ws-gateway").await?;
+        let subscriber = bus.subscriber("ws-gateway pub/sub").await?;
+        anyhow::Ok((bus, subscriber))
+    };
+    let (bus, subscriber) = tokio::select! {
+        connected = connect => connected?,
+        () = shutdown.wait() => return Ok(()),
+    };
+
+    let (topics, topic_commands) = mpsc::unbounded_channel();
+    let hub = ChannelHub::new(bus.clone(), topics);
+    let control = tokio::spawn(subscription::run_topic_control(subscriber.clone(), topic_commands));
+    let dispatch = tokio::spawn(subscription::run_dispatch(subscriber.clone(), hub.clone()));
+
+    let context = Arc::new(SessionContext {
+        hub: hub.clone(),
+        bus: bus.clone(),
+        limits: args.limits(),
+    });
+    let server = Arc::new(Server::new(context, args.ws_path.clone(), args.echo_path.clone()));
+    server
+        .run(listener, shutdown.token().clone(), Duration::from_millis(args.shutdown_grace_ms))
+        .await;
+
+    drop(hub);
+    control.abort();
+    dispatch.abort();
+    use asynchronio_bus::fred::interfaces::ClientLike;
+    let _ = subscriber.quit().await;
+    bus.quit().await;
+    tracing::info!("ws-gateway stopped");
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Accepting TCP connections and upgrading them to WebSocket: path routing,
+//! subprotocol (codec) negotiation, the connection limit, the handshake
+//! timeout, and the small per-connection buffers that keep idle
+//! connections cheap.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use asynchronio_protocol::Codec;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::session::SessionContext;
+use crate::socket::ClientSocket;
+use crate::{connection, echo};
+
+/// What an upgraded connection serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Client(Codec),
+    Echo,
+}
+
+/// The listener's shared state.
+pub struct Server {
+    pub context: Arc<SessionContext>,
+    pub ws_path: String,
+    pub echo_path: Option<String>,
+    open: AtomicUsize,
+    next_id: AtomicU64,
+}
+
+impl Server {
+    pub fn new(context: Arc<SessionContext>, ws_path: String, echo_path: Option<String>) -> Self {
+        Self {
+            context,
+            ws_path,
+            echo_path,
+            open: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn websocket_config(&self) -> WebSocketConfig {
+        let max = self.context.limits.max_message_size;
+        WebSocketConfig::default()
+            // Small buffers: an idle connection should cost a few KiB.
+            .read_buffer_size(4 * 1024)
+            .write_buffer_size(8 * 1024)
+            .max_write_buffer_size(8 * 1024 + max.max(1 << 20) * 2)
+            .max_message_size(Some(max))
+            .max_frame_size(Some(max))
+    }
+
+    /// Accepts connections until shutdown, then gives open connections the
+    /// grace period to close.
+    pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken, grace: Duration) {
+        let tracker = TaskTracker::new();
+        loop {
+            let accepted = tokio::select! {
+                () = shutdown.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    let server = Arc::clone(&self);
+                    let shutdown = shutdown.clone();
+                    tracker.spawn(async move {
+                        server.open.fetch_add(1, Ordering::AcqRel);
+                        server.handle(stream, shutdown).await;
+                        server.open.fetch_sub(1, Ordering::AcqRel);
+                        tracing::trace!(%peer, "connection ended");
+                    });
+                }
+                Err(error) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed; raise the open-file limit or lower --max-connections");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        tracker.close();
+        tracing::info!(open = self.open.load(Ordering::Acquire), "closing client connections");
+        if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+            tracing::warn!("some connections did not close within the grace period");
+        }
+    }
+
+    async fn handle(&self, stream: TcpStream, shutdown: CancellationToken) {
+        let _ = stream.set_nodelay(true);
+        let limits = &self.context.limits;
+        let over_limit = self.open.load(Ordering::Acquire) > limits.max_connections;
+        let mut route = None;
+        let callback = |request: &Request, response: Response| {
+            let decided = self.route(request, response, over_limit);
+            if let Ok((r, _)) = &decided {
+                route = Some(*r);
+            }
+            decided.map(|(_, response)| response)
+        };
+        let handshake = tokio_tungstenite::accept_hdr_async_with_config(
+            stream,
+            callback,
+            Some(self.websocket_config()),
+        );
+        let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "WebSocket handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!("WebSocket handshake timed out");
+                return;
+            }
+        };
+        let Some(route) = route else { return };
+        let slow = CancellationToken::new();
+        let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
+        match route {
+            Route::Client(codec) => {
+                let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                connection::serve(socket, slow, conn_id, codec, Arc::clone(&self.context), shutdown).await;
+            }
+            Route::Echo => echo::serve(socket, shutdown).await,
+        }
+    }
+
+    fn route(
+        &self,
+        request: &Request,
+        mut response: Response,
+        over_limit: bool,
+    ) -> Result<(Route, Response), ErrorResponse> {
+        let path = request.uri().path();
+        if self.echo_path.as_deref() == Some(path) {
+            return Ok((Route::Echo, response));
+        }
+        if path != self.ws_path {
+            return Err(reject(StatusCode::NOT_FOUND, format!("no WebSocket endpoint at {path}; connect to {}", self.ws_path)));
+        }
+        if over_limit {
+            return Err(reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "connection limit reached; retry later or connect to another gateway".into(),
+            ));
+        }
+        let offered = request
+            .headers()
+            .get_all("sec-websocket-protocol")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(Codec::from_subprotocol);
+        let codec = offered.unwrap_or(Codec::Json);
+        if offered.is_some() {
+            response.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static(codec.subprotocol()),
+            );
+        }
+        Ok((Route::Client(codec), response))
+    }
+}
+
+fn reject(status: StatusCode, message: String) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(message));
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,332 @@
+//! [`Session`]: one client's protocol state — its subscriptions and where
+//! each stands — and the handling of every client frame.
+//!
+//! Recovery happens here: a subscribe with `since` joins the channel first
+//! (so nothing published from then on is missed), then replays the stream
+//! from `since` to the join position, and finally lets live deliveries
+//! through, skipping any offset already sent. No gap, no duplicate.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use asynchronio_bus::Bus;
+use asynchronio_protocol::{
+    ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
+};
+use asynchronio_protocol::envelope::ContentType;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::channel::SubscriberHandle;
+use crate::close::CloseReason;
+use crate::config::Limits;
+use crate::delivery::{Delivery, to_message};
+use crate::hub::ChannelHub;
+use crate::socket::ClientSocket;
+
+/// Messages read from the stream per page while replaying history.
+const HISTORY_PAGE: usize = 1000;
+
+/// Where one subscription stands.
+struct Subscription {
+    epoch: String,
+    /// The last offset sent to the client.
+    cursor: u64,
+}
+
+/// Everything a connection needs besides its socket.
+pub struct SessionContext {
+    pub hub: ChannelHub,
+    pub bus: Bus,
+    pub limits: Limits,
+}
+
+pub struct Session {
+    conn_id: u64,
+    codec: Codec,
+    context: Arc<SessionContext>,
+    queue: mpsc::Sender<Arc<Delivery>>,
+    slow: CancellationToken,
+    subscriptions: HashMap<Arc<str>, Subscription>,
+}
+
+impl Session {
+    pub fn new(
+        conn_id: u64,
+        codec: Codec,
+        context: Arc<SessionContext>,
+        queue: mpsc::Sender<Arc<Delivery>>,
+        slow: CancellationToken,
+    ) -> Self {
+        Self {
+            conn_id,
+            codec,
+            context,
+            queue,
+            slow,
+            subscriptions: HashMap::new(),
+        }
+    }
+
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// The frame to send for a live delivery, or `None` when the client is
+    /// not subscribed any more or already has this offset.
+    pub fn accept(&mut self, delivery: &Delivery) -> Option<Message> {
+        let envelope = &delivery.envelope;
+        let subscription = self.subscriptions.get_mut(envelope.channel.as_str())?;
+        if subscription.epoch != envelope.epoch {
+            subscription.epoch.clone_from(&envelope.epoch);
+        } else if envelope.offset <= subscription.cursor {
+            return None;
+        }
+        subscription.cursor = envelope.offset;
+        delivery.frame(self.codec)
+    }
+
+    /// Handles one frame's bytes and writes the replies.
+    pub async fn handle(&mut self, bytes: &[u8], socket: &mut ClientSocket) -> Result<(), CloseReason> {
+        let frame = match self.codec.decode_client(bytes) {
+            Ok(frame) => frame,
+            Err(error) => {
+                return self
+                    .reply(socket, ServerFrame::error(error.id, error.code, error.message))
+                    .await;
+            }
+        };
+        match frame {
+            ClientFrame::Subscribe { id, channel, since } => {
+                self.subscribe(id, &channel, since, socket).await
+            }
+            ClientFrame::Unsubscribe { id, channel } => {
+                let reply = self.unsubscribe(id, &channel);
+                self.reply(socket, reply).await
+            }
+            ClientFrame::Publish { id, channel, data } => {
+                let reply = self.publish(id, &channel, data).await;
+                self.reply(socket, reply).await
+            }
+            ClientFrame::Ping { id } => self.reply(socket, ServerFrame::Pong { id }).await,
+        }
+    }
+
+    /// Leaves every channel; called once when the connection ends.
+    pub fn leave_all(&mut self) {
+        for (channel, _) in self.subscriptions.drain() {
+            self.context.hub.leave(&channel, self.conn_id);
+        }
+    }
+
+    fn channel(&self, name: &str) -> Result<ChannelName, ServerFrame> {
+        ChannelName::parse(name, &self.context.limits.channel_rules)
+            .map_err(|e| ServerFrame::error(None, ErrorCode::InvalidChannel, e.to_string()))
+    }
+
+    async fn subscribe(
+        &mut self,
+        id: Option<u64>,
+        name: &str,
+        since: Option<Since>,
+        socket: &mut ClientSocket,
+    ) -> Result<(), CloseReason> {
+        let channel = match self.channel(name) {
+            Ok(channel) => channel,
+            Err(reply) => return self.reply(socket, with_id(reply, id)).await,
+        };
+        if self.subscriptions.contains_key(channel.as_str()) {
+            let reply = ServerFrame::error(
+                id,
+                ErrorCode::AlreadySubscribed,
+                format!("already subscribed to {channel}; unsubscribe first to resubscribe"),
+            );
+            return self.reply(socket, reply).await;
+        }
+        let max = self.context.limits.max_subscriptions;
+        if self.subscriptions.len() >= max {
+            let reply = ServerFrame::error(
+                id,
+                ErrorCode::TooManySubscriptions,
+                format!("a connection may hold at most {max} subscriptions; unsubscribe from some or open another connection"),
+            );
+            return self.reply(socket, reply).await;
+        }
+        let key = Arc::clone(channel.as_arc());
+        let handle = SubscriberHandle {
+            conn_id: self.conn_id,
+            queue: self.queue.clone(),
+            slow: self.slow.clone(),
+        };
+        let position = match self.context.hub.join(&key, handle).await {
+            Ok(position) => position,
+            Err(error) => {
+                let reply = ServerFrame::error(id, ErrorCode::Unavailable, error.to_string());
+                return self.reply(socket, reply).await;
+            }
+        };
+        self.subscriptions.insert(
+            Arc::clone(&key),
+            Subscription {
+                epoch: position.epoch.clone(),
+                cursor: position.offset.0,
+            },
+        );
+
+        // Recovery: replay (since, join position] when that range is whole.
+        let mut first_page = Vec::new();
+        let mut recovered = false;
+        if let Some(since) = since.filter(|s| s.epoch == position.epoch && s.offset <= position.offset) {
+            if since.offset == position.offset {
+                recovered = true;
+            } else {
+                match self
+                    .context
+                    .bus
+                    .history(&key, since.offset, Some(position.offset), HISTORY_PAGE)
+                    .await
+                {
+                    Ok(page) => {
+                        recovered = page.first().is_some_and(|m| m.offset == since.offset.0 + 1);
+                        first_page = page;
+                    }
+                    Err(error) => {
+                        tracing::warn!(channel = %key, %error, "history read failed during recovery");
+                        return self.fail_subscription(id, &key, socket).await;
+                    }
+                }
+            }
+        }
+        let subscribed = ServerFrame::Subscribed {
+            id,
+            channel: channel.to_string(),
+            offset: position.offset,
+            epoch: position.epoch.clone(),
+            recovered,
+        };
+        self.reply(socket, subscribed).await?;
+        if !recovered || first_page.is_empty() {
+            return Ok(());
+        }
+        let mut page = first_page;
+        loop {
+            let mut last = None;
+            for envelope in page.drain(..) {
+                last = Some(envelope.offset);
+                if let Ok(frame) = self.codec.encode_message(&envelope) {
+                    socket.feed(to_message(frame)).await?;
+                }
+            }
+            socket.flush().await?;
+            let Some(last) = last.filter(|last| *last < position.offset.0) else {
+                return Ok(());
+            };
+            page = match self
+                .context
+                .bus
+                .history(&key, Offset(last), Some(position.offset), HISTORY_PAGE)
+                .await
+            {
+                Ok(page) if !page.is_empty() => page,
+                Ok(_) => return Ok(()),
+                Err(error) => {
+                    tracing::warn!(channel = %key, %error, "history read failed during recovery");
+                    return self.fail_subscription(id, &key, socket).await;
+                }
+            };
+        }
+    }
+
+    /// Drops a subscription whose recovery could not complete; the client
+    /// is told to subscribe again (from its last offset).
+    async fn fail_subscription(
+        &mut self,
+        id: Option<u64>,
+        channel: &Arc<str>,
+        socket: &mut ClientSocket,
+    ) -> Result<(), CloseReason> {
+        self.subscriptions.remove(channel);
+        self.context.hub.leave(channel, self.conn_id);
+        let reply = ServerFrame::error(
+            id,
+            ErrorCode::Unavailable,
+            "history could not be read (Redis unavailable); subscribe again with the same since",
+        );
+        self.reply(socket, reply).await
+    }
+
+    fn unsubscribe(&mut self, id: Option<u64>, name: &str) -> ServerFrame {
+        let Some((channel, _)) = self.subscriptions.remove_entry(name) else {
+            return ServerFrame::error(
+                id,
+                ErrorCode::NotSubscribed,
+                format!("not subscribed to {name:?}"),
+            );
+        };
+        self.context.hub.leave(&channel, self.conn_id);
+        ServerFrame::Ok {
+            id,
+            offset: None,
+            epoch: None,
+        }
+    }
+
+    async fn publish(&mut self, id: Option<u64>, name: &str, data: bytes::Bytes) -> ServerFrame {
+        let channel = match self.channel(name) {
+            Ok(channel) => channel,
+            Err(reply) => return with_id(reply, id),
+        };
+        if channel.as_str().starts_with("$sys:") {
+            return ServerFrame::error(
+                id,
+                ErrorCode::Forbidden,
+                "$sys: channels are written by Asynchronio itself; publish to another channel",
+            );
+        }
+        let max = self.context.limits.max_message_size;
+        if data.len() > max {
+            return ServerFrame::error(
+                id,
+                ErrorCode::PayloadTooLarge,
+                format!("data is {} bytes; the limit is {max}", data.len()),
+            );
+        }
+        let draft = EnvelopeDraft {
+            channel: channel.to_string(),
+            content_type: ContentType::Json,
+            payload: data,
+            headers: Vec::new(),
+            publisher: Some("ws-gateway".to_owned()),
+        };
+        match self.context.bus.publish(&draft, None).await {
+            Ok(published) => ServerFrame::Ok {
+                id,
+                offset: Some(published.offset),
+                epoch: Some(published.epoch),
+            },
+            Err(error) => {
+                tracing::warn!(channel = %channel, %error, "client publish failed");
+                ServerFrame::error(
+                    id,
+                    ErrorCode::Unavailable,
+                    "could not publish: Redis is unavailable; retry shortly",
+                )
+            }
+        }
+    }
+
+    async fn reply(&self, socket: &mut ClientSocket, frame: ServerFrame) -> Result<(), CloseReason> {
+        match self.codec.encode_server(&frame) {
+            Ok(bytes) => socket.send(to_message(bytes)).await,
+            Err(error) => Err(CloseReason::Internal(error.to_string())),
+        }
+    }
+}
+
+fn with_id(frame: ServerFrame, id: Option<u64>) -> ServerFrame {
+    match frame {
+        ServerFrame::Error { code, message, .. } => ServerFrame::Error { id, code, message },
+        other => other,
+    }
+}

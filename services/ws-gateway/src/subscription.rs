@@ -1,0 +1,150 @@
+//! The gateway's one Redis pub/sub connection: subscribing and
+//! unsubscribing delivery topics in the order the hub asks, and feeding
+//! every message that arrives to the hub.
+//!
+//! All SUBSCRIBE/UNSUBSCRIBE commands go through one task, in order, so a
+//! channel that is dropped and re-joined in quick succession always ends up
+//! subscribed. Requests that queue up meanwhile are sent as one command.
+
+use std::time::Duration;
+
+use asynchronio_bus::Backoff;
+use asynchronio_bus::fred::clients::SubscriberClient;
+use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
+use asynchronio_protocol::Envelope;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::delivery::Delivery;
+use crate::hub::ChannelHub;
+
+/// A change to the set of subscribed topics.
+pub enum TopicCommand {
+    /// Subscribe; the sender learns when Redis has confirmed it.
+    Subscribe(String, oneshot::Sender<()>),
+    Unsubscribe(String),
+}
+
+/// The sending side, held by the hub.
+pub type TopicControl = mpsc::UnboundedSender<TopicCommand>;
+
+/// Most topics sent in one SUBSCRIBE or UNSUBSCRIBE.
+const BATCH: usize = 512;
+
+/// Applies topic commands in order. The queue is unbounded because it is
+/// bounded by the connections themselves: each connection has at most one
+/// subscribe in flight and every entry is at most one per channel change.
+pub async fn run_topic_control(
+    subscriber: SubscriberClient,
+    mut commands: mpsc::UnboundedReceiver<TopicCommand>,
+) {
+    let mut batch: Vec<TopicCommand> = Vec::with_capacity(BATCH);
+    while commands.recv_many(&mut batch, BATCH).await > 0 {
+        let mut drained = batch.drain(..).peekable();
+        while let Some(first) = drained.next() {
+            let subscribing = matches!(first, TopicCommand::Subscribe(..));
+            let mut run = vec![first];
+            while let Some(next) =
+                drained.next_if(|c| matches!(c, TopicCommand::Subscribe(..)) == subscribing)
+            {
+                run.push(next);
+            }
+            apply(&subscriber, run, subscribing).await;
+        }
+    }
+}
+
+async fn apply(subscriber: &SubscriberClient, run: Vec<TopicCommand>, subscribing: bool) {
+    let mut topics = Vec::with_capacity(run.len());
+    let mut acks = Vec::new();
+    for command in run {
+        match command {
+            TopicCommand::Subscribe(topic, ack) => {
+                topics.push(topic);
+                acks.push(ack);
+            }
+            TopicCommand::Unsubscribe(topic) => topics.push(topic),
+        }
+    }
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
+    loop {
+        let result = if subscribing {
+            subscriber.subscribe(topics.clone()).await
+        } else {
+            subscriber.unsubscribe(topics.clone()).await
+        };
+        match result {
+            Ok(()) => break,
+            // An unsubscribe that fails because Redis is away needs no retry:
+            // the subscription died with the connection and is not tracked.
+            Err(error) if !subscribing => {
+                tracing::debug!(%error, "unsubscribe failed; the topic is not tracked any more");
+                break;
+            }
+            Err(error) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(
+                    %error, topics = topics.len(), retry_in_ms = delay.as_millis() as u64,
+                    "could not subscribe to delivery topics; is Redis up? retrying"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+    for ack in acks {
+        let _ = ack.send(());
+    }
+}
+
+/// Reads pub/sub messages and hands each, decoded once, to the hub. When
+/// fred's queue overflowed, or the connection was re-established, every
+/// channel catches up from its stream so nothing is lost.
+pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub) {
+    let mut messages = subscriber.message_rx();
+    let mut reconnects = subscriber.reconnect_rx();
+    loop {
+        tokio::select! {
+            message = messages.recv() => match message {
+                Ok(message) => {
+                    let Some(bytes) = message.value.as_bytes() else { continue };
+                    match Envelope::decode(bytes) {
+                        Ok(envelope) => hub.deliver(Delivery::new(envelope)),
+                        Err(error) => tracing::warn!(
+                            topic = %message.channel, %error,
+                            "a message on a delivery topic is not an envelope; only the publish script may publish there"
+                        ),
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "pub/sub reader fell behind; channels catch up from their streams");
+                    hub.resync_all();
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            event = reconnects.recv() => match event {
+                Ok(_) => {
+                    let subscriber = subscriber.clone();
+                    let hub = hub.clone();
+                    tokio::spawn(async move { resubscribe(subscriber, hub).await });
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+        }
+    }
+}
+
+/// After a reconnect: subscribe every tracked topic again, then let every
+/// channel read what was published while the connection was down.
+async fn resubscribe(subscriber: SubscriberClient, hub: ChannelHub) {
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
+    while let Err(error) = subscriber.resubscribe_all().await {
+        let delay = backoff.next_delay();
+        tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "could not resubscribe after reconnecting; retrying");
+        tokio::time::sleep(delay).await;
+    }
+    tracing::info!(
+        topics = subscriber.tracked_channels().len(),
+        "resubscribed after reconnecting; channels catch up from their streams"
+    );
+    hub.resync_all();
+}
