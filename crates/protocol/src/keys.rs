@@ -82,6 +82,11 @@ impl Keys {
         format!("{}:ingest", self.prefix)
     }
 
+    /// Where ingest entries that cannot be published are kept, with the reason.
+    pub fn ingest_rejected(&self) -> String {
+        format!("{}:ingest:rejected", self.prefix)
+    }
+
     /// Lease on one partition of channels, held by one bridge replica.
     pub fn bridge_partition_lease(&self, partition: u32) -> String {
         format!("{}:bridge:lease:{partition}", self.prefix)

@@ -1,0 +1,70 @@
+//! The bridge's command line, as `redis-bridge --help` shows it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use asynchronio_service::{LogArgs, RedisArgs};
+
+/// Redis bridge of Asynchronio: applications `PUBLISH {prefix}:publish:CHANNEL
+/// DATA` (fire and forget) or `XADD {prefix}:ingest * channel CHANNEL data DATA`
+/// (at least once), and the bridge publishes each message to the channel's
+/// subscribers with an offset, exactly once across bridge replicas.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "redis-bridge", version, about, long_about = None)]
+pub struct BridgeArgs {
+    /// Address of the health endpoint (GET /healthz).
+    #[arg(long, env = "ASYNCHRONIO_BRIDGE_LISTEN", default_value = "0.0.0.0:8090")]
+    pub listen: SocketAddr,
+
+    /// More Redis channel patterns to bridge, besides {prefix}:publish:*.
+    /// A message on such a topic is published to the channel named like the
+    /// topic itself. Repeat the option or separate with commas.
+    #[arg(long = "pattern", env = "ASYNCHRONIO_BRIDGE_PATTERNS", value_delimiter = ',')]
+    pub patterns: Vec<String>,
+
+    /// Do not read the ingest stream {prefix}:ingest.
+    #[arg(long, env = "ASYNCHRONIO_BRIDGE_NO_INGEST")]
+    pub no_ingest: bool,
+
+    /// Partitions channels are divided into among replicas. Every replica
+    /// must use the same number.
+    #[arg(long, env = "ASYNCHRONIO_BRIDGE_PARTITIONS", default_value_t = 64)]
+    pub partitions: u32,
+
+    /// Milliseconds a replica's leases last without renewal; a dead replica's
+    /// channels move to the others within about this time plus a third.
+    #[arg(long, env = "ASYNCHRONIO_BRIDGE_LEASE_MS", default_value_t = 3_000)]
+    pub lease_ms: u64,
+
+    /// Name of this replica in Redis (default: host name, process id and a
+    /// random suffix).
+    #[arg(long, env = "ASYNCHRONIO_REPLICA_ID")]
+    pub replica_id: Option<String>,
+
+    /// Largest message accepted, in bytes; larger ones are rejected with a log
+    /// line (and, from the ingest stream, kept in {prefix}:ingest:rejected).
+    #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", default_value_t = 1_048_576)]
+    pub max_message_size: usize,
+
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl BridgeArgs {
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms.max(300))
+    }
+
+    pub fn replica_id(&self) -> String {
+        if let Some(id) = &self.replica_id {
+            return id.clone();
+        }
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "bridge".to_owned());
+        format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+    }
+}

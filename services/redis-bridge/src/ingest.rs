@@ -1,0 +1,209 @@
+//! The at-least-once path: applications `XADD {prefix}:ingest * channel C
+//! data D`, and one bridge replica at a time (the holder of the ingest lease)
+//! reads the stream through a consumer group and publishes each entry.
+//!
+//! Every entry is published with the idempotency key `ingest:{entry id}` and
+//! acknowledged afterwards, so an entry redelivered after a crash between
+//! the two is recognised and not published twice.
+
+use std::time::Duration;
+
+use asynchronio_bus::{Bus, GroupRead, Lease, PublishRequest, StreamEntry};
+use asynchronio_protocol::keys::INGEST_GROUP;
+use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
+use asynchronio_bus::fred::interfaces::StreamsInterface;
+use tokio_util::sync::CancellationToken;
+
+use crate::publisher::{BATCH, publish_with_retry};
+
+/// The consumer name every leader reads as, so a new leader receives the
+/// previous leader's unacknowledged entries first, in order.
+const CONSUMER: &str = "leader";
+
+pub struct IngestReader {
+    /// A connection of its own: blocking reads hold it.
+    pub bus: Bus,
+    pub replica: String,
+    pub lease: Duration,
+    pub max_message_size: usize,
+}
+
+/// An entry that cannot be published, and why.
+struct Rejection {
+    entry: StreamEntry,
+    reason: String,
+}
+
+impl IngestReader {
+    pub async fn run(self, stop: CancellationToken) {
+        let lease = Lease {
+            key: self.bus.keys().bridge_ingest_lease(),
+            owner: self.replica.clone(),
+            ttl: self.lease,
+        };
+        let stream = self.bus.keys().ingest();
+        let mut leading = false;
+        while !stop.is_cancelled() {
+            match self.bus.acquire_lease(&lease).await {
+                Ok(true) => {
+                    if !leading {
+                        tracing::info!(stream, "reading the ingest stream (this replica holds its lease)");
+                        leading = true;
+                        if let Err(error) = self.bus.ensure_group(&stream, INGEST_GROUP).await {
+                            tracing::warn!(%error, "cannot create the ingest consumer group; retrying");
+                            leading = false;
+                            self.pause(&stop).await;
+                            continue;
+                        }
+                        // The previous leader's unacknowledged entries first.
+                        self.drain(&stream, GroupRead::Pending, &stop).await;
+                    }
+                    self.drain(&stream, GroupRead::New, &stop).await;
+                }
+                Ok(false) => {
+                    if leading {
+                        tracing::warn!("lost the ingest lease to another replica");
+                    }
+                    leading = false;
+                    self.pause(&stop).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot renew the ingest lease; retrying");
+                    leading = false;
+                    self.pause(&stop).await;
+                }
+            }
+        }
+        if leading && let Err(error) = self.bus.release_lease(&lease).await {
+            tracing::debug!(%error, "could not release the ingest lease; it will expire");
+        }
+    }
+
+    async fn pause(&self, stop: &CancellationToken) {
+        tokio::select! {
+            () = tokio::time::sleep(self.lease / 3) => {}
+            () = stop.cancelled() => {}
+        }
+    }
+
+    /// Reads and publishes one batch (blocking up to a third of the lease
+    /// for new entries, so the lease is renewed in time).
+    async fn drain(&self, stream: &str, which: GroupRead, stop: &CancellationToken) {
+        let block = (self.lease / 3).as_millis() as u64;
+        loop {
+            let entries = match self
+                .bus
+                .read_group(stream, INGEST_GROUP, CONSUMER, which, BATCH as u64, Some(block.max(1)))
+                .await
+            {
+                Ok(entries) => entries,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the ingest stream; retrying");
+                    self.pause(stop).await;
+                    return;
+                }
+            };
+            let count = entries.len();
+            self.process(stream, entries, stop).await;
+            // Pending entries are read until none are left; new ones one
+            // batch at a time, so the caller renews the lease in between.
+            if which == GroupRead::New || count == 0 || stop.is_cancelled() {
+                return;
+            }
+        }
+    }
+
+    async fn process(&self, stream: &str, entries: Vec<StreamEntry>, stop: &CancellationToken) {
+        if entries.is_empty() {
+            return;
+        }
+        let rules = ChannelRules::default();
+        let mut drafts = Vec::with_capacity(entries.len());
+        let mut rejected = Vec::new();
+        let mut done = Vec::new();
+        for entry in entries {
+            if entry.fields.is_empty() {
+                // Deleted after it was delivered: nothing left to publish.
+                done.push(entry.id);
+                continue;
+            }
+            match self.draft(&entry, &rules) {
+                Ok(draft) => drafts.push((format!("ingest:{}", entry.id), draft, entry.id)),
+                Err(reason) => rejected.push(Rejection { entry, reason }),
+            }
+        }
+        let requests: Vec<PublishRequest<'_>> = drafts
+            .iter()
+            .map(|(key, draft, _)| PublishRequest {
+                draft,
+                idempotency_key: Some(key),
+            })
+            .collect();
+        let results = publish_with_retry(&self.bus, &requests, stop).await;
+        for ((_, draft, id), result) in drafts.iter().zip(results) {
+            match result {
+                Ok(_) => done.push(id.clone()),
+                // Unacknowledged: read again by the next leader or after restart.
+                Err(error) if error.is_unavailable() => {}
+                Err(error) => rejected.push(Rejection {
+                    entry: StreamEntry {
+                        id: id.clone(),
+                        fields: vec![("channel".into(), draft.channel.clone().into_bytes().into()), ("data".into(), draft.payload.clone())],
+                    },
+                    reason: error.to_string(),
+                }),
+            }
+        }
+        for rejection in rejected {
+            if self.reject(&rejection).await {
+                done.push(rejection.entry.id);
+            }
+        }
+        if let Err(error) = self.bus.ack_and_delete(stream, INGEST_GROUP, &done).await {
+            tracing::warn!(%error, "cannot acknowledge ingest entries; they will be read again and deduplicated");
+        }
+    }
+
+    fn draft(&self, entry: &StreamEntry, rules: &ChannelRules) -> Result<EnvelopeDraft, String> {
+        let channel = entry
+            .field("channel")
+            .ok_or("entry has no \"channel\" field")?;
+        let channel = std::str::from_utf8(channel).map_err(|_| "channel is not UTF-8".to_owned())?;
+        ChannelName::parse(channel, rules).map_err(|e| e.to_string())?;
+        let data = entry.field("data").ok_or("entry has no \"data\" field")?;
+        if data.len() > self.max_message_size {
+            return Err(format!(
+                "data is {} bytes; the limit is {} (--max-message-size)",
+                data.len(),
+                self.max_message_size
+            ));
+        }
+        let mut draft = EnvelopeDraft::new(channel, data.clone());
+        draft.publisher = Some("redis-bridge ingest".to_owned());
+        Ok(draft)
+    }
+
+    /// Keeps a bad entry in `{ingest}:rejected` with the reason, so nothing
+    /// is lost silently. True once stored.
+    async fn reject(&self, rejection: &Rejection) -> bool {
+        let stream = self.bus.keys().ingest_rejected();
+        tracing::warn!(id = %rejection.entry.id, reason = %rejection.reason, stream, "ingest entry rejected");
+        let mut fields: Vec<(String, Vec<u8>)> = vec![
+            ("id".into(), rejection.entry.id.clone().into_bytes()),
+            ("reason".into(), rejection.reason.clone().into_bytes()),
+        ];
+        fields.extend(rejection.entry.fields.iter().map(|(k, v)| (format!("field:{k}"), v.to_vec())));
+        let added: Result<String, _> = self
+            .bus
+            .client()
+            .xadd(&stream, false, ("MAXLEN", "~", 10_000), "*", fields)
+            .await;
+        match added {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::warn!(%error, "cannot store a rejected ingest entry; it stays pending");
+                false
+            }
+        }
+    }
+}

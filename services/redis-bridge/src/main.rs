@@ -1,0 +1,134 @@
+//! `redis-bridge`: turns messages that applications hand to Redis directly
+//! into channel messages with offsets.
+//!
+//! Two paths: plain `PUBLISH {prefix}:publish:CHANNEL` (pattern.rs; each
+//! channel handled by the replica owning its partition, ownership.rs), and
+//! the ingest stream read through a consumer group by one leader at a time
+//! (ingest.rs). Both publish through the shared atomic publish routine.
+
+mod config;
+mod health;
+mod ingest;
+mod ownership;
+mod pattern;
+mod publisher;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use asynchronio_bus::Bus;
+use asynchronio_bus::fred::interfaces::ClientLike;
+use asynchronio_service::Shutdown;
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::BridgeArgs;
+use crate::health::Health;
+use crate::ingest::IngestReader;
+use crate::ownership::PartitionKeeper;
+use crate::pattern::PatternListener;
+
+/// Drafts waiting between the pattern listener and the publisher.
+const PUBLISH_QUEUE: usize = 65_536;
+
+fn main() -> anyhow::Result<()> {
+    let args = BridgeArgs::parse();
+    args.log.init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(run(args))
+}
+
+async fn run(args: BridgeArgs) -> anyhow::Result<()> {
+    let shutdown = Shutdown::on_signals();
+    let replica = args.replica_id();
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} for the health endpoint: is it in use? choose another with --listen",
+            args.listen
+        )
+    })?;
+    let bus_config = args.redis.bus_config();
+    let keys = bus_config.keys.clone();
+
+    let connect = async {
+        let bus = Bus::connect(bus_config.clone(), "redis-bridge").await?;
+        let ingest_bus = Bus::connect(bus_config.clone(), "redis-bridge ingest").await?;
+        let subscriber = bus.subscriber("redis-bridge pub/sub").await?;
+        anyhow::Ok((bus, ingest_bus, subscriber))
+    };
+    let (bus, ingest_bus, subscriber) = tokio::select! {
+        connected = connect => connected?,
+        () = shutdown.wait() => return Ok(()),
+    };
+
+    let (keeper, ownership) = PartitionKeeper::new(bus.clone(), replica.clone(), args.partitions, args.lease());
+    let health = Arc::new(Health {
+        replica: replica.clone(),
+        ownership: Arc::clone(&ownership),
+        ready: AtomicBool::new(true),
+    });
+    tracing::info!(replica, partitions = args.partitions, listen = %args.listen, "redis-bridge started");
+
+    // Stop order: listeners first, then the publisher drains, then leases go.
+    let stop_listening = CancellationToken::new();
+    let stop_publishing = CancellationToken::new();
+    let stop_keeping = CancellationToken::new();
+
+    let keeper_task = tokio::spawn(keeper.run(stop_keeping.clone()));
+    let health_task = tokio::spawn(health::serve(listener, Arc::clone(&health), stop_keeping.clone()));
+
+    let (drafts, queue) = mpsc::channel(PUBLISH_QUEUE);
+    let publisher_task = tokio::spawn(publisher::run(bus.clone(), queue, stop_publishing.clone()));
+    let mut patterns = vec![keys.publish_pattern()];
+    patterns.extend(args.patterns.iter().filter(|p| !p.is_empty()).cloned());
+    let listener_task = tokio::spawn(
+        PatternListener {
+            subscriber: subscriber.clone(),
+            patterns,
+            keys,
+            ownership,
+            max_message_size: args.max_message_size,
+            drafts,
+        }
+        .run(stop_listening.clone()),
+    );
+    let ingest_task = (!args.no_ingest).then(|| {
+        tokio::spawn(
+            IngestReader {
+                bus: ingest_bus.clone(),
+                replica: replica.clone(),
+                lease: args.lease(),
+                max_message_size: args.max_message_size,
+            }
+            .run(stop_listening.clone()),
+        )
+    });
+
+    shutdown.wait().await;
+    stop_listening.cancel();
+    let _ = listener_task.await;
+    if let Some(task) = ingest_task {
+        let _ = task.await;
+    }
+    // Give queued messages a bounded time to land, then stop retrying.
+    let drain = tokio::time::timeout(std::time::Duration::from_secs(5), publisher_task);
+    if drain.await.is_err() {
+        stop_publishing.cancel();
+        tracing::warn!("publisher did not drain within 5 s (is Redis down?); remaining messages dropped");
+    }
+    stop_keeping.cancel();
+    let _ = keeper_task.await;
+    let _ = health_task.await;
+    health.ready.store(false, Ordering::Release);
+    let _ = subscriber.quit().await;
+    ingest_bus.quit().await;
+    bus.quit().await;
+    tracing::info!("redis-bridge stopped");
+    Ok(())
+}
