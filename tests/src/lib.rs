@@ -1,0 +1,25 @@
+//! Test harness for end-to-end tests: real `redis-server` processes on free
+//! loopback ports with their own data directories, the real service
+//! binaries, and a small WebSocket client speaking the client protocol.
+//!
+//! Nothing is mocked. Every process started here is killed when its handle
+//! drops, so a failing test leaves nothing behind.
+
+pub mod client;
+pub mod process;
+pub mod redis;
+
+pub use client::{Received, WsClient};
+pub use process::{Service, free_port};
+pub use redis::RedisServer;
+
+/// Panics with a message; for test set-up that cannot go on.
+#[macro_export]
+macro_rules! setup {
+    ($result:expr, $($what:tt)+) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => panic!("{}: {error}", format!($($what)+)),
+        }
+    };
+}

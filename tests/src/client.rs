@@ -1,0 +1,144 @@
+//! A WebSocket client speaking the Asynchronio client protocol, for tests.
+
+use std::time::Duration;
+
+use asynchronio_protocol::{ClientFrame, Codec, OutboundFrame, ServerFrame, Since};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for any one frame.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    Frame(ServerFrame),
+    /// The server closed the connection, with its close code and reason.
+    Closed(Option<(u16, String)>),
+}
+
+pub struct WsClient {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub codec: Codec,
+    next_id: u64,
+}
+
+impl WsClient {
+    /// Connects with the subprotocol of `codec`.
+    pub async fn connect(url: &str, codec: Codec) -> WsClient {
+        let mut request = match url.into_client_request() {
+            Ok(request) => request,
+            Err(error) => panic!("bad test URL {url}: {error}"),
+        };
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(codec.subprotocol()),
+        );
+        let (ws, response) = match tokio_tungstenite::connect_async(request).await {
+            Ok(connected) => connected,
+            Err(error) => panic!("cannot connect to {url}: {error}"),
+        };
+        let chosen = response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok());
+        assert_eq!(chosen, Some(codec.subprotocol()), "server did not accept the subprotocol");
+        WsClient {
+            ws,
+            codec,
+            next_id: 1,
+        }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        let encoded = match self.codec.encode_client(frame) {
+            Ok(encoded) => encoded,
+            Err(error) => panic!("cannot encode {frame:?}: {error}"),
+        };
+        let message = match encoded {
+            OutboundFrame::Text(text) => Message::Text(Utf8Bytes::from(text)),
+            OutboundFrame::Binary(bytes) => Message::Binary(Bytes::from(bytes)),
+        };
+        self.send_raw(message).await;
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        if let Err(error) = self.ws.send(message).await {
+            panic!("cannot send to the gateway: {error}");
+        }
+    }
+
+    /// The next frame or the close, within [`FRAME_TIMEOUT`].
+    pub async fn recv(&mut self) -> Received {
+        self.recv_within(FRAME_TIMEOUT).await
+    }
+
+    pub async fn recv_within(&mut self, limit: Duration) -> Received {
+        loop {
+            let next = match tokio::time::timeout(limit, self.ws.next()).await {
+                Ok(next) => next,
+                Err(_) => panic!("no frame from the gateway within {limit:?}"),
+            };
+            let bytes = match next {
+                None | Some(Err(_)) => return Received::Closed(None),
+                Some(Ok(Message::Close(frame))) => {
+                    return Received::Closed(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+                }
+                Some(Ok(Message::Text(text))) => Bytes::from(text),
+                Some(Ok(Message::Binary(bytes))) => bytes,
+                Some(Ok(_)) => continue,
+            };
+            match self.codec.decode_server(&bytes) {
+                Ok(frame) => return Received::Frame(frame),
+                Err(error) => panic!("gateway sent a frame that does not decode: {error}"),
+            }
+        }
+    }
+
+    /// The next frame, failing the test if the connection closed instead.
+    pub async fn frame(&mut self) -> ServerFrame {
+        match self.recv().await {
+            Received::Frame(frame) => frame,
+            Received::Closed(close) => panic!("connection closed unexpectedly: {close:?}"),
+        }
+    }
+
+    /// Subscribes and returns the `subscribed` reply.
+    pub async fn subscribe(&mut self, channel: &str, since: Option<Since>) -> ServerFrame {
+        let id = self.next_id();
+        self.send(&ClientFrame::Subscribe {
+            id: Some(id),
+            channel: channel.to_owned(),
+            since,
+        })
+        .await;
+        let reply = self.frame().await;
+        match &reply {
+            ServerFrame::Subscribed { id: Some(got), .. } if *got == id => reply,
+            other => panic!("expected subscribed for {channel}, got {other:?}"),
+        }
+    }
+
+    /// The next `message` frame as (channel, offset, epoch, data).
+    pub async fn message(&mut self) -> (String, u64, String, serde_json::Value) {
+        match self.frame().await {
+            ServerFrame::Message {
+                channel,
+                offset,
+                epoch,
+                data,
+                ..
+            } => (channel, offset.0, epoch, data),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}

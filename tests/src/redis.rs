@@ -1,0 +1,134 @@
+//! A private `redis-server` for one test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use asynchronio_bus::{Bus, BusConfig, HistorySettings};
+use asynchronio_protocol::Keys;
+use tempfile::TempDir;
+
+use crate::process::free_port;
+
+/// A running redis-server with AOF persistence in a temporary directory.
+pub struct RedisServer {
+    pub port: u16,
+    dir: TempDir,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    /// Starts redis-server on a free loopback port and waits until it answers.
+    pub fn start() -> RedisServer {
+        let dir = match tempfile::tempdir() {
+            Ok(dir) => dir,
+            Err(error) => panic!("cannot create a temporary directory for Redis: {error}"),
+        };
+        let mut server = RedisServer {
+            port: free_port(),
+            dir,
+            child: None,
+        };
+        server.launch();
+        server
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(error) => panic!(
+                "cannot start redis-server ({error}); install it (apt-get install redis-server)"
+            ),
+        };
+        self.child = Some(child);
+        wait_for_ping(self.port, Duration::from_secs(10));
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and data directory; AOF
+    /// brings back what was written.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    /// A bus connected to this server, for tests that publish or inspect.
+    pub async fn bus(&self) -> Bus {
+        self.bus_with(HistorySettings::default()).await
+    }
+
+    /// A bus that publishes with the given history settings.
+    pub async fn bus_with(&self, history: HistorySettings) -> Bus {
+        let mut config = BusConfig::new(self.url(), Keys::default());
+        config.history = history;
+        match Bus::connect(config, "test").await {
+            Ok(bus) => bus,
+            Err(error) => panic!("cannot connect to the test Redis: {error}"),
+        }
+    }
+
+    /// Runs redis-cli against this server and returns its output.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output();
+        match output {
+            Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+            Err(error) => panic!("cannot run redis-cli: {error}"),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn wait_for_ping(port: u16, limit: Duration) {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut reply = [0u8; 16];
+            if stream.write_all(b"PING\r\n").is_ok()
+                && let Ok(n) = stream.read(&mut reply)
+                && reply[..n].starts_with(b"+PONG")
+            {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("redis-server on port {port} did not answer PING within {limit:?}");
+}
