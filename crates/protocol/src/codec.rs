@@ -360,6 +360,12 @@ fn json_decode_error(e: serde_json::Error) -> DecodeError {
 fn msgpack_decode_error(e: rmp_serde::decode::Error) -> DecodeError {
     use rmp_serde::decode::Error;
     match e {
+        // A marker MessagePack never uses: not MessagePack at all.
+        Error::TypeMismatch(rmp::Marker::Reserved) => DecodeError::new(
+            None,
+            ErrorCode::BadRequest,
+            format!("frame is not valid MessagePack: {e}"),
+        ),
         Error::TypeMismatch(_) | Error::Syntax(_) | Error::OutOfRange | Error::LengthMismatch(_) => {
             DecodeError::new(None, ErrorCode::InvalidFrame, format!("{e}"))
         }

@@ -72,7 +72,12 @@ impl ClientSocket {
         let Some(frame) = reason.frame() else {
             return;
         };
-        let grace = Duration::from_secs(1);
+        // A slow client gets longer: its close frame queues behind the
+        // frames already buffered for it, which it may still be reading.
+        let grace = match reason {
+            CloseReason::SlowConsumer { .. } | CloseReason::WriteTimeout => Duration::from_secs(5),
+            _ => Duration::from_secs(1),
+        };
         let _ = tokio::time::timeout(grace, async {
             if self.ws.close(Some(frame)).await.is_err() {
                 return;

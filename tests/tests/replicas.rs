@@ -1,0 +1,123 @@
+//! Several gateways and bridges at once: every message once, in order, on
+//! every gateway; a killed bridge's channels move to the survivor in time.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use asynchronio_bus::fred::interfaces::PubsubInterface;
+use asynchronio_e2e::{RedisServer, Service, WsClient};
+use asynchronio_protocol::Codec;
+
+const CHANNELS: usize = 8;
+const PER_CHANNEL: u64 = 250;
+
+fn owned_partitions(bridge: &Service) -> Option<u64> {
+    let body = bridge.http_get("/healthz")?;
+    let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+    value["partitions"].as_u64()
+}
+
+/// Waits until the bridges split the 64 partitions evenly.
+async fn wait_balanced(bridges: &[&Service], limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let fair = 64 / bridges.len() as u64;
+    while Instant::now() < deadline {
+        let owned: Vec<_> = bridges.iter().map(|b| owned_partitions(b)).collect();
+        if owned.iter().all(|o| *o == Some(fair)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("bridges did not balance their partitions within {limit:?}");
+}
+
+async fn collect(client: &mut WsClient, total: usize) -> HashMap<String, Vec<u64>> {
+    let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
+    for _ in 0..total {
+        let (channel, offset, _, _) = client.message().await;
+        seen.entry(channel).or_default().push(offset);
+    }
+    seen
+}
+
+#[tokio::test]
+async fn two_gateways_two_bridges_deliver_each_message_once() {
+    let redis = RedisServer::start();
+    let bridge_a = Service::bridge(&redis.url(), &["--lease-ms", "900"]);
+    let bridge_b = Service::bridge(&redis.url(), &["--lease-ms", "900"]);
+    wait_balanced(&[&bridge_a, &bridge_b], Duration::from_secs(10)).await;
+
+    let gateway_1 = Service::gateway(&redis.url(), &[]);
+    let gateway_2 = Service::gateway(&redis.url(), &[]);
+    let mut client_1 = WsClient::connect(&gateway_1.ws_url(), Codec::Json).await;
+    let mut client_2 = WsClient::connect(&gateway_2.ws_url(), Codec::MsgPack).await;
+    for c in 0..CHANNELS {
+        client_1.subscribe(&format!("room-{c}"), None).await;
+        client_2.subscribe(&format!("room-{c}"), None).await;
+    }
+
+    let bus = redis.bus().await;
+    for n in 0..PER_CHANNEL {
+        for c in 0..CHANNELS {
+            let topic = format!("asynchronio:publish:room-{c}");
+            let sent: Result<i64, _> = bus.client().publish(topic, format!("{{\"n\":{n}}}")).await;
+            assert!(sent.is_ok(), "raw PUBLISH failed: {sent:?}");
+        }
+    }
+    let total = CHANNELS * PER_CHANNEL as usize;
+    let expected: Vec<u64> = (1..=PER_CHANNEL).collect();
+    for client in [&mut client_1, &mut client_2] {
+        let seen = collect(client, total).await;
+        assert_eq!(seen.len(), CHANNELS);
+        for (channel, offsets) in seen {
+            assert_eq!(offsets, expected, "{channel}: lost, duplicated or reordered");
+        }
+    }
+    // Each channel's stream holds exactly one entry per message: no replica
+    // published anything twice.
+    for c in 0..CHANNELS {
+        let len = redis.cli(&["XLEN", &format!("asynchronio:stream:{{room-{c}}}")]);
+        assert_eq!(len, PER_CHANNEL.to_string(), "room-{c}");
+    }
+}
+
+#[tokio::test]
+async fn killed_bridge_hands_its_channels_over_within_five_seconds() {
+    let redis = RedisServer::start();
+    // Default lease settings: this is the guarantee users get.
+    let mut bridge_a = Service::bridge(&redis.url(), &[]);
+    let bridge_b = Service::bridge(&redis.url(), &[]);
+    wait_balanced(&[&bridge_a, &bridge_b], Duration::from_secs(15)).await;
+
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    let channels: Vec<String> = (0..32).map(|c| format!("handover-{c}")).collect();
+    for channel in &channels {
+        client.subscribe(channel, None).await;
+    }
+
+    bridge_a.kill();
+    let killed = Instant::now();
+    while owned_partitions(&bridge_b) != Some(64) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "survivor did not take every partition within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let handover = killed.elapsed();
+    eprintln!("partitions moved {handover:?} after the kill");
+
+    // Every channel, whichever bridge owned it before, is published again.
+    let bus = redis.bus().await;
+    for channel in &channels {
+        let sent: Result<i64, _> = bus
+            .client()
+            .publish(format!("asynchronio:publish:{channel}"), "{\"after\":true}")
+            .await;
+        assert!(sent.is_ok());
+    }
+    let seen = collect(&mut client, channels.len()).await;
+    assert_eq!(seen.len(), channels.len(), "some channels were not taken over");
+    assert!(seen.values().all(|offsets| offsets == &vec![1]));
+}
