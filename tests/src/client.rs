@@ -46,7 +46,11 @@ impl WsClient {
             .headers()
             .get("sec-websocket-protocol")
             .and_then(|v| v.to_str().ok());
-        assert_eq!(chosen, Some(codec.subprotocol()), "server did not accept the subprotocol");
+        assert_eq!(
+            chosen,
+            Some(codec.subprotocol()),
+            "server did not accept the subprotocol"
+        );
         WsClient {
             ws,
             codec,
@@ -91,7 +95,9 @@ impl WsClient {
             let bytes = match next {
                 None | Some(Err(_)) => return Received::Closed(None),
                 Some(Ok(Message::Close(frame))) => {
-                    return Received::Closed(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+                    return Received::Closed(
+                        frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    );
                 }
                 Some(Ok(Message::Text(text))) => Bytes::from(text),
                 Some(Ok(Message::Binary(bytes))) => bytes,

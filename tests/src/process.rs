@@ -49,7 +49,10 @@ impl Service {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(args)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(if log { Stdio::inherit() } else { Stdio::null() })
             .spawn();
@@ -97,7 +100,10 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{} did not listen on port {} within {limit:?}", self.name, self.port);
+        panic!(
+            "{} did not listen on port {} within {limit:?}",
+            self.name, self.port
+        );
     }
 
     /// Sends a signal (e.g. "TERM") to the process.
@@ -135,7 +141,11 @@ impl Service {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        write!(stream, "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+        )
+        .ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).ok()?;
         let (_, body) = response.split_once("\r\n\r\n")?;

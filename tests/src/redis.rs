@@ -39,7 +39,14 @@ impl RedisServer {
             .args(["--bind", "127.0.0.1"])
             .arg("--dir")
             .arg(self.dir.path())
-            .args(["--appendonly", "yes", "--appendfsync", "everysec", "--save", ""])
+            .args([
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();

@@ -42,9 +42,25 @@ async fn ingest_stream_reaches_websocket_subscriber() {
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
     client.subscribe("orders", None).await;
     // Entries added before the bridge starts are not lost either.
-    redis.cli(&["XADD", "asynchronio:ingest", "*", "channel", "orders", "data", r#"{"n":1}"#]);
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "orders",
+        "data",
+        r#"{"n":1}"#,
+    ]);
     let _bridge = Service::bridge(&redis.url(), &["--lease-ms", "600"]);
-    redis.cli(&["XADD", "asynchronio:ingest", "*", "channel", "orders", "data", r#"{"n":2}"#]);
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "orders",
+        "data",
+        r#"{"n":2}"#,
+    ]);
     let first = client.message().await;
     let second = client.message().await;
     assert_eq!((first.1, first.3), (1, json!({"n": 1})));
@@ -59,11 +75,30 @@ async fn ingest_stream_reaches_websocket_subscriber() {
     assert_eq!(redis.cli(&["XLEN", "asynchronio:ingest"]), "0");
 
     // A bad entry is kept aside with its reason, not silently dropped.
-    redis.cli(&["XADD", "asynchronio:ingest", "*", "channel", "bad channel", "data", "x"]);
-    redis.cli(&["XADD", "asynchronio:ingest", "*", "channel", "orders", "data", r#"{"n":3}"#]);
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "bad channel",
+        "data",
+        "x",
+    ]);
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "orders",
+        "data",
+        r#"{"n":3}"#,
+    ]);
     assert_eq!(client.message().await.1, 3);
     let rejected = redis.cli(&["XRANGE", "asynchronio:ingest:rejected", "-", "+"]);
-    assert!(rejected.contains("bad channel") && rejected.contains("channel name contains"), "{rejected}");
+    assert!(
+        rejected.contains("bad channel") && rejected.contains("channel name contains"),
+        "{rejected}"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +116,9 @@ async fn client_publish_reaches_other_clients_in_both_codecs() {
             .send(&ClientFrame::Publish {
                 id: Some(n),
                 channel: "chat".into(),
-                data: serde_json::to_vec(&json!({"n": n, "text": "héllo"})).expect("json").into(),
+                data: serde_json::to_vec(&json!({"n": n, "text": "héllo"}))
+                    .expect("json")
+                    .into(),
             })
             .await;
         match publisher.frame().await {

@@ -22,7 +22,10 @@ async fn publish_numbers(bus: Bus, channel: &'static str, first: u64, count: u64
             .collect();
         let requests: Vec<_> = drafts
             .iter()
-            .map(|draft| PublishRequest { draft, idempotency_key: None })
+            .map(|draft| PublishRequest {
+                draft,
+                idempotency_key: None,
+            })
             .collect();
         for result in bus.publish_batch(&requests).await {
             if let Err(error) = result {
@@ -41,7 +44,8 @@ async fn reconnecting_client_receives_every_offset_exactly_once() {
     let bus = redis.bus().await;
 
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let ServerFrame::Subscribed { epoch, offset, .. } = client.subscribe("ticks", None).await else {
+    let ServerFrame::Subscribed { epoch, offset, .. } = client.subscribe("ticks", None).await
+    else {
         unreachable!()
     };
     assert_eq!(offset, Offset(0));
@@ -60,10 +64,20 @@ async fn reconnecting_client_receives_every_offset_exactly_once() {
 
     let last = *seen.last().expect("read some");
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let since = Since { offset: Offset(last), epoch: epoch.clone() };
+    let since = Since {
+        offset: Offset(last),
+        epoch: epoch.clone(),
+    };
     match client.subscribe("ticks", Some(since)).await {
-        ServerFrame::Subscribed { recovered, epoch: again, .. } => {
-            assert!(recovered, "history covers the gap, so recovery must succeed");
+        ServerFrame::Subscribed {
+            recovered,
+            epoch: again,
+            ..
+        } => {
+            assert!(
+                recovered,
+                "history covers the gap, so recovery must succeed"
+            );
             assert_eq!(again, epoch);
         }
         other => panic!("{other:?}"),
@@ -92,12 +106,16 @@ async fn recovery_reports_unrecoverable_positions() {
     let gateway = Service::gateway(&redis.url(), &["--history-size", "50"]);
     // History length is applied by whoever publishes.
     let bus = redis
-        .bus_with(HistorySettings { size: 50, ..HistorySettings::default() })
+        .bus_with(HistorySettings {
+            size: 50,
+            ..HistorySettings::default()
+        })
         .await;
     publish_numbers(bus, "short", 1, 500).await;
 
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let ServerFrame::Subscribed { epoch, offset, .. } = client.subscribe("short", None).await else {
+    let ServerFrame::Subscribed { epoch, offset, .. } = client.subscribe("short", None).await
+    else {
         unreachable!()
     };
     assert_eq!(offset, Offset(500));
@@ -105,9 +123,14 @@ async fn recovery_reports_unrecoverable_positions() {
 
     // An offset older than the retained history cannot be recovered.
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let since = Since { offset: Offset(3), epoch: epoch.clone() };
+    let since = Since {
+        offset: Offset(3),
+        epoch: epoch.clone(),
+    };
     match client.subscribe("short", Some(since)).await {
-        ServerFrame::Subscribed { recovered, offset, .. } => {
+        ServerFrame::Subscribed {
+            recovered, offset, ..
+        } => {
             assert!(!recovered);
             assert_eq!(offset, Offset(500));
         }
@@ -117,7 +140,10 @@ async fn recovery_reports_unrecoverable_positions() {
 
     // Neither can a position from another epoch.
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let since = Since { offset: Offset(499), epoch: "not-this-one".into() };
+    let since = Since {
+        offset: Offset(499),
+        epoch: "not-this-one".into(),
+    };
     match client.subscribe("short", Some(since)).await {
         ServerFrame::Subscribed { recovered, .. } => assert!(!recovered),
         other => panic!("{other:?}"),
@@ -126,7 +152,10 @@ async fn recovery_reports_unrecoverable_positions() {
 
     // A recent position is recovered from history.
     let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let since = Since { offset: Offset(495), epoch };
+    let since = Since {
+        offset: Offset(495),
+        epoch,
+    };
     match client.subscribe("short", Some(since)).await {
         ServerFrame::Subscribed { recovered, .. } => assert!(recovered),
         other => panic!("{other:?}"),
@@ -167,11 +196,18 @@ async fn redis_restart_keeps_history_and_delivery_resumes() {
     }
     assert!(published, "could not publish after the Redis restart");
     let (_, offset, got_epoch, _) = client.message().await;
-    assert_eq!((offset, got_epoch.as_str()), (21, epoch.as_str()), "AOF must keep offsets and epoch");
+    assert_eq!(
+        (offset, got_epoch.as_str()),
+        (21, epoch.as_str()),
+        "AOF must keep offsets and epoch"
+    );
 
     // History from before the crash is still there for a recovering client.
     let mut late = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
-    let since = Since { offset: Offset(10), epoch };
+    let since = Since {
+        offset: Offset(10),
+        epoch,
+    };
     match late.subscribe("durable", Some(since)).await {
         ServerFrame::Subscribed { recovered, .. } => assert!(recovered),
         other => panic!("{other:?}"),
@@ -194,5 +230,9 @@ async fn sigterm_closes_clients_with_going_away() {
         Received::Closed(Some((code, _))) => assert_eq!(code, 1001),
         other => panic!("expected a 1001 close, got {other:?}"),
     }
-    assert_eq!(gateway.wait_exit(Duration::from_secs(10)), Some(true), "gateway must exit cleanly");
+    assert_eq!(
+        gateway.wait_exit(Duration::from_secs(10)),
+        Some(true),
+        "gateway must exit cleanly"
+    );
 }

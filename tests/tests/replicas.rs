@@ -70,7 +70,10 @@ async fn two_gateways_two_bridges_deliver_each_message_once() {
         let seen = collect(client, total).await;
         assert_eq!(seen.len(), CHANNELS);
         for (channel, offsets) in seen {
-            assert_eq!(offsets, expected, "{channel}: lost, duplicated or reordered");
+            assert_eq!(
+                offsets, expected,
+                "{channel}: lost, duplicated or reordered"
+            );
         }
     }
     // Each channel's stream holds exactly one entry per message: no replica
@@ -118,6 +121,10 @@ async fn killed_bridge_hands_its_channels_over_within_five_seconds() {
         assert!(sent.is_ok());
     }
     let seen = collect(&mut client, channels.len()).await;
-    assert_eq!(seen.len(), channels.len(), "some channels were not taken over");
+    assert_eq!(
+        seen.len(),
+        channels.len(),
+        "some channels were not taken over"
+    );
     assert!(seen.values().all(|offsets| offsets == &vec![1]));
 }

@@ -51,13 +51,23 @@ async fn slow_client_is_disconnected_and_others_keep_receiving() {
             .iter()
             .map(|_| EnvelopeDraft::new("firehose", Bytes::from(payload.clone())))
             .collect();
-        let requests: Vec<_> = drafts.iter().map(|draft| PublishRequest { draft, idempotency_key: None }).collect();
+        let requests: Vec<_> = drafts
+            .iter()
+            .map(|draft| PublishRequest {
+                draft,
+                idempotency_key: None,
+            })
+            .collect();
         assert!(bus.publish_batch(&requests).await.iter().all(Result::is_ok));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
     let offsets = reader.await.expect("fast reader");
-    assert_eq!(offsets, (1..=MESSAGES).collect::<Vec<_>>(), "the fast client must get everything");
+    assert_eq!(
+        offsets,
+        (1..=MESSAGES).collect::<Vec<_>>(),
+        "the fast client must get everything"
+    );
 
     let (received, close) = slow_reader.await.expect("slow reader");
     let (code, reason) = close.expect("a close frame with a reason");

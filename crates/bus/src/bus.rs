@@ -89,7 +89,10 @@ impl Bus {
         {
             Err(error) if is_noscript(&error) => {
                 script.load(&self.client).await?;
-                Ok(self.client.evalsha(script.sha1().clone(), keys, args).await?)
+                Ok(self
+                    .client
+                    .evalsha(script.sha1().clone(), keys, args)
+                    .await?)
             }
             other => Ok(other?),
         }

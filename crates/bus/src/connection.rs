@@ -106,7 +106,11 @@ pub(crate) async fn connect_subscriber(
     Ok(client)
 }
 
-async fn init_with_retry<C: ClientLike + EventInterface>(client: &C, config: &BusConfig, role: &str) {
+async fn init_with_retry<C: ClientLike + EventInterface>(
+    client: &C,
+    config: &BusConfig,
+    role: &str,
+) {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     let url = redacted(&config.redis_url);
     loop {
@@ -153,7 +157,9 @@ fn log_connection_events<C: EventInterface>(client: &C, url: String, role: Strin
 /// The URL without its password, for logs.
 pub(crate) fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***@{}", &url[..scheme], &url[at + 1..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
         _ => url.to_owned(),
     }
 }
@@ -175,7 +181,10 @@ mod tests {
 
     #[test]
     fn passwords_are_not_logged() {
-        assert_eq!(redacted("redis://user:secret@host:6379/0"), "redis://***@host:6379/0");
+        assert_eq!(
+            redacted("redis://user:secret@host:6379/0"),
+            "redis://***@host:6379/0"
+        );
         assert_eq!(redacted("redis://host:6379"), "redis://host:6379");
     }
 }

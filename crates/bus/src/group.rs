@@ -84,7 +84,7 @@ impl Bus {
                     _ => None,
                 })
                 .collect::<Vec<_>>(),
-            Value::Map(map) => map.inner().into_iter().map(|(_, v)| v).collect(),
+            Value::Map(map) => map.inner().into_values().collect(),
             other => return Err(reply::unexpected("XREADGROUP", &other)),
         };
         let mut out = Vec::new();
@@ -105,7 +105,12 @@ impl Bus {
 
     /// Acknowledges entries and deletes them from the stream, which then
     /// holds only work not yet done.
-    pub async fn ack_and_delete(&self, stream: &str, group: &str, ids: &[String]) -> Result<(), BusError> {
+    pub async fn ack_and_delete(
+        &self,
+        stream: &str,
+        group: &str,
+        ids: &[String],
+    ) -> Result<(), BusError> {
         if ids.is_empty() {
             return Ok(());
         }

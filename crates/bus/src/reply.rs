@@ -40,12 +40,11 @@ pub(crate) fn as_bytes(what: &'static str, value: &Value) -> Result<Bytes, BusEr
     }
 }
 
-/// Reads the stream entries of an `XRANGE`/`XREADGROUP` reply as
-/// `(id, fields)` pairs.
-pub(crate) fn stream_entries(
-    what: &'static str,
-    value: Value,
-) -> Result<Vec<(String, Vec<(String, Value)>)>, BusError> {
+/// A stream entry as Redis returns it: id and field/value pairs.
+pub(crate) type RawEntry = (String, Vec<(String, Value)>);
+
+/// Reads the stream entries of an `XRANGE`/`XREADGROUP` reply.
+pub(crate) fn stream_entries(what: &'static str, value: Value) -> Result<Vec<RawEntry>, BusError> {
     let Value::Array(entries) = value else {
         if matches!(value, Value::Null) {
             return Ok(Vec::new());

@@ -195,9 +195,13 @@ impl Codec {
     /// Encodes a client frame (for client libraries and tests).
     pub fn encode_client(self, frame: &ClientFrame) -> Result<OutboundFrame, EncodeError> {
         let (op, id, channel, since, data) = match frame {
-            ClientFrame::Subscribe { id, channel, since } => {
-                ("subscribe", *id, Some(channel.as_str()), since.as_ref(), None)
-            }
+            ClientFrame::Subscribe { id, channel, since } => (
+                "subscribe",
+                *id,
+                Some(channel.as_str()),
+                since.as_ref(),
+                None,
+            ),
             ClientFrame::Unsubscribe { id, channel } => {
                 ("unsubscribe", *id, Some(channel.as_str()), None, None)
             }
@@ -240,10 +244,12 @@ impl Codec {
     pub fn encode_message(self, envelope: &Envelope) -> Result<OutboundFrame, EncodeError> {
         let payload = &envelope.payload[..];
         let data = match (self, envelope.content_type) {
-            (Codec::Json, ContentType::Json) => match serde_json::from_slice::<&RawValue>(payload) {
-                Ok(raw) => DataOut::RawJson(raw),
-                Err(_) => DataOut::Text(String::from_utf8_lossy(payload)),
-            },
+            (Codec::Json, ContentType::Json) => {
+                match serde_json::from_slice::<&RawValue>(payload) {
+                    Ok(raw) => DataOut::RawJson(raw),
+                    Err(_) => DataOut::Text(String::from_utf8_lossy(payload)),
+                }
+            }
             (Codec::MsgPack, ContentType::Json) => {
                 match serde_json::from_slice::<serde_json::Value>(payload) {
                     Ok(value) => DataOut::Value(value),
@@ -337,9 +343,7 @@ impl<D> RawClientFrame<'_, D> {
             other => Err(DecodeError::new(
                 id,
                 ErrorCode::UnknownOp,
-                format!(
-                    "unknown op {other:?}; send one of subscribe, unsubscribe, publish, ping"
-                ),
+                format!("unknown op {other:?}; send one of subscribe, unsubscribe, publish, ping"),
             )),
         }
     }
@@ -366,7 +370,10 @@ fn msgpack_decode_error(e: rmp_serde::decode::Error) -> DecodeError {
             ErrorCode::BadRequest,
             format!("frame is not valid MessagePack: {e}"),
         ),
-        Error::TypeMismatch(_) | Error::Syntax(_) | Error::OutOfRange | Error::LengthMismatch(_) => {
+        Error::TypeMismatch(_)
+        | Error::Syntax(_)
+        | Error::OutOfRange
+        | Error::LengthMismatch(_) => {
             DecodeError::new(None, ErrorCode::InvalidFrame, format!("{e}"))
         }
         _ => DecodeError::new(
@@ -429,25 +436,41 @@ mod tests {
     fn server_frame() -> impl Strategy<Value = ServerFrame> {
         let id = proptest::option::of(any::<u64>());
         prop_oneof![
-            (id.clone(), "[a-z]{1,8}", any::<u64>(), "[0-9a-f]{1,8}", any::<bool>()).prop_map(
-                |(id, channel, o, epoch, recovered)| ServerFrame::Subscribed {
-                    id,
-                    channel,
-                    offset: Offset(o),
-                    epoch,
-                    recovered
-                }
-            ),
-            ("[a-z]{1,8}", any::<u64>(), "[0-9a-f]{1,8}", any::<u64>(), json_value()).prop_map(
-                |(channel, o, epoch, ts, data)| ServerFrame::Message {
+            (
+                id.clone(),
+                "[a-z]{1,8}",
+                any::<u64>(),
+                "[0-9a-f]{1,8}",
+                any::<bool>()
+            )
+                .prop_map(|(id, channel, o, epoch, recovered)| {
+                    ServerFrame::Subscribed {
+                        id,
+                        channel,
+                        offset: Offset(o),
+                        epoch,
+                        recovered,
+                    }
+                }),
+            (
+                "[a-z]{1,8}",
+                any::<u64>(),
+                "[0-9a-f]{1,8}",
+                any::<u64>(),
+                json_value()
+            )
+                .prop_map(|(channel, o, epoch, ts, data)| ServerFrame::Message {
                     channel,
                     offset: Offset(o),
                     epoch,
                     ts,
                     data
-                }
-            ),
-            (id.clone(), proptest::option::of(any::<u64>()), proptest::option::of("[a-f]{1,4}"))
+                }),
+            (
+                id.clone(),
+                proptest::option::of(any::<u64>()),
+                proptest::option::of("[a-f]{1,4}")
+            )
                 .prop_map(|(id, o, epoch)| ServerFrame::Ok {
                     id,
                     offset: o.map(Offset),
@@ -550,10 +573,19 @@ mod tests {
             (r#"{"op":1}"#, ErrorCode::InvalidFrame),
             (r#"{"id":1}"#, ErrorCode::InvalidFrame),
             (r#"{"op":"dance","id":5}"#, ErrorCode::UnknownOp),
-            (r#"{"op":"subscribe","id":"x","channel":"a"}"#, ErrorCode::InvalidFrame),
+            (
+                r#"{"op":"subscribe","id":"x","channel":"a"}"#,
+                ErrorCode::InvalidFrame,
+            ),
             (r#"{"op":"subscribe","id":1}"#, ErrorCode::InvalidFrame),
-            (r#"{"op":"subscribe","id":1,"channel":7}"#, ErrorCode::InvalidFrame),
-            (r#"{"op":"publish","id":1,"channel":"a"}"#, ErrorCode::InvalidFrame),
+            (
+                r#"{"op":"subscribe","id":1,"channel":7}"#,
+                ErrorCode::InvalidFrame,
+            ),
+            (
+                r#"{"op":"publish","id":1,"channel":"a"}"#,
+                ErrorCode::InvalidFrame,
+            ),
             (
                 r#"{"op":"subscribe","id":1,"channel":"a","since":{"offset":"x","epoch":"e"}}"#,
                 ErrorCode::InvalidFrame,

@@ -176,15 +176,17 @@ mod tests {
             "[0-9a-f]{1,16}",
         )
             .prop_map(
-                |(channel, content_type, payload, headers, publisher, ts, offset, epoch)| Envelope {
-                    channel,
-                    content_type,
-                    payload: Bytes::from(payload),
-                    headers,
-                    publisher,
-                    ts,
-                    offset,
-                    epoch,
+                |(channel, content_type, payload, headers, publisher, ts, offset, epoch)| {
+                    Envelope {
+                        channel,
+                        content_type,
+                        payload: Bytes::from(payload),
+                        headers,
+                        publisher,
+                        ts,
+                        offset,
+                        epoch,
+                    }
                 },
             )
     }

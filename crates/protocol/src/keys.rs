@@ -121,7 +121,10 @@ mod tests {
         let keys = Keys::new("app");
         assert_eq!(keys.channel_of_topic(&keys.topic("a:b")), Some("a:b"));
         assert_eq!(keys.channel_of_topic("other:live:{a}"), None);
-        assert_eq!(keys.channel_of_publish_topic("app:publish:news"), Some("news"));
+        assert_eq!(
+            keys.channel_of_publish_topic("app:publish:news"),
+            Some("news")
+        );
         assert_eq!(keys.channel_of_publish_topic("app:other:news"), None);
     }
 }

@@ -16,7 +16,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct LogArgs {
     /// Log line format.
-    #[arg(long, env = "ASYNCHRONIO_LOG_FORMAT", value_enum, default_value = "human")]
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
     pub log_format: LogFormat,
 }
 
@@ -24,7 +29,9 @@ impl LogArgs {
     /// Installs the global subscriber. Call once, first thing in `main`.
     pub fn init(&self) {
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
         match self.log_format {
             LogFormat::Human => builder.init(),
             LogFormat::Json => builder.json().flatten_event(true).init(),

@@ -13,13 +13,21 @@ use asynchronio_service::{LogArgs, RedisArgs};
 #[command(name = "redis-bridge", version, about, long_about = None)]
 pub struct BridgeArgs {
     /// Address of the health endpoint (GET /healthz).
-    #[arg(long, env = "ASYNCHRONIO_BRIDGE_LISTEN", default_value = "0.0.0.0:8090")]
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_BRIDGE_LISTEN",
+        default_value = "0.0.0.0:8090"
+    )]
     pub listen: SocketAddr,
 
     /// More Redis channel patterns to bridge, besides {prefix}:publish:*.
     /// A message on such a topic is published to the channel named like the
     /// topic itself. Repeat the option or separate with commas.
-    #[arg(long = "pattern", env = "ASYNCHRONIO_BRIDGE_PATTERNS", value_delimiter = ',')]
+    #[arg(
+        long = "pattern",
+        env = "ASYNCHRONIO_BRIDGE_PATTERNS",
+        value_delimiter = ','
+    )]
     pub patterns: Vec<String>,
 
     /// Do not read the ingest stream {prefix}:ingest.
@@ -43,7 +51,11 @@ pub struct BridgeArgs {
 
     /// Largest message accepted, in bytes; larger ones are rejected with a log
     /// line (and, from the ingest stream, kept in {prefix}:ingest:rejected).
-    #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", default_value_t = 1_048_576)]
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_MAX_MESSAGE_SIZE",
+        default_value_t = 1_048_576
+    )]
     pub max_message_size: usize,
 
     #[command(flatten)]
@@ -65,6 +77,10 @@ impl BridgeArgs {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_owned())
             .unwrap_or_else(|_| "bridge".to_owned());
-        format!("{host}-{}-{:04x}", std::process::id(), rand::random::<u16>())
+        format!(
+            "{host}-{}-{:04x}",
+            std::process::id(),
+            rand::random::<u16>()
+        )
     }
 }

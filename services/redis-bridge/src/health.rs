@@ -29,7 +29,8 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>, stop: Cancellatio
             Ok((stream, _)) => {
                 let health = Arc::clone(&health);
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), answer(stream, &health)).await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(5), answer(stream, &health)).await;
                 });
             }
             Err(error) => {
@@ -43,7 +44,11 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>, stop: Cancellatio
 async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
     let mut request = [0u8; 1024];
     let read = stream.read(&mut request).await?;
-    let line = std::str::from_utf8(&request[..read]).unwrap_or("").lines().next().unwrap_or("");
+    let line = std::str::from_utf8(&request[..read])
+        .unwrap_or("")
+        .lines()
+        .next()
+        .unwrap_or("");
     let (status, body) = if line.starts_with("GET /healthz ") {
         if health.ready.load(Ordering::Acquire) {
             (
@@ -55,10 +60,16 @@ async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
                 ),
             )
         } else {
-            ("503 Service Unavailable", "{\"status\":\"connecting to Redis\"}".to_owned())
+            (
+                "503 Service Unavailable",
+                "{\"status\":\"connecting to Redis\"}".to_owned(),
+            )
         }
     } else {
-        ("404 Not Found", "{\"error\":\"only GET /healthz is served here\"}".to_owned())
+        (
+            "404 Not Found",
+            "{\"error\":\"only GET /healthz is served here\"}".to_owned(),
+        )
     };
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

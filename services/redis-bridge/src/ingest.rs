@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
+use asynchronio_bus::fred::interfaces::StreamsInterface;
 use asynchronio_bus::{Bus, GroupRead, Lease, PublishRequest, StreamEntry};
 use asynchronio_protocol::keys::INGEST_GROUP;
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
-use asynchronio_bus::fred::interfaces::StreamsInterface;
 use tokio_util::sync::CancellationToken;
 
 use crate::publisher::{BATCH, publish_with_retry};
@@ -47,7 +47,10 @@ impl IngestReader {
             match self.bus.acquire_lease(&lease).await {
                 Ok(true) => {
                     if !leading {
-                        tracing::info!(stream, "reading the ingest stream (this replica holds its lease)");
+                        tracing::info!(
+                            stream,
+                            "reading the ingest stream (this replica holds its lease)"
+                        );
                         leading = true;
                         if let Err(error) = self.bus.ensure_group(&stream, INGEST_GROUP).await {
                             tracing::warn!(%error, "cannot create the ingest consumer group; retrying");
@@ -93,7 +96,14 @@ impl IngestReader {
         loop {
             let entries = match self
                 .bus
-                .read_group(stream, INGEST_GROUP, CONSUMER, which, BATCH as u64, Some(block.max(1)))
+                .read_group(
+                    stream,
+                    INGEST_GROUP,
+                    CONSUMER,
+                    which,
+                    BATCH as u64,
+                    Some(block.max(1)),
+                )
                 .await
             {
                 Ok(entries) => entries,
@@ -148,7 +158,10 @@ impl IngestReader {
                 Err(error) => rejected.push(Rejection {
                     entry: StreamEntry {
                         id: id.clone(),
-                        fields: vec![("channel".into(), draft.channel.clone().into_bytes().into()), ("data".into(), draft.payload.clone())],
+                        fields: vec![
+                            ("channel".into(), draft.channel.clone().into_bytes().into()),
+                            ("data".into(), draft.payload.clone()),
+                        ],
                     },
                     reason: error.to_string(),
                 }),
@@ -168,7 +181,8 @@ impl IngestReader {
         let channel = entry
             .field("channel")
             .ok_or("entry has no \"channel\" field")?;
-        let channel = std::str::from_utf8(channel).map_err(|_| "channel is not UTF-8".to_owned())?;
+        let channel =
+            std::str::from_utf8(channel).map_err(|_| "channel is not UTF-8".to_owned())?;
         ChannelName::parse(channel, rules).map_err(|e| e.to_string())?;
         let data = entry.field("data").ok_or("entry has no \"data\" field")?;
         if data.len() > self.max_message_size {
@@ -192,7 +206,13 @@ impl IngestReader {
             ("id".into(), rejection.entry.id.clone().into_bytes()),
             ("reason".into(), rejection.reason.clone().into_bytes()),
         ];
-        fields.extend(rejection.entry.fields.iter().map(|(k, v)| (format!("field:{k}"), v.to_vec())));
+        fields.extend(
+            rejection
+                .entry
+                .fields
+                .iter()
+                .map(|(k, v)| (format!("field:{k}"), v.to_vec())),
+        );
         let added: Result<String, _> = self
             .bus
             .client()

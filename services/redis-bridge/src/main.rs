@@ -67,7 +67,8 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
         () = shutdown.wait() => return Ok(()),
     };
 
-    let (keeper, ownership) = PartitionKeeper::new(bus.clone(), replica.clone(), args.partitions, args.lease());
+    let (keeper, ownership) =
+        PartitionKeeper::new(bus.clone(), replica.clone(), args.partitions, args.lease());
     let health = Arc::new(Health {
         replica: replica.clone(),
         ownership: Arc::clone(&ownership),
@@ -81,7 +82,11 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     let stop_keeping = CancellationToken::new();
 
     let keeper_task = tokio::spawn(keeper.run(stop_keeping.clone()));
-    let health_task = tokio::spawn(health::serve(listener, Arc::clone(&health), stop_keeping.clone()));
+    let health_task = tokio::spawn(health::serve(
+        listener,
+        Arc::clone(&health),
+        stop_keeping.clone(),
+    ));
 
     let (drafts, queue) = mpsc::channel(PUBLISH_QUEUE);
     let publisher_task = tokio::spawn(publisher::run(bus.clone(), queue, stop_publishing.clone()));
@@ -120,7 +125,9 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     let drain = tokio::time::timeout(std::time::Duration::from_secs(5), publisher_task);
     if drain.await.is_err() {
         stop_publishing.cancel();
-        tracing::warn!("publisher did not drain within 5 s (is Redis down?); remaining messages dropped");
+        tracing::warn!(
+            "publisher did not drain within 5 s (is Redis down?); remaining messages dropped"
+        );
     }
     stop_keeping.cancel();
     let _ = keeper_task.await;

@@ -49,7 +49,10 @@ impl Ownership {
     }
 
     pub fn owned_count(&self) -> usize {
-        self.owned.iter().filter(|o| o.load(Ordering::Acquire)).count()
+        self.owned
+            .iter()
+            .filter(|o| o.load(Ordering::Acquire))
+            .count()
     }
 }
 
@@ -68,7 +71,12 @@ pub struct PartitionKeeper {
 }
 
 impl PartitionKeeper {
-    pub fn new(bus: Bus, replica: String, partitions: u32, lease: Duration) -> (Self, Arc<Ownership>) {
+    pub fn new(
+        bus: Bus,
+        replica: String,
+        partitions: u32,
+        lease: Duration,
+    ) -> (Self, Arc<Ownership>) {
         let ownership = Arc::new(Ownership::new(partitions));
         let keeper = Self {
             bus,
@@ -108,7 +116,17 @@ impl PartitionKeeper {
         let replicas_key = self.bus.keys().bridge_replicas();
         let client = self.bus.client();
         let _: () = client
-            .zadd(&replicas_key, None, None, false, false, ((started + self.lease.as_millis() as u64) as f64, self.replica.as_str()))
+            .zadd(
+                &replicas_key,
+                None,
+                None,
+                false,
+                false,
+                (
+                    (started + self.lease.as_millis() as u64) as f64,
+                    self.replica.as_str(),
+                ),
+            )
             .await?;
         let _: () = client
             .zremrangebyscore(&replicas_key, f64::NEG_INFINITY, started as f64)
@@ -183,7 +201,11 @@ impl PartitionKeeper {
             }
         }
         let replicas_key = self.bus.keys().bridge_replicas();
-        let removed: Result<u64, _> = self.bus.client().zrem(&replicas_key, self.replica.as_str()).await;
+        let removed: Result<u64, _> = self
+            .bus
+            .client()
+            .zrem(&replicas_key, self.replica.as_str())
+            .await;
         if let Err(error) = removed {
             tracing::debug!(%error, "could not remove the replica heartbeat");
         }

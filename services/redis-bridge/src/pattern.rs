@@ -70,7 +70,12 @@ impl PatternListener {
         let _ = self.subscriber.punsubscribe(self.patterns.clone()).await;
     }
 
-    fn draft(&self, channel: &str, payload: Option<&[u8]>, rules: &ChannelRules) -> Option<EnvelopeDraft> {
+    fn draft(
+        &self,
+        channel: &str,
+        payload: Option<&[u8]>,
+        rules: &ChannelRules,
+    ) -> Option<EnvelopeDraft> {
         if let Err(error) = ChannelName::parse(channel, rules) {
             tracing::warn!(channel, %error, "PUBLISH to an invalid channel name ignored");
             return None;
@@ -81,7 +86,9 @@ impl PatternListener {
         };
         if payload.len() > self.max_message_size {
             tracing::warn!(
-                channel, size = payload.len(), max = self.max_message_size,
+                channel,
+                size = payload.len(),
+                max = self.max_message_size,
                 "PUBLISH payload over --max-message-size ignored"
             );
             return None;

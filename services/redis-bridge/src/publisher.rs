@@ -33,7 +33,8 @@ pub async fn publish_with_retry(
         }
         let delay = backoff.next_delay();
         tracing::warn!(
-            waiting = retry.len(), retry_in_ms = delay.as_millis() as u64,
+            waiting = retry.len(),
+            retry_in_ms = delay.as_millis() as u64,
             "Redis unavailable; holding messages and retrying"
         );
         tokio::select! {

@@ -54,6 +54,13 @@ const CATCH_UP_PAGE: usize = 500;
 /// How long a join waits for the channel to become ready.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A join that arrived before the channel was ready.
+struct WaitingJoin {
+    since: Instant,
+    subscriber: SubscriberHandle,
+    reply: oneshot::Sender<Result<Position, JoinError>>,
+}
+
 pub struct ChannelActor {
     channel: Arc<str>,
     bus: Bus,
@@ -63,7 +70,7 @@ pub struct ChannelActor {
     subscribers: Vec<SubscriberHandle>,
     /// Epoch and last delivered offset, once the channel is ready.
     position: Option<(String, u64)>,
-    waiting: Vec<(Instant, SubscriberHandle, oneshot::Sender<Result<Position, JoinError>>)>,
+    waiting: Vec<WaitingJoin>,
     retry: Backoff,
     retry_at: Option<Instant>,
 }
@@ -114,8 +121,8 @@ impl ChannelActor {
                 }
             }
         }
-        for (_, _, reply) in self.waiting.drain(..) {
-            let _ = reply.send(Err(JoinError::Unavailable));
+        for waiting in self.waiting.drain(..) {
+            let _ = waiting.reply.send(Err(JoinError::Unavailable));
         }
     }
 
@@ -132,11 +139,15 @@ impl ChannelActor {
                         self.subscribers.push(subscriber);
                     }
                 }
-                None => self.waiting.push((Instant::now(), subscriber, reply)),
+                None => self.waiting.push(WaitingJoin {
+                    since: Instant::now(),
+                    subscriber,
+                    reply,
+                }),
             },
             ChannelCommand::Leave { conn_id } => {
                 self.subscribers.retain(|s| s.conn_id != conn_id);
-                self.waiting.retain(|(_, s, _)| s.conn_id != conn_id);
+                self.waiting.retain(|w| w.subscriber.conn_id != conn_id);
             }
             ChannelCommand::Resync => {
                 self.behind.store(true, Ordering::Release);
@@ -152,9 +163,9 @@ impl ChannelActor {
                 self.retry.reset();
                 self.retry_at = None;
                 self.position = Some((position.epoch.clone(), position.offset.0));
-                for (_, subscriber, reply) in std::mem::take(&mut self.waiting) {
-                    if reply.send(Ok(position.clone())).is_ok() {
-                        self.subscribers.push(subscriber);
+                for waiting in std::mem::take(&mut self.waiting) {
+                    if waiting.reply.send(Ok(position.clone())).is_ok() {
+                        self.subscribers.push(waiting.subscriber);
                     }
                 }
                 // Anything published between SUBSCRIBE and this read is
@@ -173,10 +184,10 @@ impl ChannelActor {
         let now = Instant::now();
         let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
             .into_iter()
-            .partition(|(since, _, _)| now.duration_since(*since) >= JOIN_TIMEOUT);
+            .partition(|w| now.duration_since(w.since) >= JOIN_TIMEOUT);
         self.waiting = waiting;
-        for (_, _, reply) in expired {
-            let _ = reply.send(Err(JoinError::Unavailable));
+        for waiting in expired {
+            let _ = waiting.reply.send(Err(JoinError::Unavailable));
         }
         let due = self.retry_at.is_none_or(|at| at <= now);
         if !due {

@@ -41,12 +41,12 @@ impl CloseReason {
             }
             WsError::Utf8(_) => CloseReason::InvalidUtf8,
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
-                CloseReason::TooBig(format!("message of {size} bytes exceeds the {max_size}-byte limit"))
+                CloseReason::TooBig(format!(
+                    "message of {size} bytes exceeds the {max_size}-byte limit"
+                ))
             }
             WsError::Capacity(other) => CloseReason::TooBig(other.to_string()),
-            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-                CloseReason::PeerGone
-            }
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::PeerGone,
             WsError::Protocol(other) => CloseReason::Protocol(other.to_string()),
             other => CloseReason::Internal(other.to_string()),
         }
@@ -109,7 +109,9 @@ mod tests {
 
     #[test]
     fn long_reasons_fit_a_control_frame() {
-        let frame = CloseReason::Internal("é".repeat(200)).frame().expect("frame");
+        let frame = CloseReason::Internal("é".repeat(200))
+            .frame()
+            .expect("frame");
         assert!(frame.reason.len() <= 123);
     }
 }

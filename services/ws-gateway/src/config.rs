@@ -26,6 +26,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_ECHO_PATH")]
     pub echo_path: Option<String>,
 
+    /// Serve the files of this directory (the browser client and demo,
+    /// web/static) over plain HTTP on the same port. Off unless given.
+    #[arg(long, env = "ASYNCHRONIO_STATIC_DIR")]
+    pub static_dir: Option<std::path::PathBuf>,
+
     /// Largest WebSocket message a client may send, in bytes; larger ones
     /// close the connection with 1009.
     #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", default_value_t = 65_536)]
@@ -58,7 +63,11 @@ pub struct GatewayArgs {
     pub idle_timeout_ms: u64,
 
     /// Milliseconds a client has to complete the WebSocket handshake.
-    #[arg(long, env = "ASYNCHRONIO_HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_HANDSHAKE_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
     pub handshake_timeout_ms: u64,
 
     /// Milliseconds a write to one client may block before it is dropped.

@@ -32,7 +32,15 @@ pub async fn serve(
     let (queue, mut deliveries) = mpsc::channel::<Arc<Delivery>>(limits.send_queue);
     let mut session = Session::new(conn_id, codec, context, queue, slow.clone());
     let mut socket = socket;
-    let reason = run(&mut socket, &mut session, &mut deliveries, &slow, &shutdown, &limits).await;
+    let reason = run(
+        &mut socket,
+        &mut session,
+        &mut deliveries,
+        &slow,
+        &shutdown,
+        &limits,
+    )
+    .await;
     session.leave_all();
     tracing::debug!(conn_id, ?reason, "connection closing");
     socket.close(&reason).await;
@@ -46,7 +54,8 @@ async fn run(
     shutdown: &CancellationToken,
     limits: &crate::config::Limits,
 ) -> CloseReason {
-    let mut keepalive = tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+    let mut keepalive =
+        tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     loop {
@@ -88,7 +97,9 @@ async fn write_deliveries(
         socket.feed(frame).await?;
     }
     for _ in 1..WRITE_BATCH {
-        let Ok(next) = deliveries.try_recv() else { break };
+        let Ok(next) = deliveries.try_recv() else {
+            break;
+        };
         if let Some(frame) = session.accept(&next) {
             socket.feed(frame).await?;
         }
@@ -96,7 +107,11 @@ async fn write_deliveries(
     socket.flush().await
 }
 
-async fn on_message(socket: &mut ClientSocket, session: &mut Session, message: Message) -> Result<(), CloseReason> {
+async fn on_message(
+    socket: &mut ClientSocket,
+    session: &mut Session,
+    message: Message,
+) -> Result<(), CloseReason> {
     match (message, session.codec()) {
         (Message::Text(text), Codec::Json) => session.handle(text.as_bytes(), socket).await,
         (Message::Binary(bytes), Codec::MsgPack) => session.handle(&bytes, socket).await,

@@ -18,7 +18,9 @@ pub async fn serve(mut socket: ClientSocket, shutdown: CancellationToken) {
         let step = match incoming {
             None => Err(CloseReason::PeerGone),
             Some(Err(error)) => Err(CloseReason::from_read_error(&error)),
-            Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => socket.send(message).await,
+            Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                socket.send(message).await
+            }
             Some(Ok(Message::Ping(_))) => socket.flush().await,
             Some(Ok(Message::Close(_))) => {
                 let _ = socket.flush().await;

@@ -121,10 +121,9 @@ impl ChannelHub {
             // Dropping the entry drops the hub's mailbox sender; the actor
             // ends once the last in-flight sender is gone.
             channels.remove(channel);
-            let _ = self
-                .inner
-                .topics
-                .send(TopicCommand::Unsubscribe(self.inner.bus.keys().topic(channel)));
+            let _ = self.inner.topics.send(TopicCommand::Unsubscribe(
+                self.inner.bus.keys().topic(channel),
+            ));
             return;
         }
         let command = ChannelCommand::Leave { conn_id };

@@ -11,7 +11,9 @@ mod config;
 mod connection;
 mod delivery;
 mod echo;
+mod http;
 mod hub;
+mod prefixed;
 mod server;
 mod session;
 mod socket;
@@ -65,7 +67,10 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
     let (topics, topic_commands) = mpsc::unbounded_channel();
     let hub = ChannelHub::new(bus.clone(), topics);
-    let control = tokio::spawn(subscription::run_topic_control(subscriber.clone(), topic_commands));
+    let control = tokio::spawn(subscription::run_topic_control(
+        subscriber.clone(),
+        topic_commands,
+    ));
     let dispatch = tokio::spawn(subscription::run_dispatch(subscriber.clone(), hub.clone()));
 
     let context = Arc::new(SessionContext {
@@ -73,9 +78,18 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         bus: bus.clone(),
         limits: args.limits(),
     });
-    let server = Arc::new(Server::new(context, args.ws_path.clone(), args.echo_path.clone()));
+    let server = Arc::new(Server::new(
+        context,
+        args.ws_path.clone(),
+        args.echo_path.clone(),
+        args.static_dir.clone(),
+    ));
     server
-        .run(listener, shutdown.token().clone(), Duration::from_millis(args.shutdown_grace_ms))
+        .run(
+            listener,
+            shutdown.token().clone(),
+            Duration::from_millis(args.shutdown_grace_ms),
+        )
         .await;
 
     drop(hub);

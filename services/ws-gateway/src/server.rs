@@ -1,8 +1,10 @@
-//! Accepting TCP connections and upgrading them to WebSocket: path routing,
+//! Accepting TCP connections and upgrading them to WebSocket (other HTTP
+//! requests go to [`http`]): path routing,
 //! subprotocol (codec) negotiation, the connection limit, the handshake
 //! timeout, and the small per-connection buffers that keep idle
 //! connections cheap.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,9 +17,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::prefixed::PrefixedStream;
 use crate::session::SessionContext;
 use crate::socket::ClientSocket;
-use crate::{connection, echo};
+use crate::{connection, echo, http};
 
 /// What an upgraded connection serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +34,24 @@ pub struct Server {
     pub context: Arc<SessionContext>,
     pub ws_path: String,
     pub echo_path: Option<String>,
+    /// Where the browser client and demo are served from, if anywhere.
+    pub static_dir: Option<PathBuf>,
     open: AtomicUsize,
     next_id: AtomicU64,
 }
 
 impl Server {
-    pub fn new(context: Arc<SessionContext>, ws_path: String, echo_path: Option<String>) -> Self {
+    pub fn new(
+        context: Arc<SessionContext>,
+        ws_path: String,
+        echo_path: Option<String>,
+        static_dir: Option<PathBuf>,
+    ) -> Self {
         Self {
             context,
             ws_path,
             echo_path,
+            static_dir,
             open: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
         }
@@ -59,7 +70,12 @@ impl Server {
 
     /// Accepts connections until shutdown, then gives open connections the
     /// grace period to close.
-    pub async fn run(self: Arc<Self>, listener: TcpListener, shutdown: CancellationToken, grace: Duration) {
+    pub async fn run(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+        grace: Duration,
+    ) {
         let tracker = TaskTracker::new();
         loop {
             let accepted = tokio::select! {
@@ -85,15 +101,31 @@ impl Server {
             }
         }
         tracker.close();
-        tracing::info!(open = self.open.load(Ordering::Acquire), "closing client connections");
+        tracing::info!(
+            open = self.open.load(Ordering::Acquire),
+            "closing client connections"
+        );
         if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
             tracing::warn!("some connections did not close within the grace period");
         }
     }
 
-    async fn handle(&self, stream: TcpStream, shutdown: CancellationToken) {
+    #[allow(
+        clippy::result_large_err,
+        reason = "tungstenite's handshake callback returns ErrorResponse"
+    )]
+    async fn handle(&self, mut stream: TcpStream, shutdown: CancellationToken) {
         let _ = stream.set_nodelay(true);
         let limits = &self.context.limits;
+        let Some(head) = http::read_head(&mut stream, limits.handshake_timeout).await else {
+            return;
+        };
+        if !head.upgrade {
+            let open = self.open.load(Ordering::Acquire).saturating_sub(1);
+            http::respond(stream, &head, self.static_dir.as_deref(), open).await;
+            return;
+        }
+        let stream = PrefixedStream::new(head.bytes, stream);
         let over_limit = self.open.load(Ordering::Acquire) > limits.max_connections;
         let mut route = None;
         let callback = |request: &Request, response: Response| {
@@ -125,12 +157,24 @@ impl Server {
         match route {
             Route::Client(codec) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                connection::serve(socket, slow, conn_id, codec, Arc::clone(&self.context), shutdown).await;
+                connection::serve(
+                    socket,
+                    slow,
+                    conn_id,
+                    codec,
+                    Arc::clone(&self.context),
+                    shutdown,
+                )
+                .await;
             }
             Route::Echo => echo::serve(socket, shutdown).await,
         }
     }
 
+    #[allow(
+        clippy::result_large_err,
+        reason = "tungstenite's handshake callback returns ErrorResponse"
+    )]
     fn route(
         &self,
         request: &Request,
@@ -142,7 +186,13 @@ impl Server {
             return Ok((Route::Echo, response));
         }
         if path != self.ws_path {
-            return Err(reject(StatusCode::NOT_FOUND, format!("no WebSocket endpoint at {path}; connect to {}", self.ws_path)));
+            return Err(reject(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no WebSocket endpoint at {path}; connect to {}",
+                    self.ws_path
+                ),
+            ));
         }
         if over_limit {
             return Err(reject(

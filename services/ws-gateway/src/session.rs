@@ -10,10 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use asynchronio_bus::Bus;
+use asynchronio_protocol::envelope::ContentType;
 use asynchronio_protocol::{
     ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
 };
-use asynchronio_protocol::envelope::ContentType;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -88,12 +88,19 @@ impl Session {
     }
 
     /// Handles one frame's bytes and writes the replies.
-    pub async fn handle(&mut self, bytes: &[u8], socket: &mut ClientSocket) -> Result<(), CloseReason> {
+    pub async fn handle(
+        &mut self,
+        bytes: &[u8],
+        socket: &mut ClientSocket,
+    ) -> Result<(), CloseReason> {
         let frame = match self.codec.decode_client(bytes) {
             Ok(frame) => frame,
             Err(error) => {
                 return self
-                    .reply(socket, ServerFrame::error(error.id, error.code, error.message))
+                    .reply(
+                        socket,
+                        ServerFrame::error(error.id, error.code, error.message),
+                    )
                     .await;
             }
         };
@@ -149,7 +156,9 @@ impl Session {
             let reply = ServerFrame::error(
                 id,
                 ErrorCode::TooManySubscriptions,
-                format!("a connection may hold at most {max} subscriptions; unsubscribe from some or open another connection"),
+                format!(
+                    "a connection may hold at most {max} subscriptions; unsubscribe from some or open another connection"
+                ),
             );
             return self.reply(socket, reply).await;
         }
@@ -177,7 +186,9 @@ impl Session {
         // Recovery: replay (since, join position] when that range is whole.
         let mut first_page = Vec::new();
         let mut recovered = false;
-        if let Some(since) = since.filter(|s| s.epoch == position.epoch && s.offset <= position.offset) {
+        if let Some(since) =
+            since.filter(|s| s.epoch == position.epoch && s.offset <= position.offset)
+        {
             if since.offset == position.offset {
                 recovered = true;
             } else {
@@ -316,7 +327,11 @@ impl Session {
         }
     }
 
-    async fn reply(&self, socket: &mut ClientSocket, frame: ServerFrame) -> Result<(), CloseReason> {
+    async fn reply(
+        &self,
+        socket: &mut ClientSocket,
+        frame: ServerFrame,
+    ) -> Result<(), CloseReason> {
         match self.codec.encode_server(&frame) {
             Ok(bytes) => socket.send(to_message(bytes)).await,
             Err(error) => Err(CloseReason::Internal(error.to_string())),

@@ -5,16 +5,16 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::close::CloseReason;
+use crate::prefixed::PrefixedStream;
 
 /// The client's WebSocket plus what is needed to write to it safely.
 pub struct ClientSocket {
-    pub ws: WebSocketStream<TcpStream>,
+    pub ws: WebSocketStream<PrefixedStream>,
     write_timeout: Duration,
     slow: CancellationToken,
     send_queue: usize,
@@ -22,7 +22,7 @@ pub struct ClientSocket {
 
 impl ClientSocket {
     pub fn new(
-        ws: WebSocketStream<TcpStream>,
+        ws: WebSocketStream<PrefixedStream>,
         write_timeout: Duration,
         slow: CancellationToken,
         send_queue: usize,

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make run`: the whole realtime stack on this machine.
+#
+# Starts a private redis-server with AOF persistence in ./data/redis (unless
+# REDIS_URL points at a Redis of yours), then redis-bridge and ws-gateway,
+# prints where everything is, and stops it all on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+profile=${PROFILE:-release}
+bin=target/$profile
+ws_listen=${ASYNCHRONIO_WS_LISTEN:-0.0.0.0:8080}
+ws_port=${ws_listen##*:}
+redis_port=${REDIS_PORT:-6379}
+pids=()
+
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping..."
+  # Services first (they finish their Redis work), Redis last.
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  echo "stopped"
+}
+trap stop INT TERM EXIT
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [ -z "${REDIS_URL:-}" ]; then
+  if ! command -v redis-server >/dev/null; then
+    echo "redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server)," >&2
+    echo "or point REDIS_URL at a Redis you run: REDIS_URL=redis://host:6379 make run" >&2
+    exit 1
+  fi
+  if port_open "$redis_port"; then
+    echo "port $redis_port is already in use. Set REDIS_URL=redis://127.0.0.1:$redis_port to use that Redis," >&2
+    echo "or REDIS_PORT=another-port to start a private one." >&2
+    exit 1
+  fi
+  mkdir -p data/redis
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/data/redis" \
+    --appendonly yes --appendfsync everysec --save "" --logfile "$PWD/data/redis/redis.log" &
+  pids+=($!)
+  export REDIS_URL="redis://127.0.0.1:$redis_port"
+  for _ in $(seq 50); do port_open "$redis_port" && break; sleep 0.1; done
+  echo "redis-server  $REDIS_URL  (AOF in data/redis)"
+fi
+
+"$bin/redis-bridge" &
+pids+=($!)
+"$bin/ws-gateway" --listen "$ws_listen" --static-dir web/static &
+pids+=($!)
+for _ in $(seq 100); do port_open "$ws_port" && break; sleep 0.1; done
+
+cat <<TXT
+
+Asynchronio is running.
+  WebSocket   ws://localhost:$ws_port/ws
+  Demo page   http://localhost:$ws_port/
+  JS client   http://localhost:$ws_port/asynchronio.js
+  Publish     redis-cli -u $REDIS_URL PUBLISH asynchronio:publish:news '{"title":"hi"}'
+Press Ctrl-C to stop.
+TXT
+wait -n "${pids[@]}" || true
+echo "a process exited; stopping the rest" >&2

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# RFC 6455 conformance: runs the Autobahn|Testsuite fuzzing-client cases
+# (through kosoku, from PyPI) against ws-gateway's echo endpoint, which uses
+# the same WebSocket stack, limits and close handling as /ws.
+# Compression cases (12.*, 13.*) are excluded: permessage-deflate is off.
+# Reports go to target/conformance/; the run fails if any case fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+profile=${PROFILE:-debug}
+gateway=target/$profile/ws-gateway
+venv=target/conformance-venv
+reports=target/conformance
+
+[ -x "$gateway" ] || { echo "conformance: $gateway is missing; run 'cargo build --bins' first" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "conformance: redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/kosoku" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check kosoku==0.1.0
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+redis_port=$(free_port)
+ws_port=$(free_port)
+data=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$data"; }
+trap cleanup EXIT
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data" --save "" --appendonly no >/dev/null &
+pids+=($!)
+"$gateway" --listen "127.0.0.1:$ws_port" --redis-url "redis://127.0.0.1:$redis_port" \
+  --echo-path / --max-message-size 20000000 >"$data/gateway.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$ws_port") 2>/dev/null && break
+  sleep 0.1
+done
+
+rm -rf "$reports"
+if "$venv/bin/kosoku" "127.0.0.1:$ws_port" -x '12.*' -x '13.*' -p 4 -o "$reports"; then
+  python3 - "$reports/index.json" <<'PY'
+import json, sys, collections
+index = json.load(open(sys.argv[1]))
+verdicts = collections.Counter()
+for agent in index.values():
+    for case in agent.values():
+        verdicts[case["behavior"]] += 1
+failed = sum(n for v, n in verdicts.items() if v not in ("OK", "NON-STRICT", "INFORMATIONAL"))
+print("conformance verdicts:", dict(verdicts))
+print(f"conformance: {sum(verdicts.values()) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
+else
+  echo "conformance: some Autobahn cases failed; see $reports/index.html" >&2
+  exit 1
+fi

@@ -1,0 +1,309 @@
+// Asynchronio browser client: an ES module with no dependencies and no build
+// step. It speaks the JSON client protocol (docs/protocol.md) to ws-gateway.
+//
+//   import { AsynchronioClient } from "./asynchronio.js";
+//   const client = new AsynchronioClient("ws://localhost:8080/ws");
+//   client.subscribe("news", (data, meta) => console.log(data, meta.offset));
+//   await client.publish("news", { title: "hi" });
+//
+// The connection is re-established automatically with jittered exponential
+// backoff, and every channel is resubscribed from the last offset it
+// delivered, so a handler sees each message once, in order, across
+// reconnects. When the gateway cannot recover a gap (history trimmed, or the
+// channel's epoch changed) the subscription's onReset callback is called so
+// the application can reload its state.
+
+/** Connection states reported to "state" listeners. */
+export const State = Object.freeze({
+  CONNECTING: "connecting",
+  OPEN: "open",
+  RECONNECTING: "reconnecting",
+  CLOSED: "closed",
+});
+
+/** An error answered by the gateway: `code` is machine-readable. */
+export class AsynchronioError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "AsynchronioError";
+    this.code = code;
+  }
+}
+
+export class AsynchronioClient {
+  /**
+   * @param {string} url  ws:// or wss:// URL of the gateway's /ws endpoint.
+   * @param {object} [options]
+   * @param {number} [options.minDelay=250]   first reconnect delay, ms
+   * @param {number} [options.maxDelay=10000] longest reconnect delay, ms
+   * @param {number} [options.requestTimeout=10000] publish/ping timeout, ms
+   * @param {typeof WebSocket} [options.WebSocket] constructor to use
+   * @param {boolean} [options.autoConnect=true] connect immediately
+   */
+  constructor(url, options = {}) {
+    this.url = url;
+    this.minDelay = options.minDelay ?? 250;
+    this.maxDelay = options.maxDelay ?? 10000;
+    this.requestTimeout = options.requestTimeout ?? 10000;
+    this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    this.state = State.CLOSED;
+    this.socket = null;
+    this.nextId = 1;
+    this.pending = new Map(); // id -> { resolve, reject, timer, channel? }
+    this.channels = new Map(); // channel -> { handlers: Set, position, subscribed }
+    this.listeners = { state: new Set(), error: new Set() };
+    this.attempt = 0;
+    this.reconnectTimer = null;
+    this.closedByUser = false;
+    if (options.autoConnect ?? true) this.connect();
+  }
+
+  /** Listens for "state" (new state) or "error" (AsynchronioError) events. */
+  on(event, listener) {
+    this.listeners[event]?.add(listener);
+    return () => this.listeners[event]?.delete(listener);
+  }
+
+  /** Opens the connection (again, after close()). */
+  connect() {
+    this.closedByUser = false;
+    if (this.socket) return;
+    this.setState(this.attempt === 0 ? State.CONNECTING : State.RECONNECTING);
+    let socket;
+    try {
+      socket = new this.WebSocketImpl(this.url, ["asynchronio.json"]);
+    } catch (error) {
+      this.emit("error", new AsynchronioError("connect_failed", String(error)));
+      this.scheduleReconnect();
+      return;
+    }
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.setState(State.OPEN);
+      for (const channel of this.channels.keys()) this.sendSubscribe(channel);
+    };
+    socket.onmessage = (event) => this.onFrame(event.data);
+    socket.onclose = (event) => this.onClose(socket, event);
+    socket.onerror = () => {}; // onclose follows and handles it
+  }
+
+  /** Closes the connection for good (until connect() is called). */
+  close() {
+    this.closedByUser = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.failPending("connection closed by the application");
+    if (socket) socket.close(1000, "client closed");
+    this.setState(State.CLOSED);
+  }
+
+  /**
+   * Calls handler(data, meta) for every message on `channel`; meta carries
+   * channel, offset, epoch and ts (publish time, ms).
+   * @param {object} [options]
+   * @param {{offset:string, epoch:string}} [options.since] resume position
+   * @param {(info:object)=>void} [options.onReset] history could not be recovered
+   * @returns {() => void} call to remove this handler
+   */
+  subscribe(channel, handler, options = {}) {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { handlers: new Set(), resets: new Set(), position: options.since ?? null, subscribed: false };
+      this.channels.set(channel, entry);
+      if (this.state === State.OPEN) this.sendSubscribe(channel);
+    }
+    entry.handlers.add(handler);
+    if (options.onReset) entry.resets.add(options.onReset);
+    return () => this.unsubscribe(channel, handler);
+  }
+
+  /** Removes one handler, or the whole channel when none is given or none is left. */
+  unsubscribe(channel, handler) {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    if (handler) entry.handlers.delete(handler);
+    if (handler && entry.handlers.size > 0) return;
+    this.channels.delete(channel);
+    if (this.state === State.OPEN) this.send({ op: "unsubscribe", id: this.nextId++, channel });
+  }
+
+  /** The last position delivered on `channel` ({offset, epoch}), if any. */
+  position(channel) {
+    return this.channels.get(channel)?.position ?? null;
+  }
+
+  /** Publishes `data` (any JSON value); resolves to {offset, epoch}. */
+  publish(channel, data) {
+    return this.request({ op: "publish", channel, data }).then((reply) => ({
+      offset: reply.offset,
+      epoch: reply.epoch,
+    }));
+  }
+
+  /** Round trip to the gateway; resolves when it answers. */
+  ping() {
+    return this.request({ op: "ping" }).then(() => undefined);
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  request(frame) {
+    if (this.state !== State.OPEN) {
+      return Promise.reject(new AsynchronioError("not_connected", "not connected; retry once the state is open"));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AsynchronioError("timeout", `no answer within ${this.requestTimeout} ms`));
+      }, this.requestTimeout);
+      this.pending.set(id, { resolve, reject, timer });
+      this.send({ ...frame, id });
+    });
+  }
+
+  sendSubscribe(channel) {
+    const entry = this.channels.get(channel);
+    if (!entry) return;
+    entry.subscribed = false;
+    const frame = { op: "subscribe", id: this.nextId++, channel };
+    if (entry.position) frame.since = entry.position;
+    this.pending.set(frame.id, { channel, subscribe: true });
+    this.send(frame);
+  }
+
+  send(frame) {
+    if (this.socket && this.socket.readyState === 1) this.socket.send(JSON.stringify(frame));
+  }
+
+  onFrame(text) {
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      this.emit("error", new AsynchronioError("bad_frame", "gateway sent a frame that is not JSON"));
+      return;
+    }
+    switch (frame.op) {
+      case "message":
+        return this.onMessage(frame);
+      case "subscribed":
+        return this.onSubscribed(frame);
+      case "ok":
+      case "pong":
+        return this.settle(frame.id, frame, null);
+      case "error":
+        return this.onError(frame);
+      default:
+        return undefined;
+    }
+  }
+
+  onMessage(frame) {
+    const entry = this.channels.get(frame.channel);
+    if (!entry) return;
+    const position = entry.position;
+    // Offsets are fixed-width strings: string order is publish order.
+    if (position && position.epoch === frame.epoch && frame.offset <= position.offset) return;
+    entry.position = { offset: frame.offset, epoch: frame.epoch };
+    const meta = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, ts: frame.ts };
+    for (const handler of entry.handlers) {
+      try {
+        handler(frame.data, meta);
+      } catch (error) {
+        this.emit("error", error);
+      }
+    }
+  }
+
+  onSubscribed(frame) {
+    this.pending.delete(frame.id);
+    const entry = this.channels.get(frame.channel);
+    if (!entry) return;
+    entry.subscribed = true;
+    if (!frame.recovered) {
+      const hadPosition = entry.position !== null;
+      entry.position = { offset: frame.offset, epoch: frame.epoch };
+      if (hadPosition) {
+        for (const reset of entry.resets) reset({ channel: frame.channel, offset: frame.offset, epoch: frame.epoch });
+      }
+    }
+  }
+
+  onError(frame) {
+    const error = new AsynchronioError(frame.code, frame.message);
+    const pending = frame.id !== undefined ? this.pending.get(frame.id) : undefined;
+    if (pending?.subscribe) {
+      this.pending.delete(frame.id);
+      this.emit("error", error);
+      // Redis was briefly unavailable: try the subscription again later.
+      if (frame.code === "unavailable" && this.channels.has(pending.channel)) {
+        setTimeout(() => this.state === State.OPEN && this.sendSubscribe(pending.channel), this.minDelay);
+      }
+      return;
+    }
+    if (pending) return this.settle(frame.id, null, error);
+    this.emit("error", error);
+  }
+
+  settle(id, value, error) {
+    const pending = this.pending.get(id);
+    if (!pending || pending.subscribe) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  onClose(socket, event) {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.failPending(`connection lost (${event.code}${event.reason ? ": " + event.reason : ""})`);
+    if (this.closedByUser) {
+      this.setState(State.CLOSED);
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  scheduleReconnect() {
+    this.setState(State.RECONNECTING);
+    const ceiling = Math.min(this.maxDelay, this.minDelay * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.closedByUser) this.connect();
+    }, delay);
+  }
+
+  failPending(reason) {
+    for (const [id, pending] of this.pending) {
+      if (pending.subscribe) continue;
+      clearTimeout(pending.timer);
+      pending.reject(new AsynchronioError("disconnected", reason));
+      this.pending.delete(id);
+    }
+    for (const [id, pending] of this.pending) if (pending.subscribe) this.pending.delete(id);
+  }
+
+  setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit("state", state);
+  }
+
+  emit(event, value) {
+    for (const listener of this.listeners[event] ?? []) {
+      try {
+        listener(value);
+      } catch {
+        // A listener's failure must not break the client.
+      }
+    }
+  }
+}
