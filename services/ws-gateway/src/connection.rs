@@ -43,7 +43,7 @@ pub async fn serve(
     .await;
     session.leave_all();
     tracing::debug!(conn_id, ?reason, "connection closing");
-    socket.close(&reason).await;
+    Box::pin(socket.close(&reason)).await;
 }
 
 async fn run(
@@ -69,7 +69,9 @@ async fn run(
                 match incoming {
                     None => Err(CloseReason::PeerGone),
                     Some(Err(error)) => Err(CloseReason::from_read_error(&error)),
-                    Some(Ok(message)) => on_message(socket, session, message).await,
+                    // Boxed: frame handling (publish, recovery) has a large
+                    // state that an idle connection should not carry.
+                    Some(Ok(message)) => Box::pin(on_message(socket, session, message)).await,
                 }
             }
             _ = keepalive.tick() => {

@@ -4,7 +4,9 @@
 //! timeout, and the small per-connection buffers that keep idle
 //! connections cheap.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,6 +23,9 @@ use crate::prefixed::PrefixedStream;
 use crate::session::SessionContext;
 use crate::socket::ClientSocket;
 use crate::{connection, echo, http};
+
+/// An upgraded connection, ready to run until it closes.
+type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What an upgraded connection serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +65,9 @@ impl Server {
     fn websocket_config(&self) -> WebSocketConfig {
         let max = self.context.limits.max_message_size;
         WebSocketConfig::default()
-            // Small buffers: an idle connection should cost a few KiB.
-            .read_buffer_size(4 * 1024)
+            // Small buffers: an idle connection should cost a few KiB. Reads
+            // of larger messages simply take more calls.
+            .read_buffer_size(1024)
             .write_buffer_size(8 * 1024)
             .max_write_buffer_size(8 * 1024 + max.max(1 << 20) * 2)
             .max_message_size(Some(max))
@@ -88,7 +94,12 @@ impl Server {
                     let shutdown = shutdown.clone();
                     tracker.spawn(async move {
                         server.open.fetch_add(1, Ordering::AcqRel);
-                        server.handle(stream, shutdown).await;
+                        // The handshake's state is large but short-lived;
+                        // boxing it keeps the task itself to a few words
+                        // plus the boxed connection it returns.
+                        if let Some(connection) = Box::pin(server.accept(stream, shutdown)).await {
+                            connection.await;
+                        }
                         server.open.fetch_sub(1, Ordering::AcqRel);
                         tracing::trace!(%peer, "connection ended");
                     });
@@ -114,16 +125,20 @@ impl Server {
         clippy::result_large_err,
         reason = "tungstenite's handshake callback returns ErrorResponse"
     )]
-    async fn handle(&self, mut stream: TcpStream, shutdown: CancellationToken) {
+    /// Reads the request and, for a WebSocket upgrade, completes the
+    /// handshake and returns the connection to run.
+    async fn accept(
+        &self,
+        mut stream: TcpStream,
+        shutdown: CancellationToken,
+    ) -> Option<Connection> {
         let _ = stream.set_nodelay(true);
         let limits = &self.context.limits;
-        let Some(head) = http::read_head(&mut stream, limits.handshake_timeout).await else {
-            return;
-        };
+        let head = http::read_head(&mut stream, limits.handshake_timeout).await?;
         if !head.upgrade {
             let open = self.open.load(Ordering::Acquire).saturating_sub(1);
             http::respond(stream, &head, self.static_dir.as_deref(), open).await;
-            return;
+            return None;
         }
         let stream = PrefixedStream::new(head.bytes, stream);
         let over_limit = self.open.load(Ordering::Acquire) > limits.max_connections;
@@ -144,31 +159,30 @@ impl Server {
             Ok(Ok(ws)) => ws,
             Ok(Err(error)) => {
                 tracing::debug!(%error, "WebSocket handshake failed");
-                return;
+                return None;
             }
             Err(_) => {
                 tracing::debug!("WebSocket handshake timed out");
-                return;
+                return None;
             }
         };
-        let Some(route) = route else { return };
+        let route = route?;
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
-        match route {
+        Some(match route {
             Route::Client(codec) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                connection::serve(
+                Box::pin(connection::serve(
                     socket,
                     slow,
                     conn_id,
                     codec,
                     Arc::clone(&self.context),
                     shutdown,
-                )
-                .await;
+                ))
             }
-            Route::Echo => echo::serve(socket, shutdown).await,
-        }
+            Route::Echo => Box::pin(echo::serve(socket, shutdown)),
+        })
     }
 
     #[allow(
