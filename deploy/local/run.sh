@@ -14,8 +14,10 @@ ws_port=${ws_listen##*:}
 redis_port=${REDIS_PORT:-6379}
 pids=()
 
+stopping=
 stop() {
   trap - INT TERM EXIT
+  stopping=yes
   echo
   echo "stopping..."
   # Services first (they finish their Redis work), Redis last.
@@ -65,4 +67,4 @@ Asynchronio is running.
 Press Ctrl-C to stop.
 TXT
 wait -n "${pids[@]}" || true
-echo "a process exited; stopping the rest" >&2
+[ -n "$stopping" ] || echo "a process exited; stopping the rest" >&2

@@ -63,3 +63,6 @@ $("publish-form").addEventListener("submit", async (event) => {
 
 // Expose the client for experiments from the console.
 window.asynchronio = client;
+
+// Start with the channel in the form, so messages show up straight away.
+$("subscribe-form").requestSubmit();
