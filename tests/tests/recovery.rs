@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use asynchronio_bus::{Bus, HistorySettings, PublishRequest};
+use asynchronio_bus::{Bus, HistorySettings};
 use asynchronio_e2e::{Received, RedisServer, Service, WsClient};
 use asynchronio_protocol::{Codec, EnvelopeDraft, Offset, ServerFrame, Since};
 use bytes::Bytes;
@@ -20,14 +20,7 @@ async fn publish_numbers(bus: Bus, channel: &'static str, first: u64, count: u64
         let drafts: Vec<EnvelopeDraft> = (n..(n + 100).min(first + count))
             .map(|i| EnvelopeDraft::new(channel, Bytes::from(format!("{{\"n\":{i}}}"))))
             .collect();
-        let requests: Vec<_> = drafts
-            .iter()
-            .map(|draft| PublishRequest {
-                draft,
-                idempotency_key: None,
-            })
-            .collect();
-        for result in bus.publish_batch(&requests).await {
+        for result in bus.publish_drafts(&drafts).await {
             if let Err(error) = result {
                 panic!("publish failed: {error}");
             }

@@ -131,7 +131,6 @@ async fn killed_bridge_hands_its_channels_over_within_five_seconds() {
 
 #[tokio::test]
 async fn killed_gateway_client_resumes_on_another_without_loss() {
-    use asynchronio_bus::PublishRequest;
     use asynchronio_protocol::{EnvelopeDraft, Offset, ServerFrame, Since};
 
     const TOTAL: u64 = 5_000;
@@ -150,14 +149,7 @@ async fn killed_gateway_client_resumes_on_another_without_loss() {
                 .iter()
                 .map(|n| EnvelopeDraft::new("stream", bytes::Bytes::from(n.to_string())))
                 .collect();
-            let requests: Vec<_> = drafts
-                .iter()
-                .map(|draft| PublishRequest {
-                    draft,
-                    idempotency_key: None,
-                })
-                .collect();
-            assert!(bus.publish_batch(&requests).await.iter().all(Result::is_ok));
+            assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     });

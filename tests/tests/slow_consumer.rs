@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use asynchronio_bus::PublishRequest;
 use asynchronio_e2e::{Received, RedisServer, Service, WsClient};
 use asynchronio_protocol::{Codec, EnvelopeDraft};
 use bytes::Bytes;
@@ -51,14 +50,7 @@ async fn slow_client_is_disconnected_and_others_keep_receiving() {
             .iter()
             .map(|_| EnvelopeDraft::new("firehose", Bytes::from(payload.clone())))
             .collect();
-        let requests: Vec<_> = drafts
-            .iter()
-            .map(|draft| PublishRequest {
-                draft,
-                idempotency_key: None,
-            })
-            .collect();
-        assert!(bus.publish_batch(&requests).await.iter().all(Result::is_ok));
+        assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 

@@ -81,14 +81,7 @@ fn reconnect_policy() -> ReconnectPolicy {
 
 /// Creates a command client and waits until Redis answers.
 pub(crate) async fn connect_client(config: &BusConfig, role: &str) -> Result<Client, BusError> {
-    let client = Client::new(
-        fred_config(config)?,
-        Some(performance(config)),
-        Some(connection()),
-        Some(reconnect_policy()),
-    );
-    init_with_retry(&client, config, role).await;
-    Ok(client)
+    connect_with(config, role, Client::new).await
 }
 
 /// Creates a pub/sub client and waits until Redis answers.
@@ -96,7 +89,19 @@ pub(crate) async fn connect_subscriber(
     config: &BusConfig,
     role: &str,
 ) -> Result<SubscriberClient, BusError> {
-    let client = SubscriberClient::new(
+    connect_with(config, role, SubscriberClient::new).await
+}
+
+/// The constructor signature fred's client types share.
+type NewClient<C> =
+    fn(Config, Option<PerformanceConfig>, Option<ConnectionConfig>, Option<ReconnectPolicy>) -> C;
+
+async fn connect_with<C: ClientLike + EventInterface>(
+    config: &BusConfig,
+    role: &str,
+    new: NewClient<C>,
+) -> Result<C, BusError> {
+    let client = new(
         fred_config(config)?,
         Some(performance(config)),
         Some(connection()),

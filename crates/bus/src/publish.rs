@@ -107,6 +107,21 @@ impl Bus {
             .collect()
     }
 
+    /// Publishes drafts without idempotency keys, in one round trip.
+    pub async fn publish_drafts(
+        &self,
+        drafts: &[EnvelopeDraft],
+    ) -> Vec<Result<Published, BusError>> {
+        let requests: Vec<PublishRequest<'_>> = drafts
+            .iter()
+            .map(|draft| PublishRequest {
+                draft,
+                idempotency_key: None,
+            })
+            .collect();
+        self.publish_batch(&requests).await
+    }
+
     fn publish_call(
         &self,
         request: &PublishRequest<'_>,

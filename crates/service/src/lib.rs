@@ -1,11 +1,13 @@
 //! What every Asynchronio binary shares at its edge: the Redis options every
 //! service takes ([`RedisArgs`]), logging ([`logging`]) and graceful shutdown
-//! on SIGTERM/SIGINT ([`shutdown`]).
+//! on SIGTERM/SIGINT ([`shutdown`]), and starting the runtime ([`runtime`]).
 
 pub mod logging;
 pub mod redis_args;
+pub mod runtime;
 pub mod shutdown;
 
 pub use logging::{LogArgs, LogFormat};
 pub use redis_args::RedisArgs;
+pub use runtime::run_service;
 pub use shutdown::Shutdown;

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use asynchronio_bus::Bus;
 use asynchronio_bus::fred::interfaces::ClientLike;
-use asynchronio_service::Shutdown;
+use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -36,12 +36,8 @@ const PUBLISH_QUEUE: usize = 65_536;
 
 fn main() -> anyhow::Result<()> {
     let args = BridgeArgs::parse();
-    args.log.init();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(run(args))
+    let log = args.log.clone();
+    run_service(&log, run(args))
 }
 
 async fn run(args: BridgeArgs) -> anyhow::Result<()> {

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use asynchronio_bus::Bus;
-use asynchronio_service::Shutdown;
+use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -36,12 +36,8 @@ use crate::session::SessionContext;
 
 fn main() -> anyhow::Result<()> {
     let args = GatewayArgs::parse();
-    args.log.init();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?
-        .block_on(run(args))
+    let log = args.log.clone();
+    run_service(&log, run(args))
 }
 
 async fn run(args: GatewayArgs) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use asynchronio_bus::{Bus, BusConfig, PublishRequest};
+use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_protocol::{EnvelopeDraft, Keys};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -222,14 +222,7 @@ async fn publish_tick(bus: &Bus, count: u64, channels: u64, filler: &str) {
             EnvelopeDraft::new(format!("load-{}", i % channels), Bytes::from(body))
         })
         .collect();
-    let requests: Vec<_> = drafts
-        .iter()
-        .map(|draft| PublishRequest {
-            draft,
-            idempotency_key: None,
-        })
-        .collect();
-    for result in bus.publish_batch(&requests).await {
+    for result in bus.publish_drafts(&drafts).await {
         if let Err(error) = result {
             eprintln!("publish failed: {error}");
         }
