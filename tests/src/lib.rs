@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod http;
 pub mod process;
 pub mod redis;
 

@@ -44,8 +44,19 @@ impl Service {
     /// Starts `name` with `args` plus `--listen 127.0.0.1:{port}` and waits
     /// until the port accepts connections.
     pub fn start(name: &'static str, port: u16, args: &[String]) -> Service {
+        Service::start_with_env(name, port, args, &[])
+    }
+
+    /// Like [`Service::start`], with extra environment variables.
+    pub fn start_with_env(
+        name: &'static str,
+        port: u16,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Service {
         let log = std::env::var("ASYNCHRONIO_TEST_LOGS").is_ok();
         let child = Command::new(binary(name))
+            .envs(env.iter().copied())
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .args(args)
@@ -82,6 +93,28 @@ impl Service {
         let mut args = vec!["--redis-url".to_owned(), redis_url.to_owned()];
         args.extend(extra.iter().map(|s| s.to_string()));
         Service::start("redis-bridge", free_port(), &args)
+    }
+
+    /// A rest-api on a free port against `redis_url`, with its database
+    /// at `database_url` and `admin_key` as the bootstrap key.
+    pub fn rest(redis_url: &str, database_url: &str, admin_key: &str, extra: &[&str]) -> Service {
+        let mut args = vec![
+            "--redis-url".to_owned(),
+            redis_url.to_owned(),
+            "--database-url".to_owned(),
+            database_url.to_owned(),
+            "--workers".to_owned(),
+            "2".to_owned(),
+            "--redis-timeout".to_owned(),
+            "1".to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        Service::start_with_env(
+            "rest-api",
+            free_port(),
+            &args,
+            &[("ASYNCHRONIO_ADMIN_KEY", admin_key)],
+        )
     }
 
     pub fn ws_url(&self) -> String {

@@ -58,6 +58,12 @@ impl Bus {
             .client
             .xrange(self.keys().stream(channel), start, end, Some(limit as u64))
             .await?;
+        self.decode_entries(channel, value)
+    }
+
+    /// Decodes the envelopes of a range reply, skipping entries that do not
+    /// decode (with a warning).
+    fn decode_entries(&self, channel: &str, value: Value) -> Result<Vec<Envelope>, BusError> {
         let entries = reply::stream_entries("XRANGE", value)?;
         let mut out = Vec::with_capacity(entries.len());
         for (id, fields) in entries {
@@ -74,6 +80,28 @@ impl Bus {
             }
         }
         Ok(out)
+    }
+
+    /// Up to `limit` messages with offsets after `after`, newest first.
+    pub async fn history_newest_first(
+        &self,
+        channel: &str,
+        after: Offset,
+        limit: usize,
+    ) -> Result<Vec<Envelope>, BusError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let value: Value = self
+            .client
+            .xrevrange(
+                self.keys().stream(channel),
+                "+",
+                format!("{}-0", after.0.saturating_add(1)),
+                Some(limit as u64),
+            )
+            .await?;
+        self.decode_entries(channel, value)
     }
 
     /// The oldest offset still retained in the channel's stream, if any.

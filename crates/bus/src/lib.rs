@@ -7,6 +7,7 @@
 //! and byte formats come from the protocol crate; nothing here invents one.
 
 mod bus;
+mod cache;
 mod config;
 mod connection;
 mod error;
@@ -17,6 +18,7 @@ mod publish;
 mod reply;
 
 pub use bus::Bus;
+pub use cache::CachedValue;
 pub use config::{BusConfig, HistorySettings};
 pub use connection::Backoff;
 pub use error::BusError;

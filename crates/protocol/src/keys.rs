@@ -87,6 +87,11 @@ impl Keys {
         format!("{}:ingest:rejected", self.prefix)
     }
 
+    /// A value of the cross-domain cache (a hash: value and content type).
+    pub fn cache(&self, key: &str) -> String {
+        format!("{}:cache:{key}", self.prefix)
+    }
+
     /// Lease on one partition of channels, held by one bridge replica.
     pub fn bridge_partition_lease(&self, partition: u32) -> String {
         format!("{}:bridge:lease:{partition}", self.prefix)

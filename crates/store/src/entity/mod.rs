@@ -1,0 +1,5 @@
+//! Table definitions. Times are milliseconds since the Unix epoch, which
+//! every backend stores the same way.
+
+pub mod api_key;
+pub mod audit_log;

@@ -1,0 +1,91 @@
+//! Asynchronio's SQL store, through sea-orm: API keys (hashed), the audit
+//! log of state-changing calls, and (later) the message archive.
+//!
+//! SQLite in a file is the embedded default; `DATABASE_URL=postgres://…`
+//! selects PostgreSQL. Migrations run on connect, so a fresh database is
+//! ready to use.
+
+mod api_keys;
+mod audit;
+pub mod entity;
+mod migration;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sea_orm::{Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+pub use api_keys::{ApiKey, NewApiKey, Scope};
+pub use audit::AuditEntry;
+
+/// Store failures, phrased for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "cannot open the database {url}: {source}; check DATABASE_URL (sqlite://path?mode=rwc or postgres://user:pass@host/db)"
+    )]
+    Connect {
+        url: String,
+        #[source]
+        source: DbErr,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] DbErr),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    #[error("unknown scope {0:?}; use publish, read or admin")]
+    UnknownScope(String),
+}
+
+/// A connected, migrated database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connects to `url` and brings its schema up to date.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let db = Database::connect(url)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redacted(url),
+                source,
+            })?;
+        migration::Migrator::up(&db, None)
+            .await
+            .map_err(StoreError::Migrate)?;
+        tracing::info!(database = %redacted(url), "database ready");
+        Ok(Store { db })
+    }
+
+    /// The SQLite URL for a database file, created if missing.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The URL without its password, for logs and errors.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

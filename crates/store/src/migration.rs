@@ -1,0 +1,52 @@
+//! Schema migrations, applied in order on connect.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::Schema;
+
+use crate::entity::{api_key, audit_log};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(CreateKeysAndAudit)]
+    }
+}
+
+/// API keys and the audit log.
+#[derive(DeriveMigrationName)]
+struct CreateKeysAndAudit;
+
+#[async_trait::async_trait]
+impl MigrationTrait for CreateKeysAndAudit {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let schema = Schema::new(manager.get_database_backend());
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(api_key::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                schema
+                    .create_table_from_entity(audit_log::Entity)
+                    .if_not_exists()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .if_not_exists()
+                    .name("audit_log_at")
+                    .table(audit_log::Entity)
+                    .col(audit_log::Column::AtMs)
+                    .to_owned(),
+            )
+            .await
+    }
+}

@@ -1,0 +1,105 @@
+//! Who is calling: an API key from `Authorization: Bearer …` (or the
+//! bootstrap admin key), or nobody. Handlers ask the [`Caller`] for the
+//! scope they need and get 401 or 403 otherwise.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use asynchronio_store::Scope;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated party behind a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The bootstrap admin key from ASYNCHRONIO_ADMIN_KEY.
+    Bootstrap,
+    /// A stored API key.
+    Key { id: String, scopes: Vec<Scope> },
+    /// No credentials.
+    Anonymous,
+}
+
+impl Caller {
+    /// The name recorded in the audit log.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Bootstrap => "bootstrap".into(),
+            Caller::Key { id, .. } => format!("key:{id}"),
+            Caller::Anonymous => "anonymous".into(),
+        }
+    }
+
+    /// Succeeds when the caller holds `scope` (admin holds every scope).
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        match self {
+            Caller::Bootstrap => Ok(()),
+            Caller::Key { scopes, .. }
+                if scopes.iter().any(|s| *s == scope || *s == Scope::Admin) =>
+            {
+                Ok(())
+            }
+            Caller::Key { .. } => Err(ApiError::forbidden(format!(
+                "this API key lacks the {scope} scope; create a key with it"
+            ))),
+            Caller::Anonymous => Err(ApiError::unauthorized(
+                "send an API key as Authorization: Bearer <key>",
+            )),
+        }
+    }
+
+    /// For reads that anonymous callers may make unless tokens are required.
+    pub fn require_read(&self, anonymous_allowed: bool) -> Result<(), ApiError> {
+        match self {
+            Caller::Anonymous if anonymous_allowed => Ok(()),
+            other => other.require(Scope::Read),
+        }
+    }
+}
+
+/// Constant-time comparison, so a key cannot be guessed byte by byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let header = request
+            .headers()
+            .get("authorization")
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let Some(state) = state else {
+                return Err(ApiError::unavailable("server not initialised"));
+            };
+            let token = match header {
+                None => return Ok(Caller::Anonymous),
+                Some(Err(_)) => {
+                    return Err(ApiError::unauthorized("Authorization header is not text"));
+                }
+                Some(Ok(value)) => match value.strip_prefix("Bearer ") {
+                    Some(token) => token.trim().to_owned(),
+                    None => return Err(ApiError::unauthorized("use Authorization: Bearer <key>")),
+                },
+            };
+            if let Some(admin) = &state.admin_key
+                && same(admin.as_bytes(), token.as_bytes())
+            {
+                return Ok(Caller::Bootstrap);
+            }
+            match state.store.verify_api_key(&token).await? {
+                Some(key) => Ok(Caller::Key {
+                    id: key.id,
+                    scopes: key.scopes,
+                }),
+                None => Err(ApiError::unauthorized("unknown or revoked API key")),
+            }
+        })
+    }
+}

@@ -1,0 +1,67 @@
+//! The REST API's command line, as `rest-api --help` shows it.
+
+use std::net::SocketAddr;
+
+use asynchronio_service::{LogArgs, RedisArgs};
+
+/// REST API of Asynchronio: publish to channels, read their history, manage
+/// API keys, and use the cross-domain cache, over JSON.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "rest-api", version, about, long_about = None)]
+pub struct RestArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ASYNCHRONIO_REST_LISTEN", default_value = "0.0.0.0:8081")]
+    pub listen: SocketAddr,
+
+    /// Database for API keys and the audit log: sqlite://path?mode=rwc (the
+    /// default, data/asynchronio.db) or postgres://user:password@host/db.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// An admin key that works without being created first, for scripts
+    /// and first start-up. Keep it secret.
+    #[arg(long, env = "ASYNCHRONIO_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
+    /// Refuse anonymous reads (history and cache) too.
+    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    pub require_token: bool,
+
+    /// Origins browsers may call the API from (CORS); repeat or separate
+    /// with commas. `*` allows any.
+    #[arg(
+        long = "cors-origin",
+        env = "ASYNCHRONIO_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// Largest request body, in bytes; larger ones get 413.
+    #[arg(long, env = "ASYNCHRONIO_MAX_BODY", default_value_t = 1_048_576)]
+    pub max_body: usize,
+
+    /// Worker threads serving HTTP (default: one per core).
+    #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
+    pub workers: Option<usize>,
+
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+impl RestArgs {
+    /// The database URL, defaulting to a SQLite file under data/.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all("data").map_err(|e| {
+            anyhow::anyhow!("cannot create data/ for the SQLite database: {e}; set DATABASE_URL")
+        })?;
+        Ok(asynchronio_store::Store::sqlite_url(std::path::Path::new(
+            "data/asynchronio.db",
+        )))
+    }
+}

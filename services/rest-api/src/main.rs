@@ -1,0 +1,125 @@
+//! `rest-api`: Asynchronio over HTTP and JSON.
+//!
+//! It shares nothing with the other services but Redis (through `bus`) and
+//! keeps its own records (API keys, audit log) in SQL (through `store`).
+
+mod auth;
+mod body;
+mod config;
+mod error;
+mod metrics;
+mod routes;
+mod state;
+
+use actix_cors::Cors;
+use actix_web::dev::Service as _;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use asynchronio_bus::Bus;
+use asynchronio_protocol::ChannelRules;
+use asynchronio_service::{Shutdown, run_service};
+use asynchronio_store::Store;
+use clap::Parser;
+
+use crate::config::RestArgs;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+fn main() -> anyhow::Result<()> {
+    let args = RestArgs::parse();
+    let log = args.log.clone();
+    run_service(&log, run(args))
+}
+
+async fn run(args: RestArgs) -> anyhow::Result<()> {
+    let shutdown = Shutdown::on_signals();
+    let database_url = args.database_url()?;
+    let connect = async {
+        let store = Store::connect(&database_url).await?;
+        let bus = Bus::connect(args.redis.bus_config(), "rest-api").await?;
+        anyhow::Ok((store, bus))
+    };
+    let (store, bus) = tokio::select! {
+        connected = connect => connected?,
+        () = shutdown.wait() => return Ok(()),
+    };
+    let state = web::Data::new(AppState {
+        bus: bus.clone(),
+        store,
+        admin_key: args.admin_key.clone().filter(|k| !k.is_empty()),
+        require_token: args.require_token,
+        channel_rules: ChannelRules::default(),
+        metrics: Metrics::default(),
+    });
+    let max_body = args.max_body;
+    let origins = args.cors_origins.clone();
+    let server_state = state.clone();
+    let mut server = HttpServer::new(move || {
+        let state = server_state.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::PathConfig::default().error_handler(|error, _| {
+                ApiError::bad_request("bad_parameter", error.to_string()).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                ApiError::bad_request("bad_parameter", error.to_string()).into()
+            }))
+            .wrap(cors(&origins))
+            .wrap_fn(move |request, service| {
+                let state = state.clone();
+                let response = service.call(request);
+                async move {
+                    let response = response.await?;
+                    state.metrics.count_response(response.status().as_u16());
+                    Ok(response)
+                }
+            })
+            .configure(routes::configure)
+            .default_service(web::to(|| async {
+                HttpResponse::NotFound().json(serde_json::json!({"error": {
+                    "code": "not_found",
+                    "message": "no such endpoint; the API lives under /api/v1"
+                }}))
+            }))
+    })
+    .disable_signals()
+    .shutdown_timeout(10)
+    .bind(args.listen)
+    .with_context(|| {
+        format!(
+            "cannot listen on {}: is it in use? choose another with --listen",
+            args.listen
+        )
+    })?;
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server.run();
+    let handle = server.handle();
+    tracing::info!(listen = %args.listen, "rest-api listening");
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        handle.stop(true).await;
+    });
+    server.await.context("the HTTP server failed")?;
+    bus.quit().await;
+    tracing::info!("rest-api stopped");
+    Ok(())
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers(["authorization", "content-type", "idempotency-key"])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}

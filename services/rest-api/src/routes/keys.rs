@@ -1,0 +1,106 @@
+//! API keys: created by an admin, shown once, listed without secrets,
+//! revoked by id. Every change is audited.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use asynchronio_store::Scope;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct NewKey {
+    name: String,
+    scopes: Vec<Scope>,
+}
+
+/// `POST /api/v1/keys` `{"name":"ci","scopes":["publish","read"]}`.
+#[post("/keys")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(body): Body,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let request: NewKey = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_json",
+            format!("send {{\"name\":\"…\",\"scopes\":[\"publish\",\"read\",\"admin\"]}}: {e}"),
+        )
+    })?;
+    if request.name.trim().is_empty() || request.name.len() > 200 || request.scopes.is_empty() {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "a key needs a name (up to 200 characters) and at least one scope",
+        ));
+    }
+    let created = state
+        .store
+        .create_api_key(request.name.trim(), &request.scopes)
+        .await?;
+    audit(&state, &caller, "key.create", &created.key.id, "ok").await;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// `GET /api/v1/keys`: every key, without secrets.
+#[get("/keys")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": state.store.list_api_keys().await? })))
+}
+
+/// `DELETE /api/v1/keys/{id}`: the key stops working at once.
+#[delete("/keys/{id}")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    if !state.store.revoke_api_key(&path).await? {
+        audit(&state, &caller, "key.revoke", &path, "not_found").await;
+        return Err(ApiError::not_found(format!(
+            "no API key {:?}",
+            path.as_str()
+        )));
+    }
+    audit(&state, &caller, "key.revoke", &path, "ok").await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<u64>,
+}
+
+/// `GET /api/v1/audit?limit=`: the latest state-changing calls.
+#[get("/audit")]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "entries": state.store.recent_audit(limit).await? })))
+}
+
+/// Records a state-changing call; a failure to record is logged, not fatal.
+pub(crate) async fn audit(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    result: &str,
+) {
+    if let Err(error) = state
+        .store
+        .audit(&caller.actor(), action, target, result)
+        .await
+    {
+        tracing::warn!(%error, action, target, "could not write the audit log");
+    }
+}

@@ -1,0 +1,270 @@
+//! Publishing to channels and reading their history.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_bus::PublishRequest;
+use asynchronio_protocol::{ChannelName, Codec, ContentType, EnvelopeDraft, Offset, OutboundFrame};
+use asynchronio_store::Scope;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::error::ApiError;
+use crate::routes::keys::audit;
+use crate::state::AppState;
+
+/// Longest accepted Idempotency-Key.
+const MAX_IDEMPOTENCY_KEY: usize = 128;
+/// Most channels one broadcast may name.
+const MAX_BROADCAST: usize = 1000;
+/// Most messages one history page returns.
+const MAX_HISTORY: usize = 1000;
+
+pub(crate) fn channel(state: &AppState, name: &str) -> Result<ChannelName, ApiError> {
+    ChannelName::parse(name, &state.channel_rules)
+        .map_err(|e| ApiError::bad_request("invalid_channel", e.to_string()))
+}
+
+/// Who may publish where: `$sys:` channels belong to Asynchronio itself.
+fn check_publishable(channel: &ChannelName) -> Result<(), ApiError> {
+    if channel.as_str().starts_with("$sys:") {
+        return Err(ApiError::forbidden(
+            "$sys: channels are written by Asynchronio itself",
+        ));
+    }
+    Ok(())
+}
+
+fn json_payload(body: &Bytes) -> Result<(), ApiError> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map(|_| ())
+        .map_err(|e| {
+            ApiError::bad_request(
+                "bad_json",
+                format!("the body must be the message as JSON: {e}"),
+            )
+        })
+}
+
+fn draft(channel: &ChannelName, payload: Bytes, caller: &Caller) -> EnvelopeDraft {
+    EnvelopeDraft {
+        channel: channel.to_string(),
+        content_type: ContentType::Json,
+        payload,
+        headers: Vec::new(),
+        publisher: Some(caller.actor()),
+    }
+}
+
+/// `POST /api/v1/channels/{channel}/messages`: the body is the message.
+#[post("/channels/{channel}/messages")]
+pub async fn publish(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    request: HttpRequest,
+    Body(body): Body,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Publish)?;
+    let channel = channel(&state, &path)?;
+    check_publishable(&channel)?;
+    json_payload(&body)?;
+    let idempotency_key = match request.headers().get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value
+                .to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_idempotency_key",
+                        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"),
+                    )
+                })?;
+            Some(key.to_owned())
+        }
+    };
+    let draft = draft(&channel, body, &caller);
+    let published = match state.bus.publish(&draft, idempotency_key.as_deref()).await {
+        Ok(published) => published,
+        Err(error) => {
+            state
+                .metrics
+                .publish_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(error.into());
+        }
+    };
+    state
+        .metrics
+        .published
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    audit(
+        &state,
+        &caller,
+        "publish",
+        channel.as_str(),
+        if published.duplicate {
+            "duplicate"
+        } else {
+            "ok"
+        },
+    )
+    .await;
+    let mut response = HttpResponse::Created();
+    if published.duplicate {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.json(serde_json::json!({
+        "channel": channel.as_str(),
+        "offset": published.offset,
+        "epoch": published.epoch,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct Broadcast {
+    channels: Vec<String>,
+    data: Box<RawValue>,
+}
+
+/// `POST /api/v1/broadcast`: one message to many channels.
+#[post("/broadcast")]
+pub async fn broadcast(
+    state: web::Data<AppState>,
+    caller: Caller,
+    Body(body): Body,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Publish)?;
+    let request: Broadcast = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "bad_json",
+            format!("send {{\"channels\":[\"a\",\"b\"],\"data\":<message>}}: {e}"),
+        )
+    })?;
+    if request.channels.is_empty() || request.channels.len() > MAX_BROADCAST {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!("name between 1 and {MAX_BROADCAST} channels"),
+        ));
+    }
+    let payload = Bytes::from(request.data.get().to_owned());
+    let mut drafts = Vec::with_capacity(request.channels.len());
+    for name in &request.channels {
+        let channel = channel(&state, name)?;
+        check_publishable(&channel)?;
+        drafts.push(draft(&channel, payload.clone(), &caller));
+    }
+    let requests: Vec<_> = drafts
+        .iter()
+        .map(|draft| PublishRequest {
+            draft,
+            idempotency_key: None,
+        })
+        .collect();
+    let mut results = Vec::with_capacity(drafts.len());
+    for (draft, result) in drafts.iter().zip(state.bus.publish_batch(&requests).await) {
+        let published = result?;
+        results.push(serde_json::json!({
+            "channel": draft.channel,
+            "offset": published.offset,
+            "epoch": published.epoch,
+        }));
+    }
+    state
+        .metrics
+        .published
+        .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    audit(
+        &state,
+        &caller,
+        "broadcast",
+        &request.channels.join(","),
+        "ok",
+    )
+    .await;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "results": results })))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    since: Option<String>,
+    limit: Option<String>,
+    reverse: Option<String>,
+}
+
+/// `GET /api/v1/channels/{channel}/messages?since=&limit=&reverse=`.
+///
+/// Messages are the same objects WebSocket clients receive (`op` is
+/// `message`), oldest first unless `reverse=true`.
+#[get("/channels/{channel}/messages")]
+pub async fn history(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = channel(&state, &path)?;
+    let public =
+        !channel.as_str().starts_with("private:") && !channel.as_str().starts_with("$sys:");
+    caller.require_read(public && !state.require_token)?;
+    let since = match &query.since {
+        None => Offset(0),
+        Some(text) => text
+            .parse::<Offset>()
+            .map_err(|e| ApiError::bad_request("bad_parameter", e.to_string()))?,
+    };
+    let limit = match &query.limit {
+        None => 100,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_HISTORY).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "bad_parameter",
+                    format!("limit must be a number from 1 to {MAX_HISTORY}"),
+                ));
+            }
+        },
+    };
+    let reverse = match query.reverse.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "bad_parameter",
+                "reverse must be true or false",
+            ));
+        }
+    };
+    let position = state.bus.position(channel.as_str()).await?;
+    let envelopes = if reverse {
+        state
+            .bus
+            .history_newest_first(channel.as_str(), since, limit)
+            .await?
+    } else {
+        state
+            .bus
+            .history(channel.as_str(), since, None, limit)
+            .await?
+    };
+    let mut messages = Vec::with_capacity(envelopes.len());
+    for envelope in &envelopes {
+        match Codec::Json.encode_message(envelope) {
+            Ok(OutboundFrame::Text(text)) => match RawValue::from_string(text) {
+                Ok(raw) => messages.push(raw),
+                Err(error) => tracing::warn!(%error, "history entry is not JSON; skipped"),
+            },
+            Ok(OutboundFrame::Binary(_)) | Err(_) => {}
+        }
+    }
+    Ok(HttpResponse::build(StatusCode::OK).json(serde_json::json!({
+        "channel": channel.as_str(),
+        "epoch": position.epoch,
+        "offset": position.offset,
+        "messages": messages,
+    })))
+}

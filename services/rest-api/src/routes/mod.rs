@@ -1,0 +1,29 @@
+//! The HTTP routes, one module per resource.
+
+pub mod cache;
+pub mod health;
+pub mod keys;
+pub mod messages;
+
+use actix_web::web;
+
+/// Registers every route under its path.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(health::metrics)
+        .service(
+            web::scope("/api/v1")
+                .service(messages::publish)
+                .service(messages::history)
+                .service(messages::broadcast)
+                .service(keys::create)
+                .service(keys::list)
+                .service(keys::revoke)
+                .service(keys::audit_log)
+                .service(cache::get)
+                .service(cache::put)
+                .service(cache::delete),
+        );
+}

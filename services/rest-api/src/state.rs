@@ -1,0 +1,16 @@
+//! [`AppState`]: what every handler shares.
+
+use asynchronio_bus::Bus;
+use asynchronio_protocol::ChannelRules;
+use asynchronio_store::Store;
+
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub bus: Bus,
+    pub store: Store,
+    pub admin_key: Option<String>,
+    pub require_token: bool,
+    pub channel_rules: ChannelRules,
+    pub metrics: Metrics,
+}
