@@ -8,10 +8,12 @@
 pub mod browser;
 pub mod client;
 pub mod http;
+pub mod postgres;
 pub mod process;
 pub mod redis;
 
 pub use client::{Received, WsClient};
+pub use postgres::PostgresServer;
 pub use process::{Service, free_port};
 pub use redis::RedisServer;
 

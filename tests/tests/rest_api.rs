@@ -467,3 +467,9 @@ async fn rest_api_with_sqlite() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display());
     exercise(&url).await;
 }
+
+#[tokio::test]
+async fn rest_api_with_postgres() {
+    let postgres = asynchronio_e2e::PostgresServer::start();
+    exercise(&postgres.url()).await;
+}
