@@ -82,9 +82,14 @@ impl Service {
 
     /// A ws-gateway on a free port against `redis_url`.
     pub fn gateway(redis_url: &str, extra: &[&str]) -> Service {
+        Service::gateway_with_env(redis_url, extra, &[])
+    }
+
+    /// A ws-gateway with extra environment variables (e.g. the token secret).
+    pub fn gateway_with_env(redis_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Service {
         let mut args = vec!["--redis-url".to_owned(), redis_url.to_owned()];
         args.extend(extra.iter().map(|s| s.to_string()));
-        Service::start("ws-gateway", free_port(), &args)
+        Service::start_with_env("ws-gateway", free_port(), &args, env)
     }
 
     /// A redis-bridge on a free port against `redis_url`, with short leases
@@ -98,6 +103,17 @@ impl Service {
     /// A rest-api on a free port against `redis_url`, with its database
     /// at `database_url` and `admin_key` as the bootstrap key.
     pub fn rest(redis_url: &str, database_url: &str, admin_key: &str, extra: &[&str]) -> Service {
+        Service::rest_with_env(redis_url, database_url, admin_key, extra, &[])
+    }
+
+    /// A rest-api with extra environment variables.
+    pub fn rest_with_env(
+        redis_url: &str,
+        database_url: &str,
+        admin_key: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Service {
         let mut args = vec![
             "--redis-url".to_owned(),
             redis_url.to_owned(),
@@ -109,12 +125,9 @@ impl Service {
             "1".to_owned(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        Service::start_with_env(
-            "rest-api",
-            free_port(),
-            &args,
-            &[("ASYNCHRONIO_ADMIN_KEY", admin_key)],
-        )
+        let mut all_env = vec![("ASYNCHRONIO_ADMIN_KEY", admin_key)];
+        all_env.extend_from_slice(env);
+        Service::start_with_env("rest-api", free_port(), &args, &all_env)
     }
 
     pub fn ws_url(&self) -> String {

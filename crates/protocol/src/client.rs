@@ -38,6 +38,11 @@ pub enum ClientFrame {
     Ping {
         id: Option<u64>,
     },
+    /// Authenticates the connection with a token the REST API issued.
+    Connect {
+        id: Option<u64>,
+        token: String,
+    },
 }
 
 impl ClientFrame {
@@ -47,7 +52,8 @@ impl ClientFrame {
             ClientFrame::Subscribe { id, .. }
             | ClientFrame::Unsubscribe { id, .. }
             | ClientFrame::Publish { id, .. }
-            | ClientFrame::Ping { id } => *id,
+            | ClientFrame::Ping { id }
+            | ClientFrame::Connect { id, .. } => *id,
         }
     }
 }
@@ -72,6 +78,8 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// The published data is larger than the gateway accepts.
     PayloadTooLarge,
+    /// No valid token: connect with one the REST API issued.
+    Unauthorized,
     /// The client may not do this.
     Forbidden,
     /// Redis cannot be reached right now; retry later.
@@ -110,6 +118,12 @@ pub enum ServerFrame {
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<u64>,
+    },
+    /// The token was accepted; `sub` is its subject.
+    Connected {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        sub: String,
     },
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -82,6 +82,7 @@ struct RawClientFrame<'a, D> {
     since: Option<Since>,
     #[serde(default, deserialize_with = "present")]
     data: Option<D>,
+    token: Option<String>,
 }
 
 /// Keeps an explicit `null` as present data rather than "missing".
@@ -105,6 +106,8 @@ struct ClientFrameOut<'a, D> {
     since: Option<&'a Since>,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<D>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<&'a str>,
 }
 
 /// A message frame borrowed from its envelope.
@@ -194,6 +197,7 @@ impl Codec {
 
     /// Encodes a client frame (for client libraries and tests).
     pub fn encode_client(self, frame: &ClientFrame) -> Result<OutboundFrame, EncodeError> {
+        let mut token = None;
         let (op, id, channel, since, data) = match frame {
             ClientFrame::Subscribe { id, channel, since } => (
                 "subscribe",
@@ -209,6 +213,10 @@ impl Codec {
                 ("publish", *id, Some(channel.as_str()), None, Some(data))
             }
             ClientFrame::Ping { id } => ("ping", *id, None, None, None),
+            ClientFrame::Connect { id, token: t } => {
+                token = Some(t.as_str());
+                ("connect", *id, None, None, None)
+            }
         };
         let data = match data {
             None => None,
@@ -220,6 +228,7 @@ impl Codec {
             channel,
             since,
             data,
+            token,
         })
     }
 
@@ -302,7 +311,7 @@ impl<D> RawClientFrame<'_, D> {
             return Err(DecodeError::new(
                 id,
                 ErrorCode::InvalidFrame,
-                "frame has no \"op\"; send one of subscribe, unsubscribe, publish, ping",
+                "frame has no \"op\"; send one of connect, subscribe, unsubscribe, publish, ping",
             ));
         };
         let channel = |channel: Option<String>| {
@@ -340,10 +349,20 @@ impl<D> RawClientFrame<'_, D> {
                 })
             }
             "ping" => Ok(ClientFrame::Ping { id }),
+            "connect" => match self.token {
+                Some(token) => Ok(ClientFrame::Connect { id, token }),
+                None => Err(DecodeError::new(
+                    id,
+                    ErrorCode::InvalidFrame,
+                    "connect needs a \"token\" string issued by the REST API",
+                )),
+            },
             other => Err(DecodeError::new(
                 id,
                 ErrorCode::UnknownOp,
-                format!("unknown op {other:?}; send one of subscribe, unsubscribe, publish, ping"),
+                format!(
+                    "unknown op {other:?}; send one of connect, subscribe, unsubscribe, publish, ping"
+                ),
             )),
         }
     }
@@ -429,7 +448,8 @@ mod tests {
                     data: Bytes::from(serde_json::to_vec(&data).expect("json")),
                 }
             }),
-            id.prop_map(|id| ClientFrame::Ping { id }),
+            id.clone().prop_map(|id| ClientFrame::Ping { id }),
+            (id, "[A-Za-z0-9._-]{1,40}").prop_map(|(id, token)| ClientFrame::Connect { id, token }),
         ]
     }
 
@@ -477,6 +497,8 @@ mod tests {
                     epoch
                 }),
             id.clone().prop_map(|id| ServerFrame::Pong { id }),
+            (id.clone(), "[a-z0-9-]{1,12}")
+                .prop_map(|(id, sub)| ServerFrame::Connected { id, sub }),
             (id, ".{0,30}").prop_map(|(id, message)| ServerFrame::Error {
                 id,
                 code: ErrorCode::InvalidChannel,

@@ -10,6 +10,8 @@
 //!   channel as a Redis Cluster hash tag;
 //! * [`client`] and [`codec`]: the frames browsers and services exchange with
 //!   the WebSocket gateway, in JSON or MessagePack;
+//! * [`token`]: the client connection tokens (JWT) the REST API issues and
+//!   the gateway verifies;
 //! * [`channel`] and [`position`]: channel names and stream positions
 //!   (offset plus epoch) as clients see them.
 //!
@@ -22,6 +24,7 @@ pub mod envelope;
 pub mod keys;
 pub mod position;
 pub mod script;
+pub mod token;
 
 pub use channel::{ChannelError, ChannelName, ChannelRules};
 pub use client::{ClientFrame, ErrorCode, ServerFrame, Since};

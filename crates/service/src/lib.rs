@@ -6,8 +6,10 @@ pub mod logging;
 pub mod redis_args;
 pub mod runtime;
 pub mod shutdown;
+pub mod token_args;
 
 pub use logging::{LogArgs, LogFormat};
 pub use redis_args::RedisArgs;
 pub use runtime::run_service;
 pub use shutdown::Shutdown;
+pub use token_args::TokenArgs;

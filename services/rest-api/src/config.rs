@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use asynchronio_service::{LogArgs, RedisArgs};
+use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 
 /// REST API of Asynchronio: publish to channels, read their history, manage
 /// API keys, and use the cross-domain cache, over JSON.
@@ -24,7 +24,7 @@ pub struct RestArgs {
     pub admin_key: Option<String>,
 
     /// Refuse anonymous reads (history and cache) too.
-    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
     pub require_token: bool,
 
     /// Origins browsers may call the API from (CORS); repeat or separate
@@ -43,6 +43,9 @@ pub struct RestArgs {
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
     pub workers: Option<usize>,
+
+    #[command(flatten)]
+    pub tokens: TokenArgs,
 
     #[command(flatten)]
     pub redis: RedisArgs,

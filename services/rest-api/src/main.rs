@@ -51,6 +51,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         require_token: args.require_token,
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
+        token_keys: args.tokens.keys()?,
     });
     let max_body = args.max_body;
     let origins = args.cors_origins.clone();

@@ -2,6 +2,7 @@
 
 use asynchronio_bus::Bus;
 use asynchronio_protocol::ChannelRules;
+use asynchronio_protocol::token::TokenKeys;
 use asynchronio_store::Store;
 
 use crate::metrics::Metrics;
@@ -13,4 +14,6 @@ pub struct AppState {
     pub require_token: bool,
     pub channel_rules: ChannelRules,
     pub metrics: Metrics,
+    /// Keys to sign client tokens with, if configured.
+    pub token_keys: Option<TokenKeys>,
 }

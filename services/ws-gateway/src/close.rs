@@ -20,6 +20,8 @@ pub enum CloseReason {
     WriteTimeout,
     /// No frame or pong from the client for too long (1001).
     IdleTimeout,
+    /// The connection's token expired (1008).
+    TokenExpired,
     /// A frame broke RFC 6455 (1002).
     Protocol(String),
     /// A binary frame on the JSON protocol or text on MessagePack (1003).
@@ -65,6 +67,10 @@ impl CloseReason {
                 (CloseCode::Policy, "slow consumer: write timed out; reconnect".into())
             }
             CloseReason::IdleTimeout => (CloseCode::Away, "idle timeout: no frames or pongs".into()),
+            CloseReason::TokenExpired => (
+                CloseCode::Policy,
+                "token expired: reconnect with a fresh token".into(),
+            ),
             CloseReason::Protocol(why) => (CloseCode::Protocol, format!("protocol error: {why}").into()),
             CloseReason::UnsupportedData(why) => (CloseCode::Unsupported, (*why).into()),
             CloseReason::InvalidUtf8 => (CloseCode::Invalid, "text frame is not valid UTF-8".into()),

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use asynchronio_protocol::ChannelRules;
-use asynchronio_service::{LogArgs, RedisArgs};
+use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 
 /// WebSocket gateway of Asynchronio: clients subscribe to channels at
 /// ws://HOST:PORT/ws and receive every message published to them, in order,
@@ -77,6 +77,14 @@ pub struct GatewayArgs {
     /// Milliseconds connections get to close after SIGTERM.
     #[arg(long, env = "ASYNCHRONIO_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
     pub shutdown_grace_ms: u64,
+
+    /// Refuse anonymous clients: every connection must present a token
+    /// (`?token=` or a first `connect` frame) before subscribing or publishing.
+    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
+    pub require_token: bool,
+
+    #[command(flatten)]
+    pub tokens: TokenArgs,
 
     #[command(flatten)]
     pub redis: RedisArgs,

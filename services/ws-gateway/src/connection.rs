@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use asynchronio_protocol::Codec;
+use asynchronio_protocol::token::Claims;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -26,11 +27,12 @@ pub async fn serve(
     conn_id: u64,
     codec: Codec,
     context: Arc<SessionContext>,
+    claims: Option<Claims>,
     shutdown: CancellationToken,
 ) {
     let limits = context.limits.clone();
     let (queue, mut deliveries) = mpsc::channel::<Arc<Delivery>>(limits.send_queue);
-    let mut session = Session::new(conn_id, codec, context, queue, slow.clone());
+    let mut session = Session::new(conn_id, codec, context, queue, slow.clone(), claims);
     let mut socket = socket;
     let reason = run(
         &mut socket,
@@ -77,6 +79,8 @@ async fn run(
             _ = keepalive.tick() => {
                 if last_heard.elapsed() > limits.idle_timeout {
                     Err(CloseReason::IdleTimeout)
+                } else if session.token_expired() {
+                    Err(CloseReason::TokenExpired)
                 } else {
                     socket.send(Message::Ping(Bytes::new())).await
                 }

@@ -5,6 +5,7 @@
 //! between them, and the listener. SIGTERM/SIGINT stop accepting, close
 //! every connection with 1001, and finish Redis work before exiting.
 
+mod access;
 mod channel;
 mod close;
 mod config;
@@ -42,6 +43,12 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
+    let token_keys = args.tokens.keys()?;
+    if args.require_token && token_keys.is_none() {
+        anyhow::bail!(
+            "--require-token needs a key to verify tokens: set ASYNCHRONIO_TOKEN_SECRET (or --token-public-key)"
+        );
+    }
     let listener = TcpListener::bind(args.listen).await.with_context(|| {
         format!(
             "cannot listen on {}: is another process using it? choose another address with --listen",
@@ -73,6 +80,8 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         hub: hub.clone(),
         bus: bus.clone(),
         limits: args.limits(),
+        token_keys,
+        require_token: args.require_token,
     });
     let server = Arc::new(Server::new(
         context,

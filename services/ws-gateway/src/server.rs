@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use asynchronio_protocol::Codec;
+use asynchronio_protocol::token::Claims;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
@@ -28,9 +29,9 @@ use crate::{connection, echo, http};
 type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What an upgraded connection serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
-    Client(Codec),
+    /// The client protocol, with the token presented as `?token=`, if any.
+    Client(Codec, Option<Claims>),
     Echo,
 }
 
@@ -144,11 +145,11 @@ impl Server {
         let over_limit = self.open.load(Ordering::Acquire) > limits.max_connections;
         let mut route = None;
         let callback = |request: &Request, response: Response| {
-            let decided = self.route(request, response, over_limit);
-            if let Ok((r, _)) = &decided {
-                route = Some(*r);
-            }
-            decided.map(|(_, response)| response)
+            self.route(request, response, over_limit)
+                .map(|(decided, response)| {
+                    route = Some(decided);
+                    response
+                })
         };
         let handshake = tokio_tungstenite::accept_hdr_async_with_config(
             stream,
@@ -170,7 +171,7 @@ impl Server {
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
         Some(match route {
-            Route::Client(codec) => {
+            Route::Client(codec, claims) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
                 Box::pin(connection::serve(
                     socket,
@@ -178,6 +179,7 @@ impl Server {
                     conn_id,
                     codec,
                     Arc::clone(&self.context),
+                    claims,
                     shutdown,
                 ))
             }
@@ -228,12 +230,70 @@ impl Server {
                 HeaderValue::from_static(codec.subprotocol()),
             );
         }
-        Ok((Route::Client(codec), response))
+        let claims = match query_token(request.uri().query()) {
+            None => None,
+            Some(token) => {
+                let Some(keys) = &self.context.token_keys else {
+                    return Err(reject(
+                        StatusCode::UNAUTHORIZED,
+                        "this gateway has no token key configured (ASYNCHRONIO_TOKEN_SECRET)"
+                            .into(),
+                    ));
+                };
+                match keys.verify(&token) {
+                    Ok(claims) => Some(claims),
+                    Err(error) => return Err(reject(StatusCode::UNAUTHORIZED, error.to_string())),
+                }
+            }
+        };
+        Ok((Route::Client(codec, claims), response))
     }
+}
+
+/// The `token` parameter of a query string, percent-decoded.
+fn query_token(query: Option<&str>) -> Option<String> {
+    let value = query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))?;
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 fn reject(status: StatusCode, message: String) -> ErrorResponse {
     let mut response = ErrorResponse::new(Some(message));
     *response.status_mut() = status;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_token;
+
+    #[test]
+    fn token_is_read_from_the_query() {
+        assert_eq!(query_token(Some("token=abc.def")), Some("abc.def".into()));
+        assert_eq!(query_token(Some("x=1&token=a%2Eb")), Some("a.b".into()));
+        assert_eq!(query_token(Some("x=1")), None);
+        assert_eq!(query_token(None), None);
+        assert_eq!(query_token(Some("token=%zz")), None);
+    }
 }

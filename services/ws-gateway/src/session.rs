@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use asynchronio_bus::Bus;
 use asynchronio_protocol::envelope::ContentType;
+use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
 use asynchronio_protocol::{
     ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
 };
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::{self, Action};
 use crate::channel::SubscriberHandle;
 use crate::close::CloseReason;
 use crate::config::Limits;
@@ -40,6 +42,9 @@ pub struct SessionContext {
     pub hub: ChannelHub,
     pub bus: Bus,
     pub limits: Limits,
+    /// Keys to verify client tokens with, if configured.
+    pub token_keys: Option<TokenKeys>,
+    pub require_token: bool,
 }
 
 pub struct Session {
@@ -49,6 +54,8 @@ pub struct Session {
     queue: mpsc::Sender<Arc<Delivery>>,
     slow: CancellationToken,
     subscriptions: HashMap<Arc<str>, Subscription>,
+    /// The verified token, once the client presented one.
+    claims: Option<Box<Claims>>,
 }
 
 impl Session {
@@ -58,6 +65,7 @@ impl Session {
         context: Arc<SessionContext>,
         queue: mpsc::Sender<Arc<Delivery>>,
         slow: CancellationToken,
+        claims: Option<Claims>,
     ) -> Self {
         Self {
             conn_id,
@@ -66,6 +74,42 @@ impl Session {
             queue,
             slow,
             subscriptions: HashMap::new(),
+            claims: claims.map(Box::new),
+        }
+    }
+
+    /// Whether the connection's token has run out (checked on keepalive).
+    pub fn token_expired(&self) -> bool {
+        self.claims
+            .as_ref()
+            .is_some_and(|c| c.expired_at(now_secs()))
+    }
+
+    fn allowed(&self, action: Action, channel: &str, id: Option<u64>) -> Result<(), ServerFrame> {
+        access::check(
+            self.claims.as_deref(),
+            self.context.require_token,
+            action,
+            channel,
+        )
+        .map_err(|denied| ServerFrame::error(id, denied.code, denied.message))
+    }
+
+    fn connect(&mut self, id: Option<u64>, token: &str) -> ServerFrame {
+        let Some(keys) = &self.context.token_keys else {
+            return ServerFrame::error(
+                id,
+                ErrorCode::Unauthorized,
+                "this gateway has no token key configured (ASYNCHRONIO_TOKEN_SECRET)",
+            );
+        };
+        match keys.verify(token) {
+            Ok(claims) => {
+                let sub = claims.sub.clone();
+                self.claims = Some(Box::new(claims));
+                ServerFrame::Connected { id, sub }
+            }
+            Err(error) => ServerFrame::error(id, ErrorCode::Unauthorized, error.to_string()),
         }
     }
 
@@ -117,6 +161,10 @@ impl Session {
                 self.reply(socket, reply).await
             }
             ClientFrame::Ping { id } => self.reply(socket, ServerFrame::Pong { id }).await,
+            ClientFrame::Connect { id, token } => {
+                let reply = self.connect(id, &token);
+                self.reply(socket, reply).await
+            }
         }
     }
 
@@ -143,6 +191,9 @@ impl Session {
             Ok(channel) => channel,
             Err(reply) => return self.reply(socket, with_id(reply, id)).await,
         };
+        if let Err(reply) = self.allowed(Action::Subscribe, channel.as_str(), id) {
+            return self.reply(socket, reply).await;
+        }
         if self.subscriptions.contains_key(channel.as_str()) {
             let reply = ServerFrame::error(
                 id,
@@ -288,12 +339,8 @@ impl Session {
             Ok(channel) => channel,
             Err(reply) => return with_id(reply, id),
         };
-        if channel.as_str().starts_with("$sys:") {
-            return ServerFrame::error(
-                id,
-                ErrorCode::Forbidden,
-                "$sys: channels are written by Asynchronio itself; publish to another channel",
-            );
+        if let Err(reply) = self.allowed(Action::Publish, channel.as_str(), id) {
+            return reply;
         }
         let max = self.context.limits.max_message_size;
         if data.len() > max {
@@ -308,7 +355,10 @@ impl Session {
             content_type: ContentType::Json,
             payload: data,
             headers: Vec::new(),
-            publisher: Some("ws-gateway".to_owned()),
+            publisher: Some(match &self.claims {
+                Some(claims) => format!("user:{}", claims.sub),
+                None => "ws-gateway".to_owned(),
+            }),
         };
         match self.context.bus.publish(&draft, None).await {
             Ok(published) => ServerFrame::Ok {

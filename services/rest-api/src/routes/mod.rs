@@ -4,6 +4,7 @@ pub mod cache;
 pub mod health;
 pub mod keys;
 pub mod messages;
+pub mod tokens;
 
 use actix_web::web;
 
@@ -22,6 +23,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(keys::list)
                 .service(keys::revoke)
                 .service(keys::audit_log)
+                .service(tokens::issue)
                 .service(cache::get)
                 .service(cache::put)
                 .service(cache::delete),

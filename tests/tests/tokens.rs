@@ -1,0 +1,200 @@
+//! Client tokens end to end: the REST API issues them, the gateway verifies
+//! them (as `?token=` or a `connect` frame) and enforces their channel
+//! patterns, `private:` and `$sys:` rules, `--require-token` and expiry.
+
+use std::time::Duration;
+
+use asynchronio_e2e::http::request;
+use asynchronio_e2e::{Received, RedisServer, Service, WsClient};
+use asynchronio_protocol::{ClientFrame, Codec, ErrorCode, ServerFrame};
+
+const ADMIN: &str = "admin-key-for-tokens";
+const SECRET: &str = "shared-token-secret";
+
+fn issue(rest: &Service, key: &str, body: &str) -> (u16, serde_json::Value) {
+    let auth = format!("Bearer {key}");
+    let response = request(
+        rest.port,
+        "POST",
+        "/api/v1/tokens",
+        &[("authorization", &auth)],
+        body.as_bytes(),
+    );
+    let json = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+    (response.status, json)
+}
+
+async fn expect_error(client: &mut WsClient, frame: ClientFrame, code: ErrorCode) {
+    client.send(&frame).await;
+    match client.frame().await {
+        ServerFrame::Error {
+            code: got, message, ..
+        } => assert_eq!(got, code, "{message}"),
+        other => panic!("expected {code:?}, got {other:?}"),
+    }
+}
+
+fn subscribe(channel: &str) -> ClientFrame {
+    ClientFrame::Subscribe {
+        id: Some(1),
+        channel: channel.into(),
+        since: None,
+    }
+}
+
+fn publish(channel: &str) -> ClientFrame {
+    ClientFrame::Publish {
+        id: Some(2),
+        channel: channel.into(),
+        data: bytes::Bytes::from_static(b"1"),
+    }
+}
+
+#[tokio::test]
+async fn tokens_grant_exactly_their_channels() {
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db_url = format!("sqlite://{}?mode=rwc", db.path().join("t.db").display());
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    let rest = Service::rest_with_env(&redis.url(), &db_url, ADMIN, &[], &env);
+    let gateway = Service::gateway_with_env(
+        &redis.url(),
+        &["--require-token", "--ping-interval-ms", "200"],
+        &env,
+    );
+
+    let (status, user) = issue(
+        &rest,
+        ADMIN,
+        r#"{"sub":"user-42","ttl":600,"subscribe":["news","private:user-42:*"],"publish":["chat"]}"#,
+    );
+    assert_eq!(status, 201, "{user}");
+    let token = user["token"].as_str().expect("token").to_owned();
+    assert_eq!(user["sub"], "user-42");
+
+    // Without a token nothing is allowed on a --require-token gateway.
+    let mut anonymous = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    expect_error(&mut anonymous, subscribe("news"), ErrorCode::Unauthorized).await;
+    expect_error(&mut anonymous, publish("chat"), ErrorCode::Unauthorized).await;
+
+    // ?token= on the URL: the token's patterns decide.
+    let url = format!("{}?token={token}", gateway.ws_url());
+    let mut client = WsClient::connect(&url, Codec::Json).await;
+    client.subscribe("private:user-42:inbox", None).await;
+    client.subscribe("news", None).await;
+    expect_error(
+        &mut client,
+        subscribe("private:user-43:inbox"),
+        ErrorCode::Forbidden,
+    )
+    .await;
+    expect_error(&mut client, subscribe("weather"), ErrorCode::Forbidden).await;
+    expect_error(
+        &mut client,
+        subscribe("$sys:processes"),
+        ErrorCode::Forbidden,
+    )
+    .await;
+    expect_error(&mut client, publish("news"), ErrorCode::Forbidden).await;
+    client.send(&publish("chat")).await;
+    assert!(matches!(client.frame().await, ServerFrame::Ok { .. }));
+
+    // The connect frame works the same way.
+    let mut later = WsClient::connect(&gateway.ws_url(), Codec::MsgPack).await;
+    later
+        .send(&ClientFrame::Connect {
+            id: Some(9),
+            token: token.clone(),
+        })
+        .await;
+    assert_eq!(
+        later.frame().await,
+        ServerFrame::Connected {
+            id: Some(9),
+            sub: "user-42".into()
+        }
+    );
+    later.subscribe("news", None).await;
+
+    // Tampered or foreign tokens are refused.
+    let mut tampered = token.clone();
+    tampered.insert(tampered.len() / 2, 'x');
+    let mut bad = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    expect_error(
+        &mut bad,
+        ClientFrame::Connect {
+            id: Some(1),
+            token: tampered.clone(),
+        },
+        ErrorCode::Unauthorized,
+    )
+    .await;
+    let refused =
+        tokio_tungstenite::connect_async(format!("{}?token={tampered}", gateway.ws_url())).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 401)
+        }
+        other => panic!("a bad ?token= must be refused with 401, got {other:?}"),
+    }
+
+    // Admin tokens reach $sys: channels, and only admin keys may issue them.
+    let created = request(
+        rest.port,
+        "POST",
+        "/api/v1/keys",
+        &[("authorization", &format!("Bearer {ADMIN}"))],
+        br#"{"name":"app","scopes":["publish"]}"#,
+    );
+    let app_key =
+        serde_json::from_slice::<serde_json::Value>(&created.body).expect("json")["secret"]
+            .as_str()
+            .expect("secret")
+            .to_owned();
+    assert_eq!(
+        issue(&rest, &app_key, r#"{"sub":"u","subscribe":["x"]}"#).0,
+        201
+    );
+    assert_eq!(
+        issue(&rest, &app_key, r#"{"sub":"ops","admin":true}"#).0,
+        403
+    );
+    let (_, admin) = issue(&rest, ADMIN, r#"{"sub":"ops","admin":true}"#);
+    let admin_url = format!(
+        "{}?token={}",
+        gateway.ws_url(),
+        admin["token"].as_str().expect("token")
+    );
+    let mut ops = WsClient::connect(&admin_url, Codec::Json).await;
+    ops.subscribe("$sys:processes", None).await;
+    expect_error(&mut ops, publish("$sys:processes"), ErrorCode::Forbidden).await;
+
+    // Bad token requests.
+    assert_eq!(issue(&rest, ADMIN, r#"{"sub":""}"#).0, 400);
+    assert_eq!(issue(&rest, ADMIN, r#"{"sub":"u","ttl":0}"#).0, 400);
+    assert_eq!(issue(&rest, ADMIN, r#"{"sub":"u","surprise":1}"#).0, 400);
+    assert_eq!(issue(&rest, "ak_wrong_key", r#"{"sub":"u"}"#).0, 401);
+
+    // An expired token ends the connection with 1008.
+    let (_, short) = issue(
+        &rest,
+        ADMIN,
+        r#"{"sub":"brief","ttl":1,"subscribe":["news"]}"#,
+    );
+    let short_url = format!(
+        "{}?token={}",
+        gateway.ws_url(),
+        short["token"].as_str().expect("token")
+    );
+    let mut brief = WsClient::connect(&short_url, Codec::Json).await;
+    brief.subscribe("news", None).await;
+    let closed = loop {
+        match brief.recv_within(Duration::from_secs(10)).await {
+            Received::Closed(close) => break close,
+            Received::Frame(_) => {}
+        }
+    };
+    let (code, reason) = closed.expect("close frame");
+    assert_eq!(code, 1008, "{reason}");
+    assert!(reason.contains("token expired"), "{reason}");
+}
