@@ -14,6 +14,7 @@ mod error;
 mod group;
 mod history;
 mod lease;
+mod presence;
 mod publish;
 mod reply;
 
@@ -25,6 +26,7 @@ pub use error::BusError;
 pub use group::{GroupRead, StreamEntry};
 pub use history::Position;
 pub use lease::Lease;
+pub use presence::PresenceEntry;
 pub use publish::{PublishRequest, Published};
 
 /// The fred client types, re-exported so services need no direct dependency

@@ -87,6 +87,21 @@ impl Keys {
         format!("{}:ingest:rejected", self.prefix)
     }
 
+    /// Sorted set of live gateways, scored by heartbeat expiry (ms).
+    pub fn gateways(&self) -> String {
+        format!("{}:gateways", self.prefix)
+    }
+
+    /// Hash of one gateway's channels and their local subscriber counts.
+    pub fn gateway_channels(&self, gateway: &str) -> String {
+        format!("{}:gateway:{gateway}:channels", self.prefix)
+    }
+
+    /// Hash of a channel's subscribers: `{gateway}/{connection}` → JSON.
+    pub fn presence(&self, channel: &str) -> String {
+        format!("{}:presence:{{{channel}}}", self.prefix)
+    }
+
     /// A value of the cross-domain cache (a hash: value and content type).
     pub fn cache(&self, key: &str) -> String {
         format!("{}:cache:{key}", self.prefix)

@@ -2,12 +2,14 @@
 //! service takes ([`RedisArgs`]), logging ([`logging`]) and graceful shutdown
 //! on SIGTERM/SIGINT ([`shutdown`]), and starting the runtime ([`runtime`]).
 
+pub mod instance;
 pub mod logging;
 pub mod redis_args;
 pub mod runtime;
 pub mod shutdown;
 pub mod token_args;
 
+pub use instance::instance_id;
 pub use logging::{LogArgs, LogFormat};
 pub use redis_args::RedisArgs;
 pub use runtime::run_service;

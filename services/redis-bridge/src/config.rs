@@ -71,16 +71,6 @@ impl BridgeArgs {
     }
 
     pub fn replica_id(&self) -> String {
-        if let Some(id) = &self.replica_id {
-            return id.clone();
-        }
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "bridge".to_owned());
-        format!(
-            "{host}-{}-{:04x}",
-            std::process::id(),
-            rand::random::<u16>()
-        )
+        asynchronio_service::instance_id(self.replica_id.as_deref())
     }
 }

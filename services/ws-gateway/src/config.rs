@@ -83,6 +83,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
     pub require_token: bool,
 
+    /// Name of this gateway in Redis (default: host name, process id and a
+    /// random suffix).
+    #[arg(long, env = "ASYNCHRONIO_GATEWAY_ID")]
+    pub gateway_id: Option<String>,
+
     #[command(flatten)]
     pub tokens: TokenArgs,
 

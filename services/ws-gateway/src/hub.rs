@@ -160,4 +160,14 @@ impl ChannelHub {
             let _ = entry.mailbox.try_send(ChannelCommand::Resync);
         }
     }
+
+    /// Every channel with local subscribers and how many it has.
+    pub fn member_counts(&self) -> Vec<(String, u64)> {
+        self.inner
+            .channels
+            .lock()
+            .iter()
+            .map(|(channel, entry)| (channel.to_string(), entry.members as u64))
+            .collect()
+    }
 }

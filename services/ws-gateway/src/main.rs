@@ -15,6 +15,7 @@ mod echo;
 mod http;
 mod hub;
 mod prefixed;
+mod registry;
 mod server;
 mod session;
 mod socket;
@@ -68,6 +69,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         () = shutdown.wait() => return Ok(()),
     };
 
+    let gateway_id = asynchronio_service::instance_id(args.gateway_id.as_deref());
     let (topics, topic_commands) = mpsc::unbounded_channel();
     let hub = ChannelHub::new(bus.clone(), topics);
     let control = tokio::spawn(subscription::run_topic_control(
@@ -82,7 +84,15 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         limits: args.limits(),
         token_keys,
         require_token: args.require_token,
+        gateway_id: gateway_id.clone(),
     });
+    let stop_registry = tokio_util::sync::CancellationToken::new();
+    let registry = tokio::spawn(registry::run(
+        bus.clone(),
+        hub.clone(),
+        gateway_id.clone(),
+        stop_registry.clone(),
+    ));
     let server = Arc::new(Server::new(
         context,
         args.ws_path.clone(),
@@ -97,6 +107,8 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         )
         .await;
 
+    stop_registry.cancel();
+    let _ = registry.await;
     drop(hub);
     control.abort();
     dispatch.abort();

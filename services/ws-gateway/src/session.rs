@@ -45,6 +45,8 @@ pub struct SessionContext {
     /// Keys to verify client tokens with, if configured.
     pub token_keys: Option<TokenKeys>,
     pub require_token: bool,
+    /// This gateway's name in Redis, for presence entries.
+    pub gateway_id: String,
 }
 
 pub struct Session {
@@ -170,8 +172,47 @@ impl Session {
 
     /// Leaves every channel; called once when the connection ends.
     pub fn leave_all(&mut self) {
-        for (channel, _) in self.subscriptions.drain() {
-            self.context.hub.leave(&channel, self.conn_id);
+        let channels: Vec<Arc<str>> = self
+            .subscriptions
+            .drain()
+            .map(|(channel, _)| channel)
+            .collect();
+        for channel in &channels {
+            self.context.hub.leave(channel, self.conn_id);
+        }
+        if !channels.is_empty() {
+            let bus = self.context.bus.clone();
+            let client = self.presence_id();
+            tokio::spawn(async move {
+                for channel in channels {
+                    if let Err(error) = bus.presence_remove(&channel, &client).await {
+                        tracing::debug!(%error, "could not remove a presence entry; it expires with the gateway");
+                    }
+                }
+            });
+        }
+    }
+
+    /// This connection's name in presence lists.
+    fn presence_id(&self) -> String {
+        format!("{}/{}", self.context.gateway_id, self.conn_id)
+    }
+
+    /// Adds this connection to the channel's presence.
+    async fn announce(&self, channel: &str) {
+        let info = serde_json::json!({
+            "user": self.claims.as_ref().map(|c| c.sub.as_str()),
+            "joined_ms": std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        });
+        if let Err(error) = self
+            .context
+            .bus
+            .presence_add(channel, &self.presence_id(), &info.to_string())
+            .await
+        {
+            tracing::debug!(%error, channel, "could not record presence");
         }
     }
 
@@ -233,6 +274,7 @@ impl Session {
                 cursor: position.offset.0,
             },
         );
+        self.announce(&key).await;
 
         // Recovery: replay (since, join position] when that range is whole.
         let mut first_page = Vec::new();
@@ -327,6 +369,11 @@ impl Session {
             );
         };
         self.context.hub.leave(&channel, self.conn_id);
+        let bus = self.context.bus.clone();
+        let client = self.presence_id();
+        tokio::spawn(async move {
+            let _ = bus.presence_remove(&channel, &client).await;
+        });
         ServerFrame::Ok {
             id,
             offset: None,

@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource.
 
 pub mod cache;
+pub mod channels;
 pub mod health;
 pub mod keys;
 pub mod messages;
@@ -16,6 +17,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(health::metrics)
         .service(
             web::scope("/api/v1")
+                .service(channels::list)
+                .service(channels::presence)
+                .service(channels::stats)
                 .service(messages::publish)
                 .service(messages::history)
                 .service(messages::broadcast)

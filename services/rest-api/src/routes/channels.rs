@@ -1,0 +1,78 @@
+//! Active channels, one channel's stats, and who is subscribed (presence),
+//! as reported by live gateways.
+
+use actix_web::{HttpResponse, get, web};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::routes::messages::channel;
+use crate::state::AppState;
+
+fn is_public(name: &str) -> bool {
+    !name.starts_with("private:") && !name.starts_with("$sys:")
+}
+
+/// `GET /api/v1/channels`: channels with subscribers right now.
+#[get("/channels")]
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require_read(!state.require_token)?;
+    let anonymous = caller == Caller::Anonymous;
+    let counts = state.bus.channel_counts().await?;
+    let channels: Vec<_> = counts
+        .into_iter()
+        .filter(|(name, _)| !anonymous || is_public(name))
+        .map(|(name, subscribers)| serde_json::json!({"channel": name, "subscribers": subscribers}))
+        .collect();
+    let gateways = state.bus.live_gateways().await?.len();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "channels": channels, "gateways": gateways })))
+}
+
+/// `GET /api/v1/channels/{channel}`: subscribers and stream position.
+#[get("/channels/{channel}")]
+pub async fn stats(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = channel(&state, &path)?;
+    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    let subscribers = state
+        .bus
+        .channel_counts()
+        .await?
+        .get(channel.as_str())
+        .copied()
+        .unwrap_or(0);
+    let position = state.bus.position(channel.as_str()).await?;
+    let oldest = state.bus.oldest_offset(channel.as_str()).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "channel": channel.as_str(),
+        "subscribers": subscribers,
+        "offset": position.offset,
+        "epoch": position.epoch,
+        "oldest_offset": oldest,
+    })))
+}
+
+/// `GET /api/v1/channels/{channel}/presence`: the subscribers themselves.
+#[get("/channels/{channel}/presence")]
+pub async fn presence(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let channel = channel(&state, &path)?;
+    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    let clients: Vec<_> = state
+        .bus
+        .presence(channel.as_str())
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let info: serde_json::Value = serde_json::from_str(&entry.info).unwrap_or(serde_json::Value::Null);
+            serde_json::json!({"client": entry.client, "user": info["user"], "joined_ms": info["joined_ms"]})
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "channel": channel.as_str(), "clients": clients })))
+}

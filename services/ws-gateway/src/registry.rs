@@ -1,0 +1,33 @@
+//! Keeps this gateway visible in Redis: a heartbeat every few seconds with
+//! the subscriber count of each of its channels, so the REST API can list
+//! channels and presence, and forget this gateway soon after it dies.
+
+use std::time::Duration;
+
+use asynchronio_bus::Bus;
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::ChannelHub;
+
+/// How often the heartbeat is renewed.
+const INTERVAL: Duration = Duration::from_secs(5);
+/// How long a heartbeat counts; a gateway silent for longer is dead.
+const TTL: Duration = Duration::from_secs(15);
+
+pub async fn run(bus: Bus, hub: ChannelHub, gateway: String, stop: CancellationToken) {
+    loop {
+        if let Err(error) = bus
+            .gateway_heartbeat(&gateway, TTL, &hub.member_counts())
+            .await
+        {
+            tracing::warn!(%error, "cannot renew the gateway heartbeat; retrying");
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(INTERVAL) => {}
+        }
+    }
+    if let Err(error) = bus.gateway_leave(&gateway).await {
+        tracing::debug!(%error, "could not remove the gateway heartbeat; it will expire");
+    }
+}
