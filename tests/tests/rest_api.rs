@@ -473,3 +473,109 @@ async fn rest_api_with_postgres() {
     let postgres = asynchronio_e2e::PostgresServer::start();
     exercise(&postgres.url()).await;
 }
+
+#[tokio::test]
+async fn history_falls_back_to_the_archive_after_redis_trims() {
+    use asynchronio_bus::HistorySettings;
+    use asynchronio_protocol::EnvelopeDraft;
+
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db_url = format!(
+        "sqlite://{}?mode=rwc",
+        db.path().join("archive.db").display()
+    );
+    let rest = Service::rest(
+        &redis.url(),
+        &db_url,
+        ADMIN,
+        &["--archive", "audit.*", "--archive-interval-ms", "100"],
+    );
+    // Publishers keep only a short history, so Redis trims early messages.
+    let bus = redis
+        .bus_with(HistorySettings {
+            size: 20,
+            ..HistorySettings::default()
+        })
+        .await;
+    for batch in 0..20u64 {
+        let drafts: Vec<_> = (0..20u64)
+            .map(|i| {
+                EnvelopeDraft::new(
+                    "audit.trail",
+                    bytes::Bytes::from(format!("{{\"n\":{}}}", batch * 20 + i + 1)),
+                )
+            })
+            .collect();
+        assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let oldest: u64 = redis
+        .cli(&[
+            "XRANGE",
+            "asynchronio:stream:{audit.trail}",
+            "-",
+            "+",
+            "COUNT",
+            "1",
+        ])
+        .lines()
+        .next()
+        .and_then(|id| id.split('-').next())
+        .and_then(|n| n.parse().ok())
+        .expect("stream has entries");
+    assert!(
+        oldest > 100,
+        "Redis should have trimmed the early messages (oldest {oldest})"
+    );
+
+    let api = Api { port: rest.port };
+    let mut seen = Vec::new();
+    let mut since = 0u64;
+    loop {
+        let page = api.call(
+            "GET",
+            &format!("/api/v1/channels/audit.trail/messages?since={since}&limit=150"),
+            None,
+            "",
+        );
+        assert_eq!(page.status, 200, "{}", page.text());
+        let messages = page.json()["messages"]
+            .as_array()
+            .expect("messages")
+            .clone();
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            let offset: u64 = message["offset"]
+                .as_str()
+                .and_then(|o| o.parse().ok())
+                .expect("offset");
+            assert_eq!(message["data"]["n"], json!(offset));
+            seen.push(offset);
+            since = offset;
+        }
+    }
+    assert_eq!(
+        seen,
+        (1..=400).collect::<Vec<u64>>(),
+        "archive and stream must join without gap or duplicate"
+    );
+
+    // A channel that is not archived only has what Redis kept.
+    // (Redis trims approximately, whole 100-entry nodes at a time.)
+    let drafts: Vec<_> = (0..400)
+        .map(|_| EnvelopeDraft::new("plain", bytes::Bytes::from_static(b"1")))
+        .collect();
+    assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
+    let plain = api.call(
+        "GET",
+        "/api/v1/channels/plain/messages?limit=1000",
+        None,
+        "",
+    );
+    let count = plain.json()["messages"].as_array().map_or(0, Vec::len);
+    assert!(count < 400, "plain channel was not trimmed ({count})");
+}

@@ -1,7 +1,8 @@
 //! Reading a channel's position and its history by offset.
 
-use fred::interfaces::StreamsInterface;
+use fred::interfaces::{ClientLike, StreamsInterface};
 use fred::types::Value;
+use fred::types::{ClusterHash, CustomCommand};
 
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
 use asynchronio_protocol::{Envelope, Offset};
@@ -102,6 +103,49 @@ impl Bus {
             )
             .await?;
         self.decode_entries(channel, value)
+    }
+
+    /// Every channel that has metadata (has been published to or
+    /// subscribed), found with SCAN.
+    pub async fn known_channels(&self) -> Result<Vec<String>, BusError> {
+        let pattern = self.keys().meta_pattern();
+        let mut cursor = "0".to_owned();
+        let mut channels = Vec::new();
+        loop {
+            let reply: Value = self
+                .client
+                .custom(
+                    CustomCommand::new_static("SCAN", ClusterHash::Random, false),
+                    vec![
+                        cursor.clone(),
+                        "MATCH".into(),
+                        pattern.clone(),
+                        "COUNT".into(),
+                        "1000".into(),
+                    ],
+                )
+                .await?;
+            let Value::Array(parts) = &reply else {
+                return Err(reply::unexpected("SCAN", &reply));
+            };
+            let (Some(next), Some(Value::Array(keys))) = (parts.first(), parts.get(1)) else {
+                return Err(reply::unexpected("SCAN", &reply));
+            };
+            for key in keys {
+                if let Ok(key) = reply::as_string("SCAN", key)
+                    && let Some(channel) = self.keys().channel_of_meta_key(&key)
+                {
+                    channels.push(channel.to_owned());
+                }
+            }
+            cursor = reply::as_string("SCAN", next)?;
+            if cursor == "0" {
+                break;
+            }
+        }
+        channels.sort();
+        channels.dedup();
+        Ok(channels)
     }
 
     /// The oldest offset still retained in the channel's stream, if any.

@@ -49,6 +49,18 @@ impl Keys {
         format!("{}:meta:{{{channel}}}", self.prefix)
     }
 
+    /// A `SCAN MATCH` pattern for every channel's metadata key.
+    pub fn meta_pattern(&self) -> String {
+        format!("{}:meta:{{*}}", self.prefix)
+    }
+
+    /// The channel a metadata key belongs to.
+    pub fn channel_of_meta_key<'a>(&self, key: &'a str) -> Option<&'a str> {
+        key.strip_prefix(&*self.prefix)?
+            .strip_prefix(":meta:{")?
+            .strip_suffix('}')
+    }
+
     /// Remembers that a publish with this idempotency key already happened.
     pub fn idempotency(&self, channel: &str, key: &str) -> String {
         format!("{}:idem:{{{channel}}}:{key}", self.prefix)
@@ -146,5 +158,6 @@ mod tests {
             Some("news")
         );
         assert_eq!(keys.channel_of_publish_topic("app:other:news"), None);
+        assert_eq!(keys.channel_of_meta_key(&keys.meta("x.y")), Some("x.y"));
     }
 }

@@ -96,6 +96,39 @@ mod tests {
         let recent = store.recent_audit(10).await.expect("recent");
         assert_eq!(recent[0].action, "publish");
 
+        // The archive keeps one row per (channel, epoch, offset).
+        let message = |offset| crate::ArchivedMessage {
+            channel: "c".into(),
+            epoch: "e".into(),
+            offset,
+            ts_ms: 1,
+            envelope: vec![1, 2, 3],
+        };
+        store
+            .archive(vec![message(1), message(2)])
+            .await
+            .expect("archive");
+        store
+            .archive(vec![message(2), message(3)])
+            .await
+            .expect("archive again");
+        assert_eq!(
+            store.archived_last_offset("c", "e").await.expect("last"),
+            Some(3)
+        );
+        let after = store.archived_after("c", "e", 1, 10).await.expect("after");
+        assert_eq!(
+            after.iter().map(|m| m.offset).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(
+            store
+                .archived_last_offset("c", "other")
+                .await
+                .expect("last"),
+            None
+        );
+
         // Reopening runs migrations again without harm.
         drop(store);
         let again = Store::connect(&url).await.expect("reconnect");

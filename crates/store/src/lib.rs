@@ -1,11 +1,12 @@
 //! Asynchronio's SQL store, through sea-orm: API keys (hashed), the audit
-//! log of state-changing calls, and (later) the message archive.
+//! log of state-changing calls, and the message archive.
 //!
 //! SQLite in a file is the embedded default; `DATABASE_URL=postgres://…`
 //! selects PostgreSQL. Migrations run on connect, so a fresh database is
 //! ready to use.
 
 mod api_keys;
+mod archive;
 mod audit;
 pub mod entity;
 mod migration;
@@ -16,6 +17,7 @@ use sea_orm::{Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 pub use api_keys::{ApiKey, NewApiKey, Scope};
+pub use archive::ArchivedMessage;
 pub use audit::AuditEntry;
 
 /// Store failures, phrased for the operator.

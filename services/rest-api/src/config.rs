@@ -40,6 +40,16 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_MAX_BODY", default_value_t = 1_048_576)]
     pub max_body: usize,
 
+    /// Channels whose history is archived in the database, so it outlives
+    /// Redis' trimming (patterns, `*` matches any run; repeat or use commas).
+    #[arg(long = "archive", env = "ASYNCHRONIO_ARCHIVE", value_delimiter = ',')]
+    pub archive: Vec<String>,
+
+    /// Milliseconds between archiver rounds. Keep it well below the time a
+    /// channel takes to publish --history-size messages.
+    #[arg(long, env = "ASYNCHRONIO_ARCHIVE_INTERVAL_MS", default_value_t = 1000)]
+    pub archive_interval_ms: u64,
+
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
     pub workers: Option<usize>,

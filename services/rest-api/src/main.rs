@@ -3,6 +3,7 @@
 //! It shares nothing with the other services but Redis (through `bus`) and
 //! keeps its own records (API keys, audit log) in SQL (through `store`).
 
+mod archiver;
 mod auth;
 mod body;
 mod config;
@@ -52,7 +53,21 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
         token_keys: args.tokens.keys()?,
+        archive: args
+            .archive
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect(),
     });
+    let stop_archiver = tokio_util::sync::CancellationToken::new();
+    let archiver = tokio::spawn(archiver::run(
+        bus.clone(),
+        state.store.clone(),
+        state.archive.clone(),
+        std::time::Duration::from_millis(args.archive_interval_ms.max(50)),
+        stop_archiver.clone(),
+    ));
     let max_body = args.max_body;
     let origins = args.cors_origins.clone();
     let server_state = state.clone();
@@ -105,6 +120,8 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         handle.stop(true).await;
     });
     server.await.context("the HTTP server failed")?;
+    stop_archiver.cancel();
+    let _ = archiver.await;
     bus.quit().await;
     tracing::info!("rest-api stopped");
     Ok(())

@@ -16,4 +16,6 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Keys to sign client tokens with, if configured.
     pub token_keys: Option<TokenKeys>,
+    /// Channel patterns whose history is archived in the database.
+    pub archive: Vec<String>,
 }

@@ -2,4 +2,5 @@
 //! every backend stores the same way.
 
 pub mod api_key;
+pub mod archived_message;
 pub mod audit_log;

@@ -3,12 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use asynchronio_bus::PublishRequest;
-use asynchronio_protocol::{ChannelName, Codec, ContentType, EnvelopeDraft, Offset, OutboundFrame};
+use asynchronio_protocol::{
+    ChannelName, Codec, ContentType, Envelope, EnvelopeDraft, Offset, OutboundFrame,
+};
 use asynchronio_store::Scope;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::archiver::archived;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::ApiError;
@@ -25,6 +28,50 @@ const MAX_HISTORY: usize = 1000;
 pub(crate) fn channel(state: &AppState, name: &str) -> Result<ChannelName, ApiError> {
     ChannelName::parse(name, &state.channel_rules)
         .map_err(|e| ApiError::bad_request("invalid_channel", e.to_string()))
+}
+
+/// History that starts in the archive (for offsets Redis has trimmed) and
+/// continues from the stream, in offset order, each offset once.
+async fn merged_history(
+    state: &AppState,
+    channel: &str,
+    epoch: &str,
+    since: Offset,
+    limit: usize,
+) -> Result<Vec<Envelope>, ApiError> {
+    let oldest = state.bus.oldest_offset(channel).await?;
+    let mut out = Vec::with_capacity(limit);
+    let mut after = since.0;
+    let needs_archive = oldest.is_none_or(|oldest| oldest.0 > since.0 + 1);
+    if needs_archive {
+        for row in state
+            .store
+            .archived_after(channel, epoch, since.0, limit as u64)
+            .await?
+        {
+            if oldest.is_some_and(|oldest| row.offset >= oldest.0) {
+                break;
+            }
+            match Envelope::decode(&row.envelope) {
+                Ok(envelope) => {
+                    after = envelope.offset;
+                    out.push(envelope);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, channel, offset = row.offset, "archived message does not decode")
+                }
+            }
+        }
+    }
+    if out.len() < limit {
+        out.extend(
+            state
+                .bus
+                .history(channel, Offset(after), None, limit - out.len())
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// Who may publish where: `$sys:` channels belong to Asynchronio itself.
@@ -245,6 +292,8 @@ pub async fn history(
             .bus
             .history_newest_first(channel.as_str(), since, limit)
             .await?
+    } else if archived(&state.archive, channel.as_str()) {
+        merged_history(&state, channel.as_str(), &position.epoch, since, limit).await?
     } else {
         state
             .bus
