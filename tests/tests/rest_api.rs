@@ -579,3 +579,41 @@ async fn history_falls_back_to_the_archive_after_redis_trims() {
     let count = plain.json()["messages"].as_array().map_or(0, Vec::len);
     assert!(count < 400, "plain channel was not trimmed ({count})");
 }
+
+#[tokio::test]
+async fn callers_over_the_rate_limit_get_429() {
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db_url = format!("sqlite://{}?mode=rwc", db.path().join("rate.db").display());
+    let rest = Service::rest(&redis.url(), &db_url, ADMIN, &["--rate-limit", "3"]);
+    let api = Api { port: rest.port };
+    for _ in 0..3 {
+        assert_eq!(
+            api.call("GET", "/api/v1/channels/x/messages", None, "")
+                .status,
+            200
+        );
+    }
+    let limited = api.call("GET", "/api/v1/channels/x/messages", None, "");
+    assert_eq!(
+        (limited.status, api.error_code(&limited).as_str()),
+        (429, "rate_limited")
+    );
+    assert!(
+        limited
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1))
+    );
+    // Another caller has its own allowance.
+    assert_eq!(
+        api.call("GET", "/api/v1/channels/x/messages", Some(ADMIN), "")
+            .status,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        api.call("GET", "/api/v1/channels/x/messages", None, "")
+            .status,
+        200
+    );
+}

@@ -9,6 +9,7 @@ mod body;
 mod config;
 mod error;
 mod metrics;
+mod rate_limit;
 mod routes;
 mod state;
 
@@ -25,7 +26,9 @@ use clap::Parser;
 use crate::config::RestArgs;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
+use futures_util::future::Either;
 
 fn main() -> anyhow::Result<()> {
     let args = RestArgs::parse();
@@ -53,6 +56,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
         token_keys: args.tokens.keys()?,
+        rate_limiter: RateLimiter::new(args.rate_limit),
         archive: args
             .archive
             .iter()
@@ -85,7 +89,37 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             .wrap(cors(&origins))
             .wrap_fn(move |request, service| {
                 let state = state.clone();
-                let response = service.call(request);
+                let caller = RateLimiter::caller_key(
+                    request
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok()),
+                    request.peer_addr().map(|a| a.ip()),
+                );
+                let limited = state.rate_limiter.check(&caller);
+                let response = match limited {
+                    Ok(()) => Either::Left(service.call(request)),
+                    Err(retry_after) => {
+                        let error = ApiError::new(
+                            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                            "rate_limited",
+                            format!(
+                                "too many requests; retry in {retry_after} s or raise --rate-limit"
+                            ),
+                        );
+                        let mut response = actix_web::ResponseError::error_response(&error);
+                        if let Ok(value) =
+                            actix_web::http::header::HeaderValue::from_str(&retry_after.to_string())
+                        {
+                            response
+                                .headers_mut()
+                                .insert(actix_web::http::header::RETRY_AFTER, value);
+                        }
+                        Either::Right(std::future::ready(Ok(request
+                            .into_response(response)
+                            .map_into_right_body())))
+                    }
+                };
                 async move {
                     let response = response.await?;
                     state.metrics.count_response(response.status().as_u16());

@@ -6,6 +6,7 @@ use asynchronio_protocol::token::TokenKeys;
 use asynchronio_store::Store;
 
 use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 
 pub struct AppState {
     pub bus: Bus,
@@ -18,4 +19,5 @@ pub struct AppState {
     pub token_keys: Option<TokenKeys>,
     /// Channel patterns whose history is archived in the database.
     pub archive: Vec<String>,
+    pub rate_limiter: RateLimiter,
 }
