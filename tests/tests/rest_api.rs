@@ -430,6 +430,37 @@ pub async fn exercise(database_url: &str) {
         404
     );
 
+    // The OpenAPI document describes every endpoint.
+    let spec = api.call("GET", "/api/v1/openapi.json", None, "");
+    assert_eq!(spec.status, 200);
+    let spec = spec.json();
+    assert!(
+        spec["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{spec}"
+    );
+    for (path, method) in [
+        ("/api/v1/channels/{channel}/messages", "post"),
+        ("/api/v1/channels/{channel}/messages", "get"),
+        ("/api/v1/broadcast", "post"),
+        ("/api/v1/channels", "get"),
+        ("/api/v1/channels/{channel}/presence", "get"),
+        ("/api/v1/keys/{id}", "delete"),
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/cache/{key}", "put"),
+        ("/readyz", "get"),
+    ] {
+        assert!(
+            spec["paths"][path][method].is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    assert_eq!(
+        spec["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+
     // Health, readiness, metrics.
     assert_eq!(api.call("GET", "/healthz", None, "").status, 200);
     assert_eq!(

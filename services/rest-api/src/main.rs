@@ -9,6 +9,7 @@ mod body;
 mod config;
 mod error;
 mod metrics;
+mod openapi;
 mod rate_limit;
 mod routes;
 mod state;

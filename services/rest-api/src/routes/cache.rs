@@ -27,6 +27,9 @@ fn check_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/cache/{key}", tag = "cache",
+    params(("key" = String, Path, description = "Cache key")),
+    responses((status = 200, description = "The value, with the content type it was stored with"), (status = 404, description = "Nothing cached")))]
 #[get("/cache/{key}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -56,6 +59,11 @@ pub struct PutQuery {
     ttl: Option<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/cache/{key}", tag = "cache",
+    params(("key" = String, Path, description = "Cache key"), ("ttl" = Option<u64>, Query, description = "Seconds to keep it")),
+    request_body(content_type = "application/octet-stream", description = "Any value"),
+    responses((status = 204, description = "Stored"), (status = 400, description = "Bad key or ttl")),
+    security(("api_key" = [])))]
 #[put("/cache/{key}")]
 pub async fn put(
     state: web::Data<AppState>,
@@ -84,6 +92,10 @@ pub async fn put(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(delete, path = "/api/v1/cache/{key}", tag = "cache",
+    params(("key" = String, Path, description = "Cache key")),
+    responses((status = 204, description = "Removed"), (status = 404, description = "Nothing cached")),
+    security(("api_key" = [])))]
 #[delete("/cache/{key}")]
 pub async fn delete(
     state: web::Data<AppState>,

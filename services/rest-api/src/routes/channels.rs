@@ -13,6 +13,8 @@ fn is_public(name: &str) -> bool {
 }
 
 /// `GET /api/v1/channels`: channels with subscribers right now.
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, description = "{channels: [{channel, subscribers}], gateways}")))]
 #[get("/channels")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require_read(!state.require_token)?;
@@ -28,6 +30,9 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 }
 
 /// `GET /api/v1/channels/{channel}`: subscribers and stream position.
+#[utoipa::path(get, path = "/api/v1/channels/{channel}", tag = "channels",
+    params(("channel" = String, Path, description = "Channel name")),
+    responses((status = 200, description = "{channel, subscribers, offset, epoch, oldest_offset}")))]
 #[get("/channels/{channel}")]
 pub async fn stats(
     state: web::Data<AppState>,
@@ -55,6 +60,9 @@ pub async fn stats(
 }
 
 /// `GET /api/v1/channels/{channel}/presence`: the subscribers themselves.
+#[utoipa::path(get, path = "/api/v1/channels/{channel}/presence", tag = "channels",
+    params(("channel" = String, Path, description = "Channel name")),
+    responses((status = 200, description = "{channel, clients: [{client, user, joined_ms}]}")))]
 #[get("/channels/{channel}/presence")]
 pub async fn presence(
     state: web::Data<AppState>,

@@ -17,6 +17,12 @@ struct NewKey {
 }
 
 /// `POST /api/v1/keys` `{"name":"ci","scopes":["publish","read"]}`.
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys",
+    request_body(content_type = "application/json", description = "{\"name\": \"ci\", \"scopes\": [\"publish\", \"read\", \"admin\"]}"),
+    responses((status = 201, description = "The key, with its secret shown this once"),
+              (status = 400, description = "Bad JSON or scopes"), (status = 401, description = "No or unknown API key"),
+              (status = 403, description = "Not an admin key")),
+    security(("api_key" = [])))]
 #[post("/keys")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -45,6 +51,9 @@ pub async fn create(
 }
 
 /// `GET /api/v1/keys`: every key, without secrets.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
+    responses((status = 200, description = "{keys: [...]} without secrets"), (status = 403, description = "Not an admin key")),
+    security(("api_key" = [])))]
 #[get("/keys")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
@@ -52,6 +61,10 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 }
 
 /// `DELETE /api/v1/keys/{id}`: the key stops working at once.
+#[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys",
+    params(("id" = String, Path, description = "Key id")),
+    responses((status = 204, description = "Revoked"), (status = 404, description = "No such key")),
+    security(("api_key" = [])))]
 #[delete("/keys/{id}")]
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -76,6 +89,10 @@ pub struct AuditQuery {
 }
 
 /// `GET /api/v1/audit?limit=`: the latest state-changing calls.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "keys",
+    params(("limit" = Option<u32>, Query, description = "1 to 1000, default 100")),
+    responses((status = 200, description = "{entries: [{at_ms, actor, action, target, result}]}")),
+    security(("api_key" = [])))]
 #[get("/audit")]
 pub async fn audit_log(
     state: web::Data<AppState>,

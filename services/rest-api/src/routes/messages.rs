@@ -106,6 +106,16 @@ fn draft(channel: &ChannelName, payload: Bytes, caller: &Caller) -> EnvelopeDraf
 }
 
 /// `POST /api/v1/channels/{channel}/messages`: the body is the message.
+#[utoipa::path(post, path = "/api/v1/channels/{channel}/messages", tag = "messages",
+    params(("channel" = String, Path, description = "Channel name"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key publish once")),
+    request_body(content_type = "application/json", description = "The message: any JSON value"),
+    responses((status = 201, description = "Published: {channel, offset, epoch}"),
+              (status = 400, description = "Body is not JSON, or bad channel name or key"),
+              (status = 401, description = "No or unknown API key"), (status = 403, description = "Key lacks publish scope, or $sys: channel"),
+              (status = 413, description = "Body over --max-body"), (status = 429, description = "Rate limited"),
+              (status = 503, description = "Redis unavailable")),
+    security(("api_key" = [])))]
 #[post("/channels/{channel}/messages")]
 pub async fn publish(
     state: web::Data<AppState>,
@@ -179,6 +189,12 @@ pub struct Broadcast {
 }
 
 /// `POST /api/v1/broadcast`: one message to many channels.
+#[utoipa::path(post, path = "/api/v1/broadcast", tag = "messages",
+    request_body(content_type = "application/json", description = "{\"channels\": [names], \"data\": message}"),
+    responses((status = 201, description = "Published: {results: [{channel, offset, epoch}]}"),
+              (status = 400, description = "Bad JSON or channel names"), (status = 401, description = "No or unknown API key"),
+              (status = 403, description = "Key lacks publish scope"), (status = 503, description = "Redis unavailable")),
+    security(("api_key" = [])))]
 #[post("/broadcast")]
 pub async fn broadcast(
     state: web::Data<AppState>,
@@ -247,6 +263,14 @@ pub struct HistoryQuery {
 ///
 /// Messages are the same objects WebSocket clients receive (`op` is
 /// `message`), oldest first unless `reverse=true`.
+#[utoipa::path(get, path = "/api/v1/channels/{channel}/messages", tag = "messages",
+    params(("channel" = String, Path, description = "Channel name"),
+           ("since" = Option<String>, Query, description = "Return messages after this offset"),
+           ("limit" = Option<u32>, Query, description = "1 to 1000, default 100"),
+           ("reverse" = Option<bool>, Query, description = "Newest first")),
+    responses((status = 200, description = "{channel, epoch, offset, messages: [message frames]}"),
+              (status = 400, description = "Bad parameter"), (status = 401, description = "Private channel without a read key"),
+              (status = 503, description = "Redis unavailable")))]
 #[get("/channels/{channel}/messages")]
 pub async fn history(
     state: web::Data<AppState>,

@@ -34,6 +34,13 @@ fn default_ttl() -> u64 {
     3600
 }
 
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    request_body(content_type = "application/json",
+        description = "{\"sub\": \"user-42\", \"ttl\": 3600, \"subscribe\": [patterns], \"publish\": [patterns], \"admin\": false}"),
+    responses((status = 201, description = "{token, sub, expires_at}"), (status = 400, description = "Bad request"),
+              (status = 403, description = "Admin tokens need an admin key"),
+              (status = 503, description = "No token key configured")),
+    security(("api_key" = [])))]
 #[post("/tokens")]
 pub async fn issue(
     state: web::Data<AppState>,
