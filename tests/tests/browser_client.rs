@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use asynchronio_e2e::browser::{Browser, copy_dir};
 use asynchronio_e2e::{RedisServer, Service};
+use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
 
 #[tokio::test]
 async fn js_client_recovers_missed_messages_in_a_real_browser() {
@@ -17,9 +18,27 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
 
     let redis = RedisServer::start();
     let static_dir = site.path().display().to_string();
-    let gateway = Service::gateway(&redis.url(), &["--static-dir", &static_dir]);
+    let gateway = Service::gateway_with_env(
+        &redis.url(),
+        &["--static-dir", &static_dir],
+        &[("ASYNCHRONIO_TOKEN_SECRET", "browser-secret")],
+    );
+    let keys = TokenKeys::hs256(b"browser-secret").expect("keys");
+    let token = keys
+        .sign(&Claims {
+            sub: "browser-user".into(),
+            exp: now_secs() + 600,
+            iat: now_secs(),
+            subscribe: vec!["private:browser-user:*".into()],
+            publish: vec!["private:browser-user:*".into()],
+            admin: false,
+        })
+        .expect("sign");
     let browser = Browser::start();
-    let page = format!("http://127.0.0.1:{}/client-test.html", gateway.port);
+    let page = format!(
+        "http://127.0.0.1:{}/client-test.html?token={token}",
+        gateway.port
+    );
     let (result, problems) = browser
         .evaluate_page(&page, "window.testDone", Duration::from_secs(60))
         .await;
@@ -53,4 +72,6 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
         .collect();
     assert!(states.contains(&"reconnecting"), "{states:?}");
     assert_eq!(result["publishError"], "invalid_channel");
+    assert_eq!(result["privateEcho"]["subject"], "browser-user", "{result}");
+    assert_eq!(result["privateEcho"]["echoed"]["secret"], true, "{result}");
 }

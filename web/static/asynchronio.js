@@ -39,6 +39,9 @@ export class AsynchronioClient {
    * @param {number} [options.requestTimeout=10000] publish/ping timeout, ms
    * @param {typeof WebSocket} [options.WebSocket] constructor to use
    * @param {boolean} [options.autoConnect=true] connect immediately
+   * @param {string|(() => Promise<string>)} [options.token] a token from the
+   *   REST API (POST /api/v1/tokens), or a function that fetches a fresh one
+   *   on every (re)connect
    */
   constructor(url, options = {}) {
     this.url = url;
@@ -46,6 +49,8 @@ export class AsynchronioClient {
     this.maxDelay = options.maxDelay ?? 10000;
     this.requestTimeout = options.requestTimeout ?? 10000;
     this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+    this.token = options.token ?? null;
+    this.subject = null;
     this.state = State.CLOSED;
     this.socket = null;
     this.nextId = 1;
@@ -78,11 +83,7 @@ export class AsynchronioClient {
       return;
     }
     this.socket = socket;
-    socket.onopen = () => {
-      this.attempt = 0;
-      this.setState(State.OPEN);
-      for (const channel of this.channels.keys()) this.sendSubscribe(channel);
-    };
+    socket.onopen = () => this.onOpen(socket);
     socket.onmessage = (event) => this.onFrame(event.data);
     socket.onclose = (event) => this.onClose(socket, event);
     socket.onerror = () => {}; // onclose follows and handles it
@@ -150,6 +151,35 @@ export class AsynchronioClient {
 
   // --- internals -----------------------------------------------------------
 
+  async onOpen(socket) {
+    if (this.token) {
+      let token;
+      try {
+        token = typeof this.token === "function" ? await this.token() : this.token;
+      } catch (error) {
+        this.emit("error", new AsynchronioError("token_failed", String(error)));
+        socket.close(4000, "could not get a token");
+        return;
+      }
+      if (socket !== this.socket) return;
+      const id = this.nextId++;
+      const reply = await new Promise((resolve) => {
+        this.pending.set(id, { resolve, reject: resolve, timer: null, connect: true });
+        this.send({ op: "connect", id, token });
+      });
+      if (socket !== this.socket) return;
+      if (reply instanceof Error) {
+        this.emit("error", reply);
+        socket.close(4001, "token refused");
+        return;
+      }
+      this.subject = reply.sub;
+    }
+    this.attempt = 0;
+    this.setState(State.OPEN);
+    for (const channel of this.channels.keys()) this.sendSubscribe(channel);
+  }
+
   request(frame) {
     if (this.state !== State.OPEN) {
       return Promise.reject(new AsynchronioError("not_connected", "not connected; retry once the state is open"));
@@ -194,6 +224,7 @@ export class AsynchronioClient {
         return this.onSubscribed(frame);
       case "ok":
       case "pong":
+      case "connected":
         return this.settle(frame.id, frame, null);
       case "error":
         return this.onError(frame);
