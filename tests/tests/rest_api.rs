@@ -616,7 +616,12 @@ async fn callers_over_the_rate_limit_get_429() {
     let redis = RedisServer::start();
     let db = tempfile::tempdir().expect("tempdir");
     let db_url = format!("sqlite://{}?mode=rwc", db.path().join("rate.db").display());
-    let rest = Service::rest(&redis.url(), &db_url, ADMIN, &["--rate-limit", "3"]);
+    let rest = Service::rest(
+        &redis.url(),
+        &db_url,
+        ADMIN,
+        &["--rate-limit", "3", "--key-rate-limit", "4"],
+    );
     let api = Api { port: rest.port };
     for _ in 0..3 {
         assert_eq!(

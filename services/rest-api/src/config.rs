@@ -50,10 +50,14 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_ARCHIVE_INTERVAL_MS", default_value_t = 1000)]
     pub archive_interval_ms: u64,
 
-    /// Requests per second each caller (API key, or address when anonymous)
-    /// may make, in bursts of the same size; more get 429. 0 turns it off.
-    #[arg(long, env = "ASYNCHRONIO_RATE_LIMIT", default_value_t = 1000)]
+    /// Requests per second an anonymous client (per address) may make, in
+    /// bursts of the same size; more get 429. 0 turns it off.
+    #[arg(long, env = "ASYNCHRONIO_RATE_LIMIT", default_value_t = 200)]
     pub rate_limit: u32,
+
+    /// Requests per second each API key may make (0, the default: no limit).
+    #[arg(long, env = "ASYNCHRONIO_KEY_RATE_LIMIT", default_value_t = 0)]
+    pub key_rate_limit: u32,
 
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]

@@ -57,7 +57,8 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
         token_keys: args.tokens.keys()?,
-        rate_limiter: RateLimiter::new(args.rate_limit),
+        anonymous_limit: RateLimiter::new(args.rate_limit),
+        key_limit: RateLimiter::new(args.key_rate_limit),
         archive: args
             .archive
             .iter()
@@ -90,14 +91,18 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             .wrap(cors(&origins))
             .wrap_fn(move |request, service| {
                 let state = state.clone();
-                let caller = RateLimiter::caller_key(
-                    request
-                        .headers()
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok()),
-                    request.peer_addr().map(|a| a.ip()),
-                );
-                let limited = state.rate_limiter.check(&caller);
+                let authorization = request
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok());
+                let limiter = if authorization.is_some() {
+                    &state.key_limit
+                } else {
+                    &state.anonymous_limit
+                };
+                let caller =
+                    RateLimiter::caller_key(authorization, request.peer_addr().map(|a| a.ip()));
+                let limited = limiter.check(&caller);
                 let response = match limited {
                     Ok(()) => Either::Left(service.call(request)),
                     Err(retry_after) => {

@@ -19,5 +19,8 @@ pub struct AppState {
     pub token_keys: Option<TokenKeys>,
     /// Channel patterns whose history is archived in the database.
     pub archive: Vec<String>,
-    pub rate_limiter: RateLimiter,
+    /// Limits anonymous callers, per address.
+    pub anonymous_limit: RateLimiter,
+    /// Limits each API key.
+    pub key_limit: RateLimiter,
 }
