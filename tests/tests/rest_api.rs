@@ -196,20 +196,28 @@ pub async fn exercise(database_url: &str) {
             .status,
         404
     );
-    let audit = api.call("GET", "/api/v1/audit?limit=50", Some(ADMIN), "");
-    let actions: Vec<String> = audit.json()["entries"]
-        .as_array()
-        .expect("entries")
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {}",
-                e["actor"].as_str().unwrap_or(""),
-                e["action"].as_str().unwrap_or(""),
-                e["result"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    // The audit log is written in the background, in batches: poll briefly.
+    let mut actions: Vec<String> = Vec::new();
+    for _ in 0..40 {
+        let audit = api.call("GET", "/api/v1/audit?limit=50", Some(ADMIN), "");
+        actions = audit.json()["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["actor"].as_str().unwrap_or(""),
+                    e["action"].as_str().unwrap_or(""),
+                    e["result"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if actions.iter().any(|a| a == "bootstrap key.revoke ok") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(
         actions.contains(&"bootstrap key.create ok".to_owned()),
         "{actions:?}"

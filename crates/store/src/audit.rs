@@ -37,6 +37,25 @@ impl Store {
         Ok(())
     }
 
+    /// Records many calls in one statement.
+    pub async fn audit_many(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows = entries.into_iter().map(|e| audit_log::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            at_ms: Set(e.at_ms),
+            actor: Set(e.actor),
+            action: Set(e.action),
+            target: Set(e.target),
+            result: Set(e.result),
+        });
+        audit_log::Entity::insert_many(rows)
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
     /// The most recent records, newest first.
     pub async fn recent_audit(&self, limit: u64) -> Result<Vec<AuditEntry>, StoreError> {
         Ok(audit_log::Entity::find()

@@ -93,13 +93,66 @@ impl FromRequest for Caller {
             {
                 return Ok(Caller::Bootstrap);
             }
+            if let Some(caller) = state.key_cache.get(&token) {
+                return Ok(caller);
+            }
             match state.store.verify_api_key(&token).await? {
-                Some(key) => Ok(Caller::Key {
-                    id: key.id,
-                    scopes: key.scopes,
-                }),
+                Some(key) => {
+                    let caller = Caller::Key {
+                        id: key.id,
+                        scopes: key.scopes,
+                    };
+                    state.key_cache.put(&token, caller.clone());
+                    Ok(caller)
+                }
                 None => Err(ApiError::unauthorized("unknown or revoked API key")),
             }
         })
+    }
+}
+
+/// Keys verified recently, so that a busy client does not cost a database
+/// query per request. Entries live a few seconds: a key revoked through this
+/// instance stops working at once, through another within that time.
+pub struct KeyCache {
+    entries: parking_lot::Mutex<std::collections::HashMap<String, (Caller, std::time::Instant)>>,
+}
+
+/// How long a verified key is trusted without asking the database.
+const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Most keys remembered.
+const KEY_CACHE_SIZE: usize = 10_000;
+
+impl Default for KeyCache {
+    fn default() -> Self {
+        Self {
+            entries: parking_lot::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl KeyCache {
+    fn get(&self, presented: &str) -> Option<Caller> {
+        let entries = self.entries.lock();
+        let (caller, at) = entries.get(presented)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| caller.clone())
+    }
+
+    fn put(&self, presented: &str, caller: Caller) {
+        let mut entries = self.entries.lock();
+        if entries.len() >= KEY_CACHE_SIZE {
+            entries.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+            if entries.len() >= KEY_CACHE_SIZE {
+                entries.clear();
+            }
+        }
+        entries.insert(presented.to_owned(), (caller, std::time::Instant::now()));
+    }
+
+    /// Drops a key (by id) at once, e.g. when it is revoked.
+    pub fn forget(&self, id: &str) {
+        self.entries.lock().retain(
+            |_, (caller, _)| !matches!(caller, Caller::Key { id: cached, .. } if cached == id),
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! keeps its own records (API keys, audit log) in SQL (through `store`).
 
 mod archiver;
+mod audit_writer;
 mod auth;
 mod body;
 mod config;
@@ -49,6 +50,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         connected = connect => connected?,
         () = shutdown.wait() => return Ok(()),
     };
+    let (audit, audit_task) = audit_writer::AuditWriter::start(store.clone());
     let state = web::Data::new(AppState {
         bus: bus.clone(),
         store,
@@ -59,6 +61,8 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         token_keys: args.tokens.keys()?,
         anonymous_limit: RateLimiter::new(args.rate_limit),
         key_limit: RateLimiter::new(args.key_rate_limit),
+        audit,
+        key_cache: auth::KeyCache::default(),
         archive: args
             .archive
             .iter()
@@ -162,6 +166,10 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
     server.await.context("the HTTP server failed")?;
     stop_archiver.cancel();
     let _ = archiver.await;
+    // The last handle to the audit queue goes with the state; the writer
+    // then writes what is left and ends.
+    drop(state);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), audit_task).await;
     bus.quit().await;
     tracing::info!("rest-api stopped");
     Ok(())

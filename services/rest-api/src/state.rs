@@ -5,6 +5,8 @@ use asynchronio_protocol::ChannelRules;
 use asynchronio_protocol::token::TokenKeys;
 use asynchronio_store::Store;
 
+use crate::audit_writer::AuditWriter;
+use crate::auth::KeyCache;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -23,4 +25,6 @@ pub struct AppState {
     pub anonymous_limit: RateLimiter,
     /// Limits each API key.
     pub key_limit: RateLimiter,
+    pub audit: AuditWriter,
+    pub key_cache: KeyCache,
 }

@@ -6,6 +6,8 @@
 //!   (the publisher stamps each payload with its send time in µs).
 //! * `idle`: opens M subscribed connections and holds them, reporting the
 //!   gateway's resident memory per connection (read from /proc).
+//! * `publish-script`: prints the Lua publish script, so redis-benchmark can
+//!   run exactly the Redis work a publish costs.
 //!
 //! Runs are bounded in count and time and target loopback only.
 
@@ -54,6 +56,8 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("fanout") => runtime.block_on(fanout(&args)),
         Some("idle") => runtime.block_on(idle(&args)),
+        // The publish script, for redis-benchmark runs of the same Redis work.
+        Some("publish-script") => print!("{}", asynchronio_protocol::script::PUBLISH),
         _ => {
             eprintln!(
                 "usage:\n  asynchronio-load fanout --url ws://127.0.0.1:8080/ws --redis-url redis://127.0.0.1:6379 \

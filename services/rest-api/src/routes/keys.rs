@@ -72,7 +72,10 @@ pub async fn revoke(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
-    if !state.store.revoke_api_key(&path).await? {
+    let revoked = state.store.revoke_api_key(&path).await?;
+    // After the database, so no request in between can cache it again.
+    state.key_cache.forget(&path);
+    if !revoked {
         audit(&state, &caller, "key.revoke", &path, "not_found").await;
         return Err(ApiError::not_found(format!(
             "no API key {:?}",
@@ -105,7 +108,7 @@ pub async fn audit_log(
         .json(serde_json::json!({ "entries": state.store.recent_audit(limit).await? })))
 }
 
-/// Records a state-changing call; a failure to record is logged, not fatal.
+/// Records a state-changing call (written in the background, in batches).
 pub(crate) async fn audit(
     state: &AppState,
     caller: &Caller,
@@ -113,11 +116,8 @@ pub(crate) async fn audit(
     target: &str,
     result: &str,
 ) {
-    if let Err(error) = state
-        .store
-        .audit(&caller.actor(), action, target, result)
-        .await
-    {
-        tracing::warn!(%error, action, target, "could not write the audit log");
-    }
+    state
+        .audit
+        .record(caller.actor(), action, target, result)
+        .await;
 }
