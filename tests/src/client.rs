@@ -120,11 +120,22 @@ impl WsClient {
 
     /// Subscribes and returns the `subscribed` reply.
     pub async fn subscribe(&mut self, channel: &str, since: Option<Since>) -> ServerFrame {
+        self.subscribe_with(channel, since, false).await
+    }
+
+    /// Subscribes, asking for join/leave notices when `presence` is set.
+    pub async fn subscribe_with(
+        &mut self,
+        channel: &str,
+        since: Option<Since>,
+        presence: bool,
+    ) -> ServerFrame {
         let id = self.next_id();
         self.send(&ClientFrame::Subscribe {
             id: Some(id),
             channel: channel.to_owned(),
             since,
+            presence,
         })
         .await;
         let reply = self.frame().await;

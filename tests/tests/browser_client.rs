@@ -73,5 +73,15 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
     assert!(states.contains(&"reconnecting"), "{states:?}");
     assert_eq!(result["publishError"], "invalid_channel");
     assert_eq!(result["privateEcho"]["subject"], "browser-user", "{result}");
+    let presence: Vec<&str> = result["presence"]
+        .as_array()
+        .expect("presence")
+        .iter()
+        .filter_map(|k| k.as_str())
+        .collect();
+    assert!(
+        presence.contains(&"join") && presence.contains(&"leave"),
+        "{presence:?}"
+    );
     assert_eq!(result["privateEcho"]["echoed"]["secret"], true, "{result}");
 }

@@ -144,3 +144,73 @@ async fn presence_and_counts_follow_gateways() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn clients_that_ask_get_join_and_leave_notices() {
+    let redis = RedisServer::start();
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    let gateway_a = Service::gateway_with_env(&redis.url(), &["--gateway-id", "gw-a"], &env);
+    let gateway_b = Service::gateway_with_env(&redis.url(), &["--gateway-id", "gw-b"], &env);
+    let token = asynchronio_protocol::token::TokenKeys::hs256(SECRET.as_bytes())
+        .expect("keys")
+        .sign(&asynchronio_protocol::token::Claims {
+            sub: "bob".into(),
+            exp: asynchronio_protocol::token::now_secs() + 600,
+            iat: 0,
+            subscribe: vec!["lobby".into()],
+            publish: vec![],
+            admin: false,
+        })
+        .expect("sign");
+
+    let mut watcher = WsClient::connect(&gateway_a.ws_url(), Codec::Json).await;
+    watcher.subscribe_with("lobby", None, true).await;
+    let mut quiet = WsClient::connect(&gateway_a.ws_url(), Codec::Json).await;
+    quiet.subscribe("lobby", None).await;
+
+    // Bob joins through the other gateway, then leaves.
+    let mut bob = WsClient::connect(
+        &format!("{}?token={token}", gateway_b.ws_url()),
+        Codec::MsgPack,
+    )
+    .await;
+    bob.subscribe("lobby", None).await;
+    let joined = loop {
+        match watcher.frame().await {
+            ServerFrame::Join {
+                channel,
+                client,
+                user,
+            } if client.starts_with("gw-b/") => break (channel, user),
+            ServerFrame::Join { .. } => {}
+            other => panic!("expected a join notice, got {other:?}"),
+        }
+    };
+    assert_eq!(joined, ("lobby".to_owned(), Some("bob".to_owned())));
+    bob.send(&ClientFrame::Unsubscribe {
+        id: Some(3),
+        channel: "lobby".into(),
+    })
+    .await;
+    match watcher.frame().await {
+        ServerFrame::Leave {
+            channel,
+            client,
+            user,
+        } => {
+            assert_eq!((channel.as_str(), user.as_deref()), ("lobby", Some("bob")));
+            assert!(client.starts_with("gw-b/"));
+        }
+        other => panic!("expected a leave notice, got {other:?}"),
+    }
+
+    // A subscriber that did not ask gets only messages.
+    let bus = redis.bus().await;
+    let drafts = [asynchronio_protocol::EnvelopeDraft::new(
+        "lobby",
+        bytes::Bytes::from_static(b"{\"hi\":1}"),
+    )];
+    assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
+    assert!(matches!(quiet.frame().await, ServerFrame::Message { .. }));
+    assert!(matches!(watcher.frame().await, ServerFrame::Message { .. }));
+}

@@ -39,6 +39,7 @@ fn subscribe(channel: &str) -> ClientFrame {
         id: Some(1),
         channel: channel.into(),
         since: None,
+        presence: false,
     }
 }
 

@@ -107,17 +107,36 @@ export class AsynchronioClient {
    * @param {object} [options]
    * @param {{offset:string, epoch:string}} [options.since] resume position
    * @param {(info:object)=>void} [options.onReset] history could not be recovered
+   * @param {(event:{kind:string, channel:string, client:string, user:?string})=>void} [options.onPresence]
+   *   join/leave notices of other subscribers (asks the gateway for them)
    * @returns {() => void} call to remove this handler
    */
   subscribe(channel, handler, options = {}) {
     let entry = this.channels.get(channel);
-    if (!entry) {
-      entry = { handlers: new Set(), resets: new Set(), position: options.since ?? null, subscribed: false };
+    const isNew = !entry;
+    if (isNew) {
+      entry = {
+        handlers: new Set(),
+        resets: new Set(),
+        presence: new Set(),
+        position: options.since ?? null,
+        subscribed: false,
+      };
       this.channels.set(channel, entry);
-      if (this.state === State.OPEN) this.sendSubscribe(channel);
     }
     entry.handlers.add(handler);
     if (options.onReset) entry.resets.add(options.onReset);
+    const firstPresence = options.onPresence && entry.presence.size === 0;
+    if (options.onPresence) entry.presence.add(options.onPresence);
+    if (this.state === State.OPEN) {
+      if (isNew) {
+        this.sendSubscribe(channel);
+      } else if (firstPresence && entry.subscribed) {
+        // Subscribed without presence notices so far: ask again with them.
+        this.send({ op: "unsubscribe", id: this.nextId++, channel });
+        this.sendSubscribe(channel);
+      }
+    }
     return () => this.unsubscribe(channel, handler);
   }
 
@@ -201,6 +220,7 @@ export class AsynchronioClient {
     entry.subscribed = false;
     const frame = { op: "subscribe", id: this.nextId++, channel };
     if (entry.position) frame.since = entry.position;
+    if (entry.presence.size > 0) frame.presence = true;
     this.pending.set(frame.id, { channel, subscribe: true });
     this.send(frame);
   }
@@ -228,6 +248,9 @@ export class AsynchronioClient {
         return this.settle(frame.id, frame, null);
       case "error":
         return this.onError(frame);
+      case "join":
+      case "leave":
+        return this.onPresence(frame);
       default:
         return undefined;
     }
@@ -244,6 +267,19 @@ export class AsynchronioClient {
     for (const handler of entry.handlers) {
       try {
         handler(frame.data, meta);
+      } catch (error) {
+        this.emit("error", error);
+      }
+    }
+  }
+
+  onPresence(frame) {
+    const entry = this.channels.get(frame.channel);
+    if (!entry) return;
+    const event = { kind: frame.op, channel: frame.channel, client: frame.client, user: frame.user ?? null };
+    for (const listener of entry.presence) {
+      try {
+        listener(event);
       } catch (error) {
         this.emit("error", error);
       }

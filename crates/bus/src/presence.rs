@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use fred::interfaces::{HashesInterface, KeysInterface, SortedSetsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface};
 use fred::types::Value;
 
 use crate::bus::Bus;
@@ -121,6 +121,19 @@ impl Bus {
         let _: Value = self
             .client
             .hset(self.keys().presence(channel), (client, info))
+            .await?;
+        Ok(())
+    }
+
+    /// Tells every gateway with subscribers of the event's channel.
+    pub async fn publish_presence(
+        &self,
+        event: &asynchronio_protocol::presence::PresenceEvent,
+    ) -> Result<(), BusError> {
+        let topic = self.keys().presence_topic(&event.channel);
+        let _: Value = self
+            .client
+            .publish(topic, Value::Bytes(event.encode()?.into()))
             .await?;
         Ok(())
     }

@@ -24,6 +24,8 @@ pub enum ClientFrame {
         id: Option<u64>,
         channel: String,
         since: Option<Since>,
+        /// Also deliver `join`/`leave` frames for this channel.
+        presence: bool,
     },
     Unsubscribe {
         id: Option<u64>,
@@ -118,6 +120,20 @@ pub enum ServerFrame {
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<u64>,
+    },
+    /// A client subscribed to the channel (to subscribers that asked).
+    Join {
+        channel: String,
+        client: String,
+        #[serde(default)]
+        user: Option<String>,
+    },
+    /// A client left the channel.
+    Leave {
+        channel: String,
+        client: String,
+        #[serde(default)]
+        user: Option<String>,
     },
     /// The token was accepted; `sub` is its subject.
     Connected {

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 use crate::client::{ClientFrame, ErrorCode, ServerFrame, Since};
 use crate::envelope::{ContentType, Envelope};
 use crate::position::Offset;
+use crate::presence::{PresenceEvent, PresenceKind};
 
 /// How one connection's frames are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +84,8 @@ struct RawClientFrame<'a, D> {
     #[serde(default, deserialize_with = "present")]
     data: Option<D>,
     token: Option<String>,
+    #[serde(default)]
+    presence: bool,
 }
 
 /// Keeps an explicit `null` as present data rather than "missing".
@@ -108,6 +111,8 @@ struct ClientFrameOut<'a, D> {
     data: Option<D>,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    presence: bool,
 }
 
 /// A message frame borrowed from its envelope.
@@ -198,14 +203,23 @@ impl Codec {
     /// Encodes a client frame (for client libraries and tests).
     pub fn encode_client(self, frame: &ClientFrame) -> Result<OutboundFrame, EncodeError> {
         let mut token = None;
+        let mut presence = false;
         let (op, id, channel, since, data) = match frame {
-            ClientFrame::Subscribe { id, channel, since } => (
-                "subscribe",
-                *id,
-                Some(channel.as_str()),
-                since.as_ref(),
-                None,
-            ),
+            ClientFrame::Subscribe {
+                id,
+                channel,
+                since,
+                presence: wants,
+            } => {
+                presence = *wants;
+                (
+                    "subscribe",
+                    *id,
+                    Some(channel.as_str()),
+                    since.as_ref(),
+                    None,
+                )
+            }
             ClientFrame::Unsubscribe { id, channel } => {
                 ("unsubscribe", *id, Some(channel.as_str()), None, None)
             }
@@ -229,6 +243,7 @@ impl Codec {
             since,
             data,
             token,
+            presence,
         })
     }
 
@@ -276,6 +291,23 @@ impl Codec {
             ts: envelope.ts,
             data,
         })
+    }
+
+    /// Encodes the `join` or `leave` frame for a presence event.
+    pub fn encode_presence(self, event: &PresenceEvent) -> Result<OutboundFrame, EncodeError> {
+        let frame = match event.kind {
+            PresenceKind::Join => ServerFrame::Join {
+                channel: event.channel.clone(),
+                client: event.client.clone(),
+                user: event.user.clone(),
+            },
+            PresenceKind::Leave => ServerFrame::Leave {
+                channel: event.channel.clone(),
+                client: event.client.clone(),
+                user: event.user.clone(),
+            },
+        };
+        self.encode_value(&frame)
     }
 
     fn encode_value<T: Serialize>(self, value: &T) -> Result<OutboundFrame, EncodeError> {
@@ -328,6 +360,7 @@ impl<D> RawClientFrame<'_, D> {
                 id,
                 channel: channel(self.channel)?,
                 since: self.since,
+                presence: self.presence,
             }),
             "unsubscribe" => Ok(ClientFrame::Unsubscribe {
                 id,
@@ -437,8 +470,14 @@ mod tests {
     fn client_frame() -> impl Strategy<Value = ClientFrame> {
         let id = proptest::option::of(any::<u64>());
         prop_oneof![
-            (id.clone(), "[a-z:.]{1,20}", since())
-                .prop_map(|(id, channel, since)| ClientFrame::Subscribe { id, channel, since }),
+            (id.clone(), "[a-z:.]{1,20}", since(), any::<bool>()).prop_map(
+                |(id, channel, since, presence)| ClientFrame::Subscribe {
+                    id,
+                    channel,
+                    since,
+                    presence
+                }
+            ),
             (id.clone(), "[a-z:.]{1,20}")
                 .prop_map(|(id, channel)| ClientFrame::Unsubscribe { id, channel }),
             (id.clone(), "[a-z:.]{1,20}", json_value()).prop_map(|(id, channel, data)| {
@@ -497,6 +536,26 @@ mod tests {
                     epoch
                 }),
             id.clone().prop_map(|id| ServerFrame::Pong { id }),
+            (
+                "[a-z]{1,8}",
+                "[a-z0-9/-]{1,12}",
+                proptest::option::of("[a-z]{1,8}")
+            )
+                .prop_map(|(channel, client, user)| ServerFrame::Join {
+                    channel,
+                    client,
+                    user
+                }),
+            (
+                "[a-z]{1,8}",
+                "[a-z0-9/-]{1,12}",
+                proptest::option::of("[a-z]{1,8}")
+            )
+                .prop_map(|(channel, client, user)| ServerFrame::Leave {
+                    channel,
+                    client,
+                    user
+                }),
             (id.clone(), "[a-z0-9-]{1,12}")
                 .prop_map(|(id, sub)| ServerFrame::Connected { id, sub }),
             (id, ".{0,30}").prop_map(|(id, message)| ServerFrame::Error {

@@ -71,6 +71,19 @@ impl Keys {
         format!("{}:live:{{{channel}}}", self.prefix)
     }
 
+    /// The pub/sub topic on which a channel's join/leave events travel.
+    pub fn presence_topic(&self, channel: &str) -> String {
+        format!("{}:presence-events:{{{channel}}}", self.prefix)
+    }
+
+    /// The channel a presence topic belongs to.
+    pub fn channel_of_presence_topic<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(&*self.prefix)?
+            .strip_prefix(":presence-events:{")?
+            .strip_suffix('}')
+    }
+
     /// The channel a delivery topic belongs to.
     pub fn channel_of_topic<'a>(&self, topic: &'a str) -> Option<&'a str> {
         topic

@@ -10,6 +10,7 @@
 //!   channel as a Redis Cluster hash tag;
 //! * [`client`] and [`codec`]: the frames browsers and services exchange with
 //!   the WebSocket gateway, in JSON or MessagePack;
+//! * [`presence`]: join/leave events between gateways and to clients;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`channel`] and [`position`]: channel names and stream positions
@@ -23,6 +24,7 @@ pub mod codec;
 pub mod envelope;
 pub mod keys;
 pub mod position;
+pub mod presence;
 pub mod script;
 pub mod token;
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Payload};
 
 /// How a channel reaches one local subscriber.
 #[derive(Clone)]
@@ -25,6 +25,8 @@ pub struct SubscriberHandle {
     pub queue: mpsc::Sender<Arc<Delivery>>,
     /// Cancelled when the connection cannot keep up and must be closed.
     pub slow: CancellationToken,
+    /// Whether it asked for join/leave notices.
+    pub presence: bool,
 }
 
 /// Why a join failed.
@@ -47,6 +49,8 @@ pub enum ChannelCommand {
     },
     /// Read the stream for anything pub/sub may not have delivered.
     Resync,
+    /// A join/leave notice for the subscribers that asked for them.
+    Presence(Arc<Delivery>),
 }
 
 /// Messages read from the stream per catch-up request.
@@ -153,6 +157,11 @@ impl ChannelActor {
                 self.behind.store(true, Ordering::Release);
                 self.catch_up().await;
             }
+            ChannelCommand::Presence(delivery) => {
+                if self.position.is_some() {
+                    self.fan_out_where(&delivery, |subscriber| subscriber.presence);
+                }
+            }
         }
     }
 
@@ -201,16 +210,19 @@ impl ChannelActor {
     }
 
     async fn on_live(&mut self, delivery: Arc<Delivery>) {
+        let Payload::Message(envelope) = &delivery.payload else {
+            return;
+        };
         let Some((epoch, last)) = &mut self.position else {
             // Not ready: the position read that follows covers this message.
             return;
         };
-        if delivery.envelope.epoch != *epoch {
+        if envelope.epoch != *epoch {
             tracing::info!(
-                channel = %self.channel, old = %epoch, new = %delivery.envelope.epoch,
+                channel = %self.channel, old = %epoch, new = %envelope.epoch,
                 "channel history was reset (new epoch); delivering from its start"
             );
-            *epoch = delivery.envelope.epoch.clone();
+            *epoch = envelope.epoch.clone();
             *last = 0;
             self.behind.store(true, Ordering::Release);
         }
@@ -220,7 +232,7 @@ impl ChannelActor {
             self.catch_up().await;
             return;
         }
-        let offset = delivery.envelope.offset;
+        let offset = envelope.offset;
         if offset <= *last {
             return;
         }
@@ -289,7 +301,19 @@ impl ChannelActor {
     /// Hands the delivery to every subscriber's queue without waiting; a
     /// subscriber whose queue is full is told to disconnect.
     fn fan_out(&mut self, delivery: &Arc<Delivery>) {
+        self.fan_out_where(delivery, |_| true);
+    }
+
+    /// Like [`Self::fan_out`], for the subscribers `wanted` selects.
+    fn fan_out_where(
+        &mut self,
+        delivery: &Arc<Delivery>,
+        wanted: impl Fn(&SubscriberHandle) -> bool,
+    ) {
         self.subscribers.retain(|subscriber| {
+            if !wanted(subscriber) {
+                return true;
+            }
             match subscriber.queue.try_send(Arc::clone(delivery)) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {

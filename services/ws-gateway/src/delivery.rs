@@ -1,49 +1,76 @@
-//! [`Delivery`]: one message on its way to many subscribers.
+//! [`Delivery`]: one thing on its way to many subscribers — a message, or a
+//! presence notice.
 //!
-//! The envelope is decoded once when it arrives from Redis; the client frame
-//! is encoded at most once per codec, by whichever connection needs it first,
+//! It is decoded once when it arrives from Redis; the client frame is
+//! encoded at most once per codec, by whichever connection needs it first,
 //! and every other subscriber sends a reference-counted clone of the same
 //! bytes.
 
 use std::sync::{Arc, OnceLock};
 
+use asynchronio_protocol::presence::PresenceEvent;
 use asynchronio_protocol::{Codec, Envelope, OutboundFrame};
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-/// A decoded envelope plus its lazily encoded frames.
+/// What is being delivered.
+pub enum Payload {
+    /// A published message, with its offset.
+    Message(Envelope),
+    /// A client joined or left; only for subscribers that asked.
+    Presence(PresenceEvent),
+}
+
+/// A decoded payload plus its lazily encoded frames.
 pub struct Delivery {
-    pub envelope: Envelope,
+    pub payload: Payload,
     json: OnceLock<Option<Message>>,
     msgpack: OnceLock<Option<Message>>,
 }
 
 impl Delivery {
     pub fn new(envelope: Envelope) -> Arc<Delivery> {
+        Self::of(Payload::Message(envelope))
+    }
+
+    pub fn presence(event: PresenceEvent) -> Arc<Delivery> {
+        Self::of(Payload::Presence(event))
+    }
+
+    fn of(payload: Payload) -> Arc<Delivery> {
         Arc::new(Delivery {
-            envelope,
+            payload,
             json: OnceLock::new(),
             msgpack: OnceLock::new(),
         })
     }
 
-    /// The `message` frame for `codec`; `None` only if the payload cannot be
+    /// The channel this is for.
+    pub fn channel(&self) -> &str {
+        match &self.payload {
+            Payload::Message(envelope) => &envelope.channel,
+            Payload::Presence(event) => &event.channel,
+        }
+    }
+
+    /// The client frame for `codec`; `None` only if the payload cannot be
     /// expressed in it (logged once).
     pub fn frame(&self, codec: Codec) -> Option<Message> {
         let cell = match codec {
             Codec::Json => &self.json,
             Codec::MsgPack => &self.msgpack,
         };
-        cell.get_or_init(|| match codec.encode_message(&self.envelope) {
-            Ok(frame) => Some(to_message(frame)),
-            Err(error) => {
-                tracing::warn!(
-                    channel = %self.envelope.channel,
-                    offset = self.envelope.offset,
-                    %error,
-                    "message cannot be encoded for {codec:?} clients; skipped"
-                );
-                None
+        cell.get_or_init(|| {
+            let encoded = match &self.payload {
+                Payload::Message(envelope) => codec.encode_message(envelope),
+                Payload::Presence(event) => codec.encode_presence(event),
+            };
+            match encoded {
+                Ok(frame) => Some(to_message(frame)),
+                Err(error) => {
+                    tracing::warn!(channel = %self.channel(), %error, "cannot encode for {codec:?} clients; skipped");
+                    None
+                }
             }
         })
         .clone()

@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::{ChannelActor, ChannelCommand, JoinError, SubscriberHandle};
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Payload};
 use crate::subscription::{TopicCommand, TopicControl};
 
 /// Live messages that may wait for one channel's actor; when it is full the
@@ -85,13 +85,12 @@ impl ChannelHub {
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         let behind = Arc::new(AtomicBool::new(false));
         let (subscribed, confirmation) = oneshot::channel();
-        let topic = self.inner.bus.keys().topic(channel);
         // Sent under the lock so that topic commands for one channel reach
         // Redis in the order the hub decided them.
         let _ = self
             .inner
             .topics
-            .send(TopicCommand::Subscribe(topic, subscribed));
+            .send(TopicCommand::Subscribe(self.topics_of(channel), subscribed));
         let actor = ChannelActor::new(
             Arc::clone(channel),
             self.inner.bus.clone(),
@@ -121,9 +120,10 @@ impl ChannelHub {
             // Dropping the entry drops the hub's mailbox sender; the actor
             // ends once the last in-flight sender is gone.
             channels.remove(channel);
-            let _ = self.inner.topics.send(TopicCommand::Unsubscribe(
-                self.inner.bus.keys().topic(channel),
-            ));
+            let _ = self
+                .inner
+                .topics
+                .send(TopicCommand::Unsubscribe(self.topics_of(channel)));
             return;
         }
         let command = ChannelCommand::Leave { conn_id };
@@ -135,18 +135,29 @@ impl ChannelHub {
         }
     }
 
-    /// Routes a message that arrived from Redis to its channel, never
-    /// waiting: a full mailbox marks the channel as behind instead.
+    /// The Redis topics a channel's actor listens to: its deliveries and its
+    /// presence notices.
+    fn topics_of(&self, channel: &str) -> Vec<String> {
+        let keys = self.inner.bus.keys();
+        vec![keys.topic(channel), keys.presence_topic(channel)]
+    }
+
+    /// Routes what arrived from Redis to its channel, never waiting: a full
+    /// mailbox marks the channel as behind instead (presence notices, which
+    /// have no history to recover from, are dropped then).
     pub fn deliver(&self, delivery: Arc<Delivery>) {
         let channels = self.inner.channels.lock();
-        let Some(entry) = channels.get(delivery.envelope.channel.as_str()) else {
+        let Some(entry) = channels.get(delivery.channel()) else {
             return;
         };
-        if entry
-            .mailbox
-            .try_send(ChannelCommand::Live(delivery))
-            .is_err()
-        {
+        let command = match delivery.payload {
+            Payload::Message(_) => ChannelCommand::Live(delivery),
+            Payload::Presence(_) => {
+                let _ = entry.mailbox.try_send(ChannelCommand::Presence(delivery));
+                return;
+            }
+        };
+        if entry.mailbox.try_send(command).is_err() {
             entry.behind.store(true, Ordering::Release);
         }
     }

@@ -76,7 +76,11 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         subscriber.clone(),
         topic_commands,
     ));
-    let dispatch = tokio::spawn(subscription::run_dispatch(subscriber.clone(), hub.clone()));
+    let dispatch = tokio::spawn(subscription::run_dispatch(
+        subscriber.clone(),
+        hub.clone(),
+        bus.keys().clone(),
+    ));
 
     let context = Arc::new(SessionContext {
         hub: hub.clone(),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use asynchronio_bus::Bus;
 use asynchronio_protocol::envelope::ContentType;
+use asynchronio_protocol::presence::{PresenceEvent, PresenceKind};
 use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
 use asynchronio_protocol::{
     ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
@@ -23,7 +24,7 @@ use crate::access::{self, Action};
 use crate::channel::SubscriberHandle;
 use crate::close::CloseReason;
 use crate::config::Limits;
-use crate::delivery::{Delivery, to_message};
+use crate::delivery::{Delivery, Payload, to_message};
 use crate::hub::ChannelHub;
 use crate::socket::ClientSocket;
 
@@ -35,6 +36,8 @@ struct Subscription {
     epoch: String,
     /// The last offset sent to the client.
     cursor: u64,
+    /// Whether join/leave notices are wanted.
+    presence: bool,
 }
 
 /// Everything a connection needs besides its socket.
@@ -122,7 +125,16 @@ impl Session {
     /// The frame to send for a live delivery, or `None` when the client is
     /// not subscribed any more or already has this offset.
     pub fn accept(&mut self, delivery: &Delivery) -> Option<Message> {
-        let envelope = &delivery.envelope;
+        let envelope = match &delivery.payload {
+            Payload::Message(envelope) => envelope,
+            Payload::Presence(event) => {
+                let subscription = self.subscriptions.get(event.channel.as_str())?;
+                return subscription
+                    .presence
+                    .then(|| delivery.frame(self.codec))
+                    .flatten();
+            }
+        };
         let subscription = self.subscriptions.get_mut(envelope.channel.as_str())?;
         if subscription.epoch != envelope.epoch {
             subscription.epoch.clone_from(&envelope.epoch);
@@ -151,9 +163,12 @@ impl Session {
             }
         };
         match frame {
-            ClientFrame::Subscribe { id, channel, since } => {
-                self.subscribe(id, &channel, since, socket).await
-            }
+            ClientFrame::Subscribe {
+                id,
+                channel,
+                since,
+                presence,
+            } => self.subscribe(id, &channel, since, presence, socket).await,
             ClientFrame::Unsubscribe { id, channel } => {
                 let reply = self.unsubscribe(id, &channel);
                 self.reply(socket, reply).await
@@ -180,17 +195,7 @@ impl Session {
         for channel in &channels {
             self.context.hub.leave(channel, self.conn_id);
         }
-        if !channels.is_empty() {
-            let bus = self.context.bus.clone();
-            let client = self.presence_id();
-            tokio::spawn(async move {
-                for channel in channels {
-                    if let Err(error) = bus.presence_remove(&channel, &client).await {
-                        tracing::debug!(%error, "could not remove a presence entry; it expires with the gateway");
-                    }
-                }
-            });
-        }
+        self.depart(channels);
     }
 
     /// This connection's name in presence lists.
@@ -214,6 +219,41 @@ impl Session {
         {
             tracing::debug!(%error, channel, "could not record presence");
         }
+        let event = self.presence_event(PresenceKind::Join, channel);
+        if let Err(error) = self.context.bus.publish_presence(&event).await {
+            tracing::debug!(%error, channel, "could not announce a join");
+        }
+    }
+
+    fn presence_event(&self, kind: PresenceKind, channel: &str) -> PresenceEvent {
+        PresenceEvent {
+            kind,
+            channel: channel.to_owned(),
+            client: self.presence_id(),
+            user: self.claims.as_ref().map(|c| c.sub.clone()),
+        }
+    }
+
+    /// Removes this connection from channels' presence and tells the
+    /// channels' other subscribers, in the background.
+    fn depart(&self, channels: Vec<Arc<str>>) {
+        if channels.is_empty() {
+            return;
+        }
+        let bus = self.context.bus.clone();
+        let client = self.presence_id();
+        let events: Vec<PresenceEvent> = channels
+            .iter()
+            .map(|channel| self.presence_event(PresenceKind::Leave, channel))
+            .collect();
+        tokio::spawn(async move {
+            for (channel, event) in channels.iter().zip(events) {
+                if let Err(error) = bus.presence_remove(channel, &client).await {
+                    tracing::debug!(%error, "could not remove a presence entry; it expires with the gateway");
+                }
+                let _ = bus.publish_presence(&event).await;
+            }
+        });
     }
 
     fn channel(&self, name: &str) -> Result<ChannelName, ServerFrame> {
@@ -226,6 +266,7 @@ impl Session {
         id: Option<u64>,
         name: &str,
         since: Option<Since>,
+        presence: bool,
         socket: &mut ClientSocket,
     ) -> Result<(), CloseReason> {
         let channel = match self.channel(name) {
@@ -259,6 +300,7 @@ impl Session {
             conn_id: self.conn_id,
             queue: self.queue.clone(),
             slow: self.slow.clone(),
+            presence,
         };
         let position = match self.context.hub.join(&key, handle).await {
             Ok(position) => position,
@@ -272,6 +314,7 @@ impl Session {
             Subscription {
                 epoch: position.epoch.clone(),
                 cursor: position.offset.0,
+                presence,
             },
         );
         self.announce(&key).await;
@@ -369,11 +412,7 @@ impl Session {
             );
         };
         self.context.hub.leave(&channel, self.conn_id);
-        let bus = self.context.bus.clone();
-        let client = self.presence_id();
-        tokio::spawn(async move {
-            let _ = bus.presence_remove(&channel, &client).await;
-        });
+        self.depart(vec![channel]);
         ServerFrame::Ok {
             id,
             offset: None,

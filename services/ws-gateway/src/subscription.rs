@@ -11,7 +11,8 @@ use std::time::Duration;
 use asynchronio_bus::Backoff;
 use asynchronio_bus::fred::clients::SubscriberClient;
 use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
-use asynchronio_protocol::Envelope;
+use asynchronio_protocol::presence::PresenceEvent;
+use asynchronio_protocol::{Envelope, Keys};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::delivery::Delivery;
@@ -20,8 +21,8 @@ use crate::hub::ChannelHub;
 /// A change to the set of subscribed topics.
 pub enum TopicCommand {
     /// Subscribe; the sender learns when Redis has confirmed it.
-    Subscribe(String, oneshot::Sender<()>),
-    Unsubscribe(String),
+    Subscribe(Vec<String>, oneshot::Sender<()>),
+    Unsubscribe(Vec<String>),
 }
 
 /// The sending side, held by the hub.
@@ -58,11 +59,11 @@ async fn apply(subscriber: &SubscriberClient, run: Vec<TopicCommand>, subscribin
     let mut acks = Vec::new();
     for command in run {
         match command {
-            TopicCommand::Subscribe(topic, ack) => {
-                topics.push(topic);
+            TopicCommand::Subscribe(names, ack) => {
+                topics.extend(names);
                 acks.push(ack);
             }
-            TopicCommand::Unsubscribe(topic) => topics.push(topic),
+            TopicCommand::Unsubscribe(names) => topics.extend(names),
         }
     }
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
@@ -98,7 +99,7 @@ async fn apply(subscriber: &SubscriberClient, run: Vec<TopicCommand>, subscribin
 /// Reads pub/sub messages and hands each, decoded once, to the hub. When
 /// fred's queue overflowed, or the connection was re-established, every
 /// channel catches up from its stream so nothing is lost.
-pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub) {
+pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub, keys: Keys) {
     let mut messages = subscriber.message_rx();
     let mut reconnects = subscriber.reconnect_rx();
     loop {
@@ -106,6 +107,13 @@ pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub) {
             message = messages.recv() => match message {
                 Ok(message) => {
                     let Some(bytes) = message.value.as_bytes() else { continue };
+                    if keys.channel_of_presence_topic(&message.channel).is_some() {
+                        match PresenceEvent::decode(bytes) {
+                            Ok(event) => hub.deliver(Delivery::presence(event)),
+                            Err(error) => tracing::debug!(%error, "a presence notice does not decode"),
+                        }
+                        continue;
+                    }
                     match Envelope::decode(bytes) {
                         Ok(envelope) => hub.deliver(Delivery::new(envelope)),
                         Err(error) => tracing::warn!(
