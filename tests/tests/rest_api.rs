@@ -661,3 +661,54 @@ async fn callers_over_the_rate_limit_get_429() {
         200
     );
 }
+
+#[tokio::test]
+async fn browsers_may_call_from_allowed_origins_only() {
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db_url = format!("sqlite://{}?mode=rwc", db.path().join("cors.db").display());
+    let rest = Service::rest(
+        &redis.url(),
+        &db_url,
+        ADMIN,
+        &["--cors-origin", "https://shop.example"],
+    );
+    let preflight = |origin: &str| {
+        request(
+            rest.port,
+            "OPTIONS",
+            "/api/v1/channels/ticks/messages",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+            ],
+            b"",
+        )
+    };
+    let allowed = preflight("https://shop.example");
+    assert_eq!(allowed.status, 200, "{}", allowed.text());
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+    let refused = preflight("https://evil.example");
+    assert_ne!(
+        refused.header("access-control-allow-origin"),
+        Some("https://evil.example")
+    );
+    let simple = request(
+        rest.port,
+        "GET",
+        "/api/v1/cache/none",
+        &[("origin", "https://shop.example")],
+        b"",
+    );
+    assert_eq!(
+        simple.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+}

@@ -199,3 +199,92 @@ async fn tokens_grant_exactly_their_channels() {
     assert_eq!(code, 1008, "{reason}");
     assert!(reason.contains("token expired"), "{reason}");
 }
+
+#[tokio::test]
+async fn rs256_tokens_signed_by_the_api_are_accepted_by_the_gateway() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let private = keys.path().join("private.pem");
+    let public = keys.path().join("public.pem");
+    let generated = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&private)
+        .status()
+        .expect("openssl is needed to make a test key pair (apt-get install openssl)");
+    assert!(generated.success());
+    let exported = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&private)
+        .arg("-out")
+        .arg(&public)
+        .status()
+        .expect("openssl");
+    assert!(exported.success());
+    let (private, public) = (private.display().to_string(), public.display().to_string());
+
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db_url = format!("sqlite://{}?mode=rwc", db.path().join("rs.db").display());
+    let rest = Service::rest(
+        &redis.url(),
+        &db_url,
+        ADMIN,
+        &[
+            "--token-public-key",
+            &public,
+            "--token-private-key",
+            &private,
+        ],
+    );
+    let gateway = Service::gateway(
+        &redis.url(),
+        &["--require-token", "--token-public-key", &public],
+    );
+    let (status, issued) = issue(&rest, ADMIN, r#"{"sub":"rsa-user","subscribe":["news"]}"#);
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["token"].as_str().expect("token");
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    client
+        .send(&ClientFrame::Connect {
+            id: Some(1),
+            token: token.to_owned(),
+        })
+        .await;
+    assert_eq!(
+        client.frame().await,
+        ServerFrame::Connected {
+            id: Some(1),
+            sub: "rsa-user".into()
+        }
+    );
+    client.subscribe("news", None).await;
+
+    // An HS256 token with any secret is refused by an RS256 gateway.
+    let forged = asynchronio_protocol::token::TokenKeys::hs256(b"guess")
+        .expect("keys")
+        .sign(&asynchronio_protocol::token::Claims {
+            sub: "mallory".into(),
+            exp: asynchronio_protocol::token::now_secs() + 60,
+            iat: 0,
+            subscribe: vec!["*".into()],
+            publish: vec![],
+            admin: true,
+        })
+        .expect("sign");
+    let mut mallory = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    expect_error(
+        &mut mallory,
+        ClientFrame::Connect {
+            id: Some(1),
+            token: forged,
+        },
+        ErrorCode::Unauthorized,
+    )
+    .await;
+}
