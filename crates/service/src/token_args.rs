@@ -8,6 +8,11 @@ use asynchronio_protocol::token::TokenKeys;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TokenArgs {
+    /// Refuse anonymous clients: WebSocket connections must present a token
+    /// (`?token=` or a first `connect` frame) and REST reads need a key.
+    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
+    pub require_token: bool,
+
     /// Shared secret for HS256 tokens (the default algorithm). The same
     /// value must be given to rest-api and every ws-gateway.
     #[arg(long, env = "ASYNCHRONIO_TOKEN_SECRET", hide_env_values = true)]

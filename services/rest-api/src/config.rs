@@ -23,10 +23,6 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
 
-    /// Refuse anonymous reads (history and cache) too.
-    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
-    pub require_token: bool,
-
     /// Origins browsers may call the API from (CORS); repeat or separate
     /// with commas. `*` allows any.
     #[arg(

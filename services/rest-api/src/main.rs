@@ -55,7 +55,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         bus: bus.clone(),
         store,
         admin_key: args.admin_key.clone().filter(|k| !k.is_empty()),
-        require_token: args.require_token,
+        require_token: args.tokens.require_token,
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
         token_keys: args.tokens.keys()?,

@@ -78,11 +78,6 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
     pub shutdown_grace_ms: u64,
 
-    /// Refuse anonymous clients: every connection must present a token
-    /// (`?token=` or a first `connect` frame) before subscribing or publishing.
-    #[arg(long, env = "ASYNCHRONIO_REQUIRE_TOKEN", value_parser = clap::builder::FalseyValueParser::new())]
-    pub require_token: bool,
-
     /// Name of this gateway in Redis (default: host name, process id and a
     /// random suffix).
     #[arg(long, env = "ASYNCHRONIO_GATEWAY_ID")]

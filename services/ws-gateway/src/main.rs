@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
     let token_keys = args.tokens.keys()?;
-    if args.require_token && token_keys.is_none() {
+    if args.tokens.require_token && token_keys.is_none() {
         anyhow::bail!(
             "--require-token needs a key to verify tokens: set ASYNCHRONIO_TOKEN_SECRET (or --token-public-key)"
         );
@@ -87,7 +87,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         bus: bus.clone(),
         limits: args.limits(),
         token_keys,
-        require_token: args.require_token,
+        require_token: args.tokens.require_token,
         gateway_id: gateway_id.clone(),
     });
     let stop_registry = tokio_util::sync::CancellationToken::new();
