@@ -514,19 +514,30 @@ async fn rest_api_with_postgres() {
 }
 
 #[tokio::test]
-async fn history_falls_back_to_the_archive_after_redis_trims() {
+async fn history_falls_back_to_the_archive_with_sqlite() {
+    let db = tempfile::tempdir().expect("tempdir");
+    archive_fallback(&format!(
+        "sqlite://{}?mode=rwc",
+        db.path().join("archive.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn history_falls_back_to_the_archive_with_postgres() {
+    let postgres = asynchronio_e2e::PostgresServer::start();
+    archive_fallback(&postgres.url()).await;
+}
+
+/// Redis trims an archived channel; history still returns every message.
+async fn archive_fallback(db_url: &str) {
     use asynchronio_bus::HistorySettings;
     use asynchronio_protocol::EnvelopeDraft;
 
     let redis = RedisServer::start();
-    let db = tempfile::tempdir().expect("tempdir");
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        db.path().join("archive.db").display()
-    );
     let rest = Service::rest(
         &redis.url(),
-        &db_url,
+        db_url,
         ADMIN,
         &["--archive", "audit.*", "--archive-interval-ms", "100"],
     );
