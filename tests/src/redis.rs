@@ -1,6 +1,6 @@
 //! A private `redis-server` for one test.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,10 +108,6 @@ impl RedisServer {
             Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
             Err(error) => panic!("cannot run redis-cli: {error}"),
         }
-    }
-
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
     }
 }
 

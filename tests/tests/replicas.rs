@@ -12,8 +12,8 @@ const CHANNELS: usize = 8;
 const PER_CHANNEL: u64 = 250;
 
 fn owned_partitions(bridge: &Service) -> Option<u64> {
-    let body = bridge.http_get("/healthz")?;
-    let value: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let response = asynchronio_e2e::http::request(bridge.port, "GET", "/healthz", &[], b"");
+    let value: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
     value["partitions"].as_u64()
 }
 
