@@ -68,7 +68,7 @@ impl Server {
         WebSocketConfig::default()
             // Small buffers: an idle connection should cost a few KiB. Reads
             // of larger messages simply take more calls.
-            .read_buffer_size(1024)
+            .read_buffer_size(256)
             .write_buffer_size(8 * 1024)
             .max_write_buffer_size(8 * 1024 + max.max(1 << 20) * 2)
             .max_message_size(Some(max))
