@@ -541,6 +541,25 @@ async fn archive_fallback(db_url: &str) {
         ADMIN,
         &["--archive", "audit.*", "--archive-interval-ms", "100"],
     );
+    // The archiver marks the channel as soon as it exists; from then on
+    // Redis keeps whatever it has not copied yet, however slow it is.
+    redis
+        .bus()
+        .await
+        .position("audit.trail")
+        .await
+        .expect("position");
+    let marked = std::time::Instant::now();
+    while redis
+        .cli(&["HGET", "asynchronio:meta:{audit.trail}", "archived"])
+        .is_empty()
+    {
+        assert!(
+            marked.elapsed() < std::time::Duration::from_secs(10),
+            "the archiver never marked the channel"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // Publishers keep only a short history, so Redis trims early messages.
     let bus = redis
         .bus_with(HistorySettings {
@@ -613,6 +632,60 @@ async fn archive_fallback(db_url: &str) {
         (1..=400).collect::<Vec<u64>>(),
         "archive and stream must join without gap or duplicate"
     );
+
+    // With the archiver down, Redis keeps what it has not copied; after a
+    // restart everything is archived and served.
+    let mut rest = rest;
+    rest.kill();
+    for batch in 0..10u64 {
+        let drafts: Vec<_> = (0..20u64)
+            .map(|i| {
+                EnvelopeDraft::new(
+                    "audit.trail",
+                    bytes::Bytes::from(format!("{{\"n\":{}}}", 401 + batch * 20 + i)),
+                )
+            })
+            .collect();
+        assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
+    }
+    let xlen: u64 = redis
+        .cli(&["XLEN", "asynchronio:stream:{audit.trail}"])
+        .parse()
+        .unwrap_or(0);
+    assert!(
+        xlen >= 200,
+        "Redis trimmed messages the archiver had not copied ({xlen} left)"
+    );
+    let rest = Service::rest(
+        &redis.url(),
+        db_url,
+        ADMIN,
+        &["--archive", "audit.*", "--archive-interval-ms", "100"],
+    );
+    let api = Api { port: rest.port };
+    let started = std::time::Instant::now();
+    loop {
+        let page = api.call(
+            "GET",
+            "/api/v1/channels/audit.trail/messages?since=390&limit=1000",
+            None,
+            "",
+        );
+        let offsets: Vec<u64> = page.json()["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .filter_map(|m| m["offset"].as_str().and_then(|o| o.parse().ok()))
+            .collect();
+        if offsets == (391..=600).collect::<Vec<u64>>() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "after restart: {offsets:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     // A channel that is not archived only has what Redis kept.
     // (Redis trims approximately, whole 100-entry nodes at a time.)

@@ -105,6 +105,35 @@ impl Bus {
         self.decode_entries(channel, value)
     }
 
+    /// Records that an archiver has copied `channel` up to `offset` in
+    /// `epoch`, so Redis keeps everything after it until it is copied.
+    pub async fn mark_archived(
+        &self,
+        channel: &str,
+        epoch: &str,
+        offset: Offset,
+    ) -> Result<bool, BusError> {
+        let reply = self
+            .run_script(
+                &self.scripts.mark_archived,
+                vec![self.keys().meta(channel)],
+                vec![Value::from(epoch), Value::Integer(offset.0 as i64)],
+            )
+            .await?;
+        Ok(reply::as_u64("the archive mark script", &reply)? == 1)
+    }
+
+    /// Stops holding back trimming for a channel that is not archived (any
+    /// more).
+    pub async fn unmark_archived(&self, channel: &str) -> Result<(), BusError> {
+        use fred::interfaces::HashesInterface;
+        let _: Value = self
+            .client
+            .hdel(self.keys().meta(channel), "archived")
+            .await?;
+        Ok(())
+    }
+
     /// Every channel that has metadata (has been published to or
     /// subscribed), found with SCAN.
     pub async fn known_channels(&self) -> Result<Vec<String>, BusError> {

@@ -54,7 +54,17 @@ local offset = redis.call('HINCRBY', meta, 'offset', 1)
 local t = redis.call('TIME')
 local ts = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local envelope = ARGV[1] .. cmsgpack.pack(ts, offset, epoch)
-redis.call('XADD', stream, 'MAXLEN', '~', ARGV[3], string.format('%d-0', offset), 'e', envelope)
+redis.call('XADD', stream, string.format('%d-0', offset), 'e', envelope)
+-- Keep the last `size` messages (ids are `{offset}-0`, so MINID trims by
+-- offset), but never what an archiver has not copied yet.
+local keep_from = offset - tonumber(ARGV[3]) + 1
+local archived = redis.call('HGET', meta, 'archived')
+if archived then
+  keep_from = math.min(keep_from, tonumber(archived) + 1)
+end
+if keep_from > 1 then
+  redis.call('XTRIM', stream, 'MINID', '~', string.format('%d-0', keep_from))
+end
 if ttl > 0 then
   redis.call('EXPIRE', stream, ttl)
   redis.call('EXPIRE', meta, ttl)
@@ -66,6 +76,18 @@ end
 return {offset, epoch, 0}
 "#
 );
+
+/// Records how far an archiver has copied a channel, if the channel is still
+/// in that epoch; the publish script then never trims past it.
+///
+/// `KEYS`: meta. `ARGV`: epoch, offset. Returns 1 when recorded.
+pub const MARK_ARCHIVED: &str = r#"
+if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'archived', ARGV[2])
+  return 1
+end
+return 0
+"#;
 
 /// Reads a channel's position, creating its epoch when it has none, so that
 /// a subscriber always gets an epoch to recover from later.

@@ -3,9 +3,10 @@
 //!
 //! Every interval it lists channels, and for each archived one reads the
 //! stream after the newest archived offset of the current epoch. Rows are
-//! keyed by (channel, epoch, offset), so copying twice changes nothing. The
-//! interval must be short enough that the archiver reads messages before
-//! Redis trims them (history size / publish rate).
+//! keyed by (channel, epoch, offset), so copying twice changes nothing.
+//! After each copy it records its progress in the channel's metadata, and
+//! the publish script never trims what has not been copied: nothing is lost
+//! when the archiver is slow or down (the stream just grows meanwhile).
 
 use std::time::Duration;
 
@@ -34,8 +35,12 @@ pub async fn run(
         return;
     }
     tracing::info!(?patterns, "archiving channels");
+    let mut round: u64 = 0;
     loop {
-        if let Err(error) = sweep(&bus, &store, &patterns).await {
+        // Now and then, release channels that are no longer archived.
+        let release = round % 60 == 0;
+        round += 1;
+        if let Err(error) = sweep(&bus, &store, &patterns, release).await {
             tracing::warn!(%error, "archiving failed this round; retrying");
         }
         tokio::select! {
@@ -45,9 +50,12 @@ pub async fn run(
     }
 }
 
-async fn sweep(bus: &Bus, store: &Store, patterns: &[String]) -> anyhow::Result<()> {
+async fn sweep(bus: &Bus, store: &Store, patterns: &[String], release: bool) -> anyhow::Result<()> {
     for channel in bus.known_channels().await? {
         if !archived(patterns, &channel) {
+            if release {
+                bus.unmark_archived(&channel).await?;
+            }
             continue;
         }
         let epoch = bus.position(&channel).await?.epoch;
@@ -70,6 +78,7 @@ async fn sweep(bus: &Bus, store: &Store, patterns: &[String]) -> anyhow::Result<
                 });
             }
             store.archive(rows).await?;
+            bus.mark_archived(&channel, &epoch, Offset(last)).await?;
             if !full {
                 break;
             }
