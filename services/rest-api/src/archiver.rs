@@ -38,7 +38,7 @@ pub async fn run(
     let mut round: u64 = 0;
     loop {
         // Now and then, release channels that are no longer archived.
-        let release = round % 60 == 0;
+        let release = round.is_multiple_of(60);
         round += 1;
         if let Err(error) = sweep(&bus, &store, &patterns, release).await {
             tracing::warn!(%error, "archiving failed this round; retrying");
