@@ -189,8 +189,9 @@ async fn tokens_grant_exactly_their_channels() {
     );
     let mut brief = WsClient::connect(&short_url, Codec::Json).await;
     brief.subscribe("news", None).await;
+    // It expires after its second plus the clock leeway.
     let closed = loop {
-        match brief.recv_within(Duration::from_secs(10)).await {
+        match brief.recv_within(Duration::from_secs(20)).await {
             Received::Closed(close) => break close,
             Received::Frame(_) => {}
         }

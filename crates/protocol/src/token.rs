@@ -10,6 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+/// Seconds of clock difference tolerated between the service that signs a
+/// token and the one that checks it, at verification and afterwards alike.
+pub const LEEWAY_SECS: u64 = 5;
+
 /// What a token grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -40,9 +44,10 @@ impl Claims {
         self.admin || self.publish.iter().any(|p| pattern_matches(p, channel))
     }
 
-    /// Whether the token has expired at `now` (seconds).
+    /// Whether the token has expired at `now` (seconds), allowing the same
+    /// leeway as verification.
     pub fn expired_at(&self, now: u64) -> bool {
-        self.exp <= now
+        self.exp.saturating_add(LEEWAY_SECS) <= now
     }
 }
 
@@ -145,7 +150,7 @@ impl TokenKeys {
     /// Verifies signature and expiry and returns the claims.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(self.algorithm);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
@@ -206,6 +211,11 @@ mod tests {
             "tampered signature must fail"
         );
         let expired = keys.sign(&claims(now_secs() - 60)).expect("sign");
+        assert!(claims(now_secs() - 60).expired_at(now_secs()));
+        assert!(
+            !claims(now_secs()).expired_at(now_secs()),
+            "within the leeway"
+        );
         assert!(keys.verify(&expired).is_err(), "expired token must fail");
         assert!(keys.verify("not a token").is_err());
     }

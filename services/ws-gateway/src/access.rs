@@ -146,6 +146,12 @@ mod tests {
         );
         let mut expired = user.clone();
         expired.exp = 1;
+        let mut barely = user.clone();
+        barely.exp = now_secs().saturating_sub(1);
+        assert!(
+            check(Some(&barely), false, Subscribe, "news").is_ok(),
+            "within the leeway"
+        );
         assert_eq!(
             check(Some(&expired), false, Subscribe, "news").map_err(|d| d.code),
             Err(ErrorCode::Unauthorized)
