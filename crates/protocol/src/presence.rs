@@ -38,6 +38,27 @@ impl PresenceEvent {
     }
 }
 
+/// What a presence entry in Redis says about one subscriber (stored as
+/// JSON, keyed by `{gateway}/{connection}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceInfo {
+    /// The token subject, for authenticated clients.
+    pub user: Option<String>,
+    /// When the subscription started, ms since the Unix epoch.
+    pub joined_ms: u64,
+}
+
+impl PresenceInfo {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// Reads an entry; `None` for one that is not ours.
+    pub fn from_json(text: &str) -> Option<PresenceInfo> {
+        serde_json::from_str(text).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +78,11 @@ mod tests {
             );
         }
         assert!(PresenceEvent::decode(b"\xc1").is_err());
+        let info = PresenceInfo {
+            user: Some("bob".into()),
+            joined_ms: 7,
+        };
+        assert_eq!(PresenceInfo::from_json(&info.to_json()), Some(info));
+        assert_eq!(PresenceInfo::from_json("nonsense"), None);
     }
 }

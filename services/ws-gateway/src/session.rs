@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use asynchronio_bus::Bus;
 use asynchronio_protocol::envelope::ContentType;
-use asynchronio_protocol::presence::{PresenceEvent, PresenceKind};
+use asynchronio_protocol::presence::{PresenceEvent, PresenceInfo, PresenceKind};
 use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
 use asynchronio_protocol::{
     ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
@@ -205,16 +205,16 @@ impl Session {
 
     /// Adds this connection to the channel's presence.
     async fn announce(&self, channel: &str) {
-        let info = serde_json::json!({
-            "user": self.claims.as_ref().map(|c| c.sub.as_str()),
-            "joined_ms": std::time::SystemTime::now()
+        let info = PresenceInfo {
+            user: self.claims.as_ref().map(|c| c.sub.clone()),
+            joined_ms: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64),
-        });
+        };
         if let Err(error) = self
             .context
             .bus
-            .presence_add(channel, &self.presence_id(), &info.to_string())
+            .presence_add(channel, &self.presence_id(), &info.to_json())
             .await
         {
             tracing::debug!(%error, channel, "could not record presence");

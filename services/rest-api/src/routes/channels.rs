@@ -2,6 +2,7 @@
 //! as reported by live gateways.
 
 use actix_web::{HttpResponse, get, web};
+use asynchronio_protocol::presence::PresenceInfo;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -77,8 +78,12 @@ pub async fn presence(
         .await?
         .into_iter()
         .map(|entry| {
-            let info: serde_json::Value = serde_json::from_str(&entry.info).unwrap_or(serde_json::Value::Null);
-            serde_json::json!({"client": entry.client, "user": info["user"], "joined_ms": info["joined_ms"]})
+            let info = PresenceInfo::from_json(&entry.info);
+            serde_json::json!({
+                "client": entry.client,
+                "user": info.as_ref().and_then(|i| i.user.clone()),
+                "joined_ms": info.map(|i| i.joined_ms),
+            })
         })
         .collect();
     Ok(HttpResponse::Ok()
