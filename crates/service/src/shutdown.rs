@@ -27,10 +27,6 @@ impl Shutdown {
         self.token.cancel();
     }
 
-    pub fn is_triggered(&self) -> bool {
-        self.token.is_cancelled()
-    }
-
     /// Resolves once shutdown has started.
     pub async fn wait(&self) {
         self.token.cancelled().await

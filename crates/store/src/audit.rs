@@ -1,9 +1,9 @@
 //! The audit log: every state-changing call, who made it and how it ended.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, QuerySelect};
 
 use crate::entity::audit_log;
-use crate::{Store, StoreError, now_ms};
+use crate::{Store, StoreError};
 
 /// One audit record as read back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -16,27 +16,6 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    /// Records a state-changing call.
-    pub async fn audit(
-        &self,
-        actor: &str,
-        action: &str,
-        target: &str,
-        result: &str,
-    ) -> Result<(), StoreError> {
-        audit_log::ActiveModel {
-            id: sea_orm::ActiveValue::NotSet,
-            at_ms: Set(now_ms()),
-            actor: Set(actor.to_owned()),
-            action: Set(action.to_owned()),
-            target: Set(target.to_owned()),
-            result: Set(result.to_owned()),
-        }
-        .insert(&self.db)
-        .await?;
-        Ok(())
-    }
-
     /// Records many calls in one statement.
     pub async fn audit_many(&self, entries: Vec<AuditEntry>) -> Result<(), StoreError> {
         if entries.is_empty() {
@@ -77,7 +56,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Scope, Store};
+    use crate::{AuditEntry, Scope, Store};
 
     #[tokio::test]
     async fn keys_verify_revoke_and_audit_on_sqlite() {
@@ -109,7 +88,13 @@ mod tests {
         assert!(!store.revoke_api_key("nope").await.expect("revoke"));
 
         store
-            .audit("ci", "publish", "news", "ok")
+            .audit_many(vec![AuditEntry {
+                at_ms: crate::now_ms(),
+                actor: "ci".into(),
+                action: "publish".into(),
+                target: "news".into(),
+                result: "ok".into(),
+            }])
             .await
             .expect("audit");
         let recent = store.recent_audit(10).await.expect("recent");

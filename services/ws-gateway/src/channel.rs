@@ -158,7 +158,8 @@ impl ChannelActor {
                 self.catch_up().await;
             }
             ChannelCommand::Presence(delivery) => {
-                if self.position.is_some() {
+                // Most channels have nobody who asked: skip the walk.
+                if self.position.is_some() && self.subscribers.iter().any(|s| s.presence) {
                     self.fan_out_where(&delivery, |subscriber| subscriber.presence);
                 }
             }

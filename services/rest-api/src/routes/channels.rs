@@ -6,12 +6,8 @@ use asynchronio_protocol::presence::PresenceInfo;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::messages::channel;
+use crate::routes::messages::{is_public, readable_channel};
 use crate::state::AppState;
-
-fn is_public(name: &str) -> bool {
-    !name.starts_with("private:") && !name.starts_with("$sys:")
-}
 
 /// `GET /api/v1/channels`: channels with subscribers right now.
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
@@ -40,8 +36,7 @@ pub async fn stats(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&state, &path)?;
-    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    let channel = readable_channel(&state, &caller, &path)?;
     let subscribers = state
         .bus
         .channel_counts()
@@ -70,8 +65,7 @@ pub async fn presence(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&state, &path)?;
-    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    let channel = readable_channel(&state, &caller, &path)?;
     let clients: Vec<_> = state
         .bus
         .presence(channel.as_str())

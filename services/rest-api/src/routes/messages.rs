@@ -2,7 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use asynchronio_bus::PublishRequest;
 use asynchronio_protocol::{
     ChannelName, Codec, ContentType, Envelope, EnvelopeDraft, Offset, OutboundFrame,
 };
@@ -72,6 +71,24 @@ async fn merged_history(
         );
     }
     Ok(out)
+}
+
+/// The channel named in a read request, if the caller may read it: public
+/// channels are open to anonymous callers unless tokens are required;
+/// `private:` and `$sys:` ones need a read key.
+pub(crate) fn readable_channel(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> Result<ChannelName, ApiError> {
+    let channel = channel(state, name)?;
+    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    Ok(channel)
+}
+
+/// Channels anyone may read: not `private:`, not `$sys:`.
+pub(crate) fn is_public(name: &str) -> bool {
+    !name.starts_with("private:") && !name.starts_with("$sys:")
 }
 
 /// Who may publish where: `$sys:` channels belong to Asynchronio itself.
@@ -221,15 +238,8 @@ pub async fn broadcast(
         check_publishable(&channel)?;
         drafts.push(draft(&channel, payload.clone(), &caller));
     }
-    let requests: Vec<_> = drafts
-        .iter()
-        .map(|draft| PublishRequest {
-            draft,
-            idempotency_key: None,
-        })
-        .collect();
     let mut results = Vec::with_capacity(drafts.len());
-    for (draft, result) in drafts.iter().zip(state.bus.publish_batch(&requests).await) {
+    for (draft, result) in drafts.iter().zip(state.bus.publish_drafts(&drafts).await) {
         let published = result?;
         results.push(serde_json::json!({
             "channel": draft.channel,
@@ -278,10 +288,7 @@ pub async fn history(
     path: web::Path<String>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let channel = channel(&state, &path)?;
-    let public =
-        !channel.as_str().starts_with("private:") && !channel.as_str().starts_with("$sys:");
-    caller.require_read(public && !state.require_token)?;
+    let channel = readable_channel(&state, &caller, &path)?;
     let since = match &query.since {
         None => Offset(0),
         Some(text) => text
