@@ -8,11 +8,13 @@
 pub mod browser;
 pub mod client;
 pub mod http;
+pub mod manager;
 pub mod postgres;
 pub mod process;
 pub mod redis;
 
 pub use client::{Received, WsClient};
+pub use manager::Manager;
 pub use postgres::PostgresServer;
 pub use process::{Service, free_port};
 pub use redis::RedisServer;

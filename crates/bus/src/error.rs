@@ -14,6 +14,12 @@ pub enum BusError {
     Redis(#[from] fred::error::Error),
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    #[error("{}", no_answer_message(command, *secs, manager.as_deref()))]
+    NoAnswer {
+        command: String,
+        secs: f32,
+        manager: Option<String>,
+    },
     #[error("Redis gave an unexpected reply to {what}: {detail}")]
     UnexpectedReply { what: &'static str, detail: String },
 }
@@ -32,5 +38,16 @@ impl BusError {
             ),
             _ => false,
         }
+    }
+}
+
+fn no_answer_message(command: &str, secs: f32, manager: Option<&str>) -> String {
+    match manager {
+        Some(id) => format!(
+            "the process manager ({id}) did not answer command {command} within {secs:.0} s; it may be busy stopping processes, check `asynchronio ps`"
+        ),
+        None => format!(
+            "no process manager is running to answer command {command}; start the stack with `asynchronio up` (or run `process-manager`)"
+        ),
     }
 }

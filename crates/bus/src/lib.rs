@@ -15,6 +15,7 @@ mod group;
 mod history;
 mod lease;
 mod presence;
+mod processes;
 mod publish;
 mod reply;
 
@@ -23,10 +24,11 @@ pub use cache::CachedValue;
 pub use config::{BusConfig, HistorySettings};
 pub use connection::Backoff;
 pub use error::BusError;
-pub use group::{GroupRead, StreamEntry};
+pub use group::{GroupBacklog, GroupRead, StreamEntry, is_missing_group};
 pub use history::Position;
 pub use lease::Lease;
 pub use presence::PresenceEntry;
+pub use processes::COMMAND_FIELD;
 pub use publish::{PublishRequest, Published};
 
 /// The fred client types, re-exported so services need no direct dependency

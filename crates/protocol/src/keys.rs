@@ -142,6 +142,47 @@ impl Keys {
         format!("{}:bridge:lease:ingest", self.prefix)
     }
 
+    /// Stream of commands to the process manager (field `c`, MessagePack).
+    pub fn pm_commands(&self) -> String {
+        format!("{}:pm:commands", self.prefix)
+    }
+
+    /// List the manager pushes one command's result to.
+    pub fn pm_result(&self, command_id: &str) -> String {
+        format!("{}:pm:result:{command_id}", self.prefix)
+    }
+
+    /// Hash of every instance's state: `{name}/{instance}` → MessagePack.
+    pub fn pm_state(&self) -> String {
+        format!("{}:pm:state", self.prefix)
+    }
+
+    /// Hash of every program's desired state: `{name}` → MessagePack.
+    pub fn pm_desired(&self) -> String {
+        format!("{}:pm:desired", self.prefix)
+    }
+
+    /// Key that exists while a process manager is alive (its id, with a TTL).
+    pub fn pm_alive(&self) -> String {
+        format!("{}:pm:alive", self.prefix)
+    }
+
+    /// Hash of the process groups the manager started: `{pgid}` → start
+    /// time, so a restarted manager can sweep strays of a killed one.
+    pub fn pm_groups(&self) -> String {
+        format!("{}:pm:groups", self.prefix)
+    }
+
+    /// The latest pipeline topology and statistics (MessagePack).
+    pub fn pm_pipelines(&self) -> String {
+        format!("{}:pm:pipelines", self.prefix)
+    }
+
+    /// Dead-letter stream of one pipeline stage.
+    pub fn pm_dead_letters(&self, stage: &str) -> String {
+        format!("{}:pm:dead:{stage}", self.prefix)
+    }
+
     /// Sorted set of live bridge replicas, scored by heartbeat expiry (ms).
     pub fn bridge_replicas(&self) -> String {
         format!("{}:bridge:replicas", self.prefix)

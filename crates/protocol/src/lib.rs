@@ -11,6 +11,8 @@
 //! * [`client`] and [`codec`]: the frames browsers and services exchange with
 //!   the WebSocket gateway, in JSON or MessagePack;
 //! * [`presence`]: join/leave events between gateways and to clients;
+//! * [`process`]: commands to the process manager, instance states and
+//!   pipeline statistics, and the system channels they are published on;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`channel`] and [`position`]: channel names and stream positions
@@ -25,6 +27,7 @@ pub mod envelope;
 pub mod keys;
 pub mod position;
 pub mod presence;
+pub mod process;
 pub mod script;
 pub mod token;
 

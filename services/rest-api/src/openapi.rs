@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{cache, channels, health, keys, messages, tokens};
+use crate::routes::{cache, channels, health, keys, messages, processes, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,7 @@ use crate::routes::{cache, channels, health, keys, messages, tokens};
         keys::create, keys::list, keys::revoke, keys::audit_log,
         tokens::issue,
         cache::get, cache::put, cache::delete,
+        processes::list, processes::act, processes::scale, processes::logs, processes::pipelines,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&ApiKeyAuth)

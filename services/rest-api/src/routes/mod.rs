@@ -5,6 +5,7 @@ pub mod channels;
 pub mod health;
 pub mod keys;
 pub mod messages;
+pub mod processes;
 pub mod tokens;
 
 use actix_web::web;
@@ -31,6 +32,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(tokens::issue)
                 .service(cache::get)
                 .service(cache::put)
-                .service(cache::delete),
+                .service(cache::delete)
+                .service(processes::list)
+                .service(processes::scale)
+                .service(processes::act)
+                .service(processes::logs)
+                .service(processes::pipelines),
         );
 }

@@ -1,0 +1,214 @@
+//! `ps`, `start`, `stop`, `restart`, `scale`, `reload`, `logs` and
+//! `pipelines`: reading what the process manager keeps in Redis and
+//! sending it commands through its command stream.
+
+use std::time::Duration;
+
+use asynchronio_bus::Bus;
+use asynchronio_protocol::Offset;
+use asynchronio_protocol::process::{ProcessAction, logs_channel};
+use serde::Serialize;
+
+use crate::{channels, style, table};
+
+/// How long a command may take before the CLI stops waiting.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy)]
+pub enum Verb {
+    Start,
+    Stop,
+    Restart,
+}
+
+/// One `ps --json` line: the stored state with the uptime brought up to
+/// date.
+#[derive(Serialize)]
+struct PsLine<'a> {
+    #[serde(flatten)]
+    state: &'a asynchronio_protocol::process::InstanceState,
+}
+
+pub async fn ps(bus: &Bus, json: bool) -> anyhow::Result<()> {
+    let now = process_manager::reporter::now_ms();
+    let mut states = bus.process_states().await?;
+    for state in &mut states {
+        state.uptime_ms = state.uptime_at(now);
+    }
+    if json {
+        for state in &states {
+            emit!("{}", serde_json::to_string(&PsLine { state })?);
+        }
+        return Ok(());
+    }
+    if bus.manager_alive().await?.is_none() {
+        eprintln!(
+            "{}",
+            style::dim("no process manager is running; states below are the last known")
+        );
+    }
+    if states.is_empty() {
+        emit!("no processes; start the stack with `asynchronio up`");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = states
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.instance.to_string(),
+                s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+                style::status(s.status),
+                s.restarts.to_string(),
+                if s.status.is_alive() {
+                    table::duration_ms(s.uptime_ms)
+                } else {
+                    "-".into()
+                },
+                format!("{:.1}%", s.cpu_percent),
+                table::bytes(s.rss_bytes),
+                s.exit_code
+                    .map(|c| c.to_string())
+                    .or(s.exit_signal.map(|s| format!("sig{s}")))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    emit!(
+        "{}",
+        table::render(
+            &[
+                "NAME", "INST", "PID", "STATUS", "RESTARTS", "UPTIME", "CPU", "MEM", "EXIT"
+            ],
+            &[false, true, true, false, true, true, true, true, true],
+            &rows
+        )
+        .trim_end()
+    );
+    Ok(())
+}
+
+async fn send(bus: &Bus, action: ProcessAction) -> anyhow::Result<()> {
+    let result = bus
+        .send_process_command(action, "cli", COMMAND_TIMEOUT)
+        .await?;
+    if result.ok {
+        emit!("{}", result.message);
+        Ok(())
+    } else {
+        anyhow::bail!("{}", result.message)
+    }
+}
+
+pub async fn control(bus: &Bus, verb: Verb, name: String) -> anyhow::Result<()> {
+    let action = match verb {
+        Verb::Start => ProcessAction::Start { name },
+        Verb::Stop => ProcessAction::Stop { name },
+        Verb::Restart => ProcessAction::Restart { name },
+    };
+    send(bus, action).await
+}
+
+pub async fn scale(bus: &Bus, name: String, instances: u32) -> anyhow::Result<()> {
+    send(bus, ProcessAction::Scale { name, instances }).await
+}
+
+pub async fn reload(bus: &Bus) -> anyhow::Result<()> {
+    send(bus, ProcessAction::Reload).await
+}
+
+/// A captured line as stored on `$sys:logs:{name}`.
+#[derive(serde::Deserialize)]
+struct LogLine {
+    instance: u32,
+    stream: String,
+    line: String,
+}
+
+fn print_log(name: &str, payload: &[u8]) {
+    match serde_json::from_slice::<LogLine>(payload) {
+        Ok(line) => {
+            let prefix = format!("{name}.{} {}", line.instance, line.stream);
+            let prefix = if line.stream == "stdout" {
+                style::dim(&prefix)
+            } else {
+                style::bold(&prefix)
+            };
+            emit!("{prefix} | {}", line.line);
+        }
+        Err(_) => emit!("{}", String::from_utf8_lossy(payload)),
+    }
+}
+
+pub async fn logs(bus: &Bus, name: &str, follow: bool, lines: usize) -> anyhow::Result<()> {
+    let channel = logs_channel(name);
+    let mut newest = bus.history_newest_first(&channel, Offset(0), lines).await?;
+    newest.reverse();
+    let mut last = Offset(0);
+    for envelope in &newest {
+        print_log(name, &envelope.payload);
+        last = Offset(envelope.offset);
+    }
+    if !follow {
+        if newest.is_empty() && !bus.process_states().await?.iter().any(|s| s.name == name) {
+            anyhow::bail!("no logs and no program named \"{name}\"; see `asynchronio ps`");
+        }
+        return Ok(());
+    }
+    channels::follow(bus, &channel, last, |envelope| {
+        print_log(name, &envelope.payload)
+    })
+    .await
+}
+
+pub async fn pipelines(bus: &Bus, json: bool) -> anyhow::Result<()> {
+    let Some(topology) = bus.pipeline_topology().await? else {
+        if json {
+            emit!("[]");
+            return Ok(());
+        }
+        emit!("no pipelines; declare [[pipeline]] stages in asynchronio.toml");
+        return Ok(());
+    };
+    if json {
+        emit!("{}", serde_json::to_string(&topology.stages)?);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = topology
+        .stages
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                format!("{} → {}", s.input, s.outputs.join(", ")),
+                format!("{}/{}", s.running, s.instances),
+                format!("{:.1}", s.rate),
+                s.processed.to_string(),
+                s.pending.to_string(),
+                s.undelivered.to_string(),
+                s.errors.to_string(),
+                s.dead_lettered.to_string(),
+                if s.failing {
+                    style::red("failing")
+                } else {
+                    style::green("ok")
+                },
+            ]
+        })
+        .collect();
+    emit!(
+        "{}",
+        table::render(
+            &[
+                "STAGE", "FLOW", "RUNNING", "MSG/S", "DONE", "PENDING", "BEHIND", "ERRORS", "DEAD",
+                "HEALTH"
+            ],
+            &[
+                false, false, true, true, true, true, true, true, true, false
+            ],
+            &rows
+        )
+        .trim_end()
+    );
+    Ok(())
+}

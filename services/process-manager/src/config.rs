@@ -1,0 +1,811 @@
+//! `asynchronio.toml`: which processes and pipeline stages to supervise and
+//! how. Parsing turns the file into [`ProgramSpec`]s; every error names the
+//! file, the line and the field, and says what is allowed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use asynchronio_protocol::{ChannelName, ChannelRules};
+use nix::sys::signal::Signal;
+use serde::Deserialize;
+
+/// Name of the program `up` adds when no Redis URL is configured.
+pub const PRIVATE_REDIS: &str = "redis";
+
+/// A configuration file that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}; give the file with --config FILE")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}, line {line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// The whole file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSection {
+    #[serde(default)]
+    redis: RedisSection,
+    #[serde(default)]
+    process: BTreeMap<String, ProgramSection>,
+    #[serde(default)]
+    pipeline: Vec<ProgramSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedisSection {
+    url: Option<String>,
+    /// Port of the private redis-server when no URL is given.
+    port: Option<u16>,
+    /// Data directory of the private redis-server.
+    dir: Option<PathBuf>,
+    key_prefix: Option<String>,
+}
+
+/// One `[process.NAME]` table or `[[pipeline]]` entry. Both share the
+/// supervision settings; the pipeline fields are refused on processes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgramSection {
+    name: Option<String>,
+    command: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    cwd: Option<PathBuf>,
+    instances: Option<u32>,
+    #[serde(default)]
+    restart: RestartPolicy,
+    #[serde(default)]
+    backoff: BackoffSection,
+    max_quick_failures: Option<u32>,
+    start_timeout_ms: Option<u64>,
+    stop_signal: Option<String>,
+    stop_grace_ms: Option<u64>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    ready: Option<ReadySection>,
+    autostart: Option<bool>,
+    // Pipeline stages only.
+    input: Option<String>,
+    outputs: Option<Vec<String>>,
+    max_retries: Option<u32>,
+    max_in_flight: Option<u32>,
+    timeout_ms: Option<u64>,
+    retry_backoff_ms: Option<u64>,
+    claim_idle_ms: Option<u64>,
+    start: Option<StageStart>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackoffSection {
+    #[serde(default = "default_initial_ms")]
+    initial_ms: u64,
+    #[serde(default = "default_max_ms")]
+    max_ms: u64,
+    #[serde(default = "default_reset_after_ms")]
+    reset_after_ms: u64,
+}
+
+fn default_initial_ms() -> u64 {
+    100
+}
+fn default_max_ms() -> u64 {
+    30_000
+}
+fn default_reset_after_ms() -> u64 {
+    60_000
+}
+
+impl Default for BackoffSection {
+    fn default() -> Self {
+        Self {
+            initial_ms: default_initial_ms(),
+            max_ms: default_max_ms(),
+            reset_after_ms: default_reset_after_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadySection {
+    tcp: Option<String>,
+    http: Option<String>,
+    command: Option<String>,
+}
+
+/// When a process that exited is started again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartPolicy {
+    #[default]
+    Always,
+    OnFailure,
+    Never,
+}
+
+/// Where a new stage's consumer group starts in its input channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageStart {
+    /// Only messages published after the stage first ran.
+    #[default]
+    End,
+    /// Every message still in the channel's history.
+    Beginning,
+}
+
+/// How readiness of a started process is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadyProbe {
+    /// Ready once this address accepts TCP connections.
+    Tcp(String),
+    /// Ready once this URL answers a GET with 2xx.
+    Http(String),
+    /// Ready once this shell command exits with 0.
+    Command(String),
+}
+
+/// Exponential restart backoff of one program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackoffSpec {
+    pub initial: Duration,
+    pub max: Duration,
+    /// A run this long counts as stable: the backoff and the quick-failure
+    /// count start again.
+    pub reset_after: Duration,
+}
+
+/// What a pipeline stage adds to a program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageSpec {
+    pub input: String,
+    pub outputs: Vec<String>,
+    pub max_retries: u32,
+    pub max_in_flight: u32,
+    pub timeout: Duration,
+    pub retry_backoff: Duration,
+    pub claim_idle: Duration,
+    pub start: StageStart,
+}
+
+/// One supervised program, ready to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramSpec {
+    pub name: String,
+    pub command: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub cwd: PathBuf,
+    pub instances: u32,
+    pub restart: RestartPolicy,
+    pub backoff: BackoffSpec,
+    pub max_quick_failures: u32,
+    pub start_timeout: Duration,
+    pub stop_signal: Signal,
+    pub stop_grace: Duration,
+    pub depends_on: Vec<String>,
+    pub ready: Option<ReadyProbe>,
+    pub autostart: bool,
+    pub stage: Option<StageSpec>,
+}
+
+/// Where the manager finds Redis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisPlacement {
+    /// A Redis the user runs.
+    External(String),
+    /// A redis-server the manager starts (the `redis` program).
+    Private { port: u16 },
+}
+
+/// A parsed, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub redis: RedisPlacement,
+    pub key_prefix: Option<String>,
+    /// Programs in file order: processes first, then pipeline stages.
+    pub programs: Vec<Arc<ProgramSpec>>,
+}
+
+impl Config {
+    /// Reads and checks `path`. `redis_url` (from `--redis-url` or
+    /// `REDIS_URL`) wins over the file's `[redis] url`.
+    pub fn load(path: &Path, redis_url: Option<&str>) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text, redis_url)
+    }
+
+    /// Parses `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str, redis_url: Option<&str>) -> Result<Config, ConfigError> {
+        let file: FileSection = toml::from_str(text).map_err(|error| ConfigError::Parse {
+            path: path.to_owned(),
+            message: describe_toml_error(text, &error),
+        })?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let checker = Checker { path, text };
+
+        let redis = match redis_url
+            .filter(|u| !u.is_empty())
+            .or(file.redis.url.as_deref())
+        {
+            Some(url) => RedisPlacement::External(url.to_owned()),
+            None => RedisPlacement::Private {
+                port: file.redis.port.unwrap_or(6379),
+            },
+        };
+
+        let mut programs = Vec::new();
+        if let RedisPlacement::Private { port } = redis {
+            let dir = file
+                .redis
+                .dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("data/redis"));
+            programs.push(Arc::new(private_redis(&base, port, &dir)));
+        }
+        for (name, section) in file.process {
+            let header = format!("[process.{name}]");
+            if name == PRIVATE_REDIS && matches!(redis, RedisPlacement::Private { .. }) {
+                return Err(checker.invalid(
+                    &header,
+                    format!("the name \"{PRIVATE_REDIS}\" is taken by the private redis-server the manager starts when [redis] has no url; rename the process or set [redis] url"),
+                ));
+            }
+            for field in [
+                "name",
+                "input",
+                "outputs",
+                "max_retries",
+                "max_in_flight",
+                "timeout_ms",
+                "retry_backoff_ms",
+                "claim_idle_ms",
+                "start",
+            ] {
+                if section.has_stage_field(field) {
+                    return Err(checker.invalid(
+                        &header,
+                        format!("field `{field}` belongs to [[pipeline]] stages, not to [process.{name}]"),
+                    ));
+                }
+            }
+            programs.push(Arc::new(
+                checker.program(&header, name, section, &base, None)?,
+            ));
+        }
+        for (index, section) in file.pipeline.into_iter().enumerate() {
+            let header = "[[pipeline]]";
+            let Some(name) = section.name.clone() else {
+                return Err(checker.invalid_nth(
+                    header,
+                    index,
+                    "pipeline stage has no `name`; give it one, e.g. name = \"uppercase\"".into(),
+                ));
+            };
+            let Some(input) = section.input.clone() else {
+                return Err(checker.invalid_nth(
+                    header,
+                    index,
+                    format!(
+                        "pipeline stage \"{name}\" has no `input` channel; add input = \"orders\""
+                    ),
+                ));
+            };
+            let rules = ChannelRules::default();
+            let outputs = section.outputs.clone().unwrap_or_default();
+            for channel in std::iter::once(&input).chain(outputs.iter()) {
+                ChannelName::parse(channel, &rules).map_err(|error| {
+                    checker.invalid_nth(
+                        header,
+                        index,
+                        format!("pipeline stage \"{name}\": {error}"),
+                    )
+                })?;
+            }
+            if outputs.contains(&input) {
+                return Err(checker.invalid_nth(
+                    header,
+                    index,
+                    format!("pipeline stage \"{name}\" outputs to its own input \"{input}\", which would loop for ever"),
+                ));
+            }
+            let stage = StageSpec {
+                input,
+                outputs,
+                max_retries: section.max_retries.unwrap_or(3),
+                max_in_flight: section.max_in_flight.unwrap_or(32).max(1),
+                timeout: Duration::from_millis(section.timeout_ms.unwrap_or(30_000).max(1)),
+                retry_backoff: Duration::from_millis(section.retry_backoff_ms.unwrap_or(200)),
+                claim_idle: Duration::from_millis(section.claim_idle_ms.unwrap_or(30_000).max(100)),
+                start: section.start.unwrap_or_default(),
+            };
+            let spec = checker
+                .program(header, name, section, &base, Some(stage))
+                .map_err(|e| match e {
+                    ConfigError::Invalid { path, message, .. } => ConfigError::Invalid {
+                        line: checker.line_of_nth(header, index),
+                        path,
+                        message,
+                    },
+                    other => other,
+                })?;
+            programs.push(Arc::new(spec));
+        }
+
+        let mut seen = HashMap::new();
+        for program in &programs {
+            if seen.insert(program.name.clone(), ()).is_some() {
+                return Err(checker.invalid(
+                    &program.name,
+                    format!("two programs are named \"{}\"; names of processes and pipeline stages must be unique", program.name),
+                ));
+            }
+        }
+        for program in &programs {
+            for dep in &program.depends_on {
+                if !seen.contains_key(dep) {
+                    let known: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+                    return Err(checker.invalid(
+                        "depends_on",
+                        format!(
+                            "\"{}\" depends on \"{dep}\", which is not configured; known programs: {}",
+                            program.name,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(cycle) = find_cycle(&programs) {
+            return Err(checker.invalid(
+                "depends_on",
+                format!("depends_on forms a cycle: {}", cycle.join(" → ")),
+            ));
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            redis,
+            key_prefix: file.redis.key_prefix,
+            programs,
+        })
+    }
+
+    /// The program named `name`.
+    pub fn program(&self, name: &str) -> Option<&Arc<ProgramSpec>> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The data directory of the private redis-server, if there is one.
+    pub fn private_redis_dir(&self) -> Option<PathBuf> {
+        let redis = self.program(PRIVATE_REDIS)?;
+        let at = redis.args.iter().position(|a| a == "--dir")?;
+        redis.args.get(at + 1).map(PathBuf::from)
+    }
+
+    /// The Redis URL children get: the external one, or the private one's.
+    pub fn redis_url(&self) -> String {
+        match &self.redis {
+            RedisPlacement::External(url) => url.clone(),
+            RedisPlacement::Private { port } => format!("redis://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl ProgramSection {
+    fn has_stage_field(&self, field: &str) -> bool {
+        match field {
+            "name" => self.name.is_some(),
+            "input" => self.input.is_some(),
+            "outputs" => self.outputs.is_some(),
+            "max_retries" => self.max_retries.is_some(),
+            "max_in_flight" => self.max_in_flight.is_some(),
+            "timeout_ms" => self.timeout_ms.is_some(),
+            "retry_backoff_ms" => self.retry_backoff_ms.is_some(),
+            "claim_idle_ms" => self.claim_idle_ms.is_some(),
+            "start" => self.start.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// Turns sections into specs, with errors pointing into the file.
+struct Checker<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn program(
+        &self,
+        header: &str,
+        name: String,
+        section: ProgramSection,
+        base: &Path,
+        stage: Option<StageSpec>,
+    ) -> Result<ProgramSpec, ConfigError> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(self.invalid(
+                header,
+                format!("program name {name:?} may hold only letters, digits, '-', '_' and '.'"),
+            ));
+        }
+        if section.command.trim().is_empty() {
+            return Err(self.invalid(header, format!("\"{name}\": `command` is empty")));
+        }
+        let stop_signal = match &section.stop_signal {
+            None => Signal::SIGTERM,
+            Some(text) => parse_signal(text).ok_or_else(|| {
+                self.invalid(
+                    "stop_signal",
+                    format!("\"{name}\": stop_signal {text:?} is not a signal; use TERM, INT, QUIT, HUP, KILL, USR1 or USR2"),
+                )
+            })?,
+        };
+        let ready = match section.ready {
+            None => None,
+            Some(ReadySection {
+                tcp: Some(addr),
+                http: None,
+                command: None,
+            }) => Some(ReadyProbe::Tcp(addr)),
+            Some(ReadySection {
+                tcp: None,
+                http: Some(url),
+                command: None,
+            }) => {
+                if !url.starts_with("http://") {
+                    return Err(self.invalid(
+                        "ready",
+                        format!("\"{name}\": ready.http must be an http:// URL, got {url:?}"),
+                    ));
+                }
+                Some(ReadyProbe::Http(url))
+            }
+            Some(ReadySection {
+                tcp: None,
+                http: None,
+                command: Some(cmd),
+            }) => Some(ReadyProbe::Command(cmd)),
+            Some(_) => {
+                return Err(self.invalid(
+                    "ready",
+                    format!("\"{name}\": `ready` takes exactly one of tcp, http or command"),
+                ));
+            }
+        };
+        let backoff = section.backoff;
+        if backoff.initial_ms == 0 || backoff.max_ms < backoff.initial_ms {
+            return Err(self.invalid(
+                "backoff",
+                format!("\"{name}\": backoff needs 0 < initial_ms <= max_ms"),
+            ));
+        }
+        let cwd = match section.cwd {
+            Some(dir) if dir.is_absolute() => dir,
+            Some(dir) => base.join(dir),
+            None => base.to_path_buf(),
+        };
+        Ok(ProgramSpec {
+            name,
+            command: section.command,
+            args: section.args,
+            env: section.env,
+            cwd,
+            instances: section.instances.unwrap_or(1),
+            restart: section.restart,
+            backoff: BackoffSpec {
+                initial: Duration::from_millis(backoff.initial_ms),
+                max: Duration::from_millis(backoff.max_ms),
+                reset_after: Duration::from_millis(backoff.reset_after_ms),
+            },
+            max_quick_failures: section.max_quick_failures.unwrap_or(5).max(1),
+            start_timeout: Duration::from_millis(section.start_timeout_ms.unwrap_or(30_000)),
+            stop_signal,
+            stop_grace: Duration::from_millis(section.stop_grace_ms.unwrap_or(10_000)),
+            depends_on: section.depends_on,
+            ready,
+            autostart: section.autostart.unwrap_or(true),
+            stage,
+        })
+    }
+
+    fn invalid(&self, needle: &str, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line: line_of(self.text, needle, 0),
+            message,
+        }
+    }
+
+    fn invalid_nth(&self, needle: &str, nth: usize, message: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line: self.line_of_nth(needle, nth),
+            message,
+        }
+    }
+
+    fn line_of_nth(&self, needle: &str, nth: usize) -> usize {
+        line_of(self.text, needle, nth)
+    }
+}
+
+/// 1-based line of the `nth` occurrence of `needle` (1 if absent).
+fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(needle))
+        .nth(nth)
+        .map_or(1, |(i, _)| i + 1)
+}
+
+/// toml's message already quotes the line; put the line number first.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {}", error.message())
+        }
+        None => error.message().to_owned(),
+    }
+}
+
+fn parse_signal(text: &str) -> Option<Signal> {
+    let upper = text.trim().to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse().ok()
+}
+
+fn find_cycle(programs: &[Arc<ProgramSpec>]) -> Option<Vec<String>> {
+    fn visit(
+        name: &str,
+        deps: &HashMap<&str, &[String]>,
+        path: &mut Vec<String>,
+        done: &mut HashMap<String, ()>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == name) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(name.to_owned());
+            return Some(cycle);
+        }
+        if done.contains_key(name) {
+            return None;
+        }
+        path.push(name.to_owned());
+        for dep in deps.get(name).copied().unwrap_or(&[]) {
+            if let Some(cycle) = visit(dep, deps, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(name.to_owned(), ());
+        None
+    }
+    let deps: HashMap<&str, &[String]> = programs
+        .iter()
+        .map(|p| (p.name.as_str(), p.depends_on.as_slice()))
+        .collect();
+    let mut done = HashMap::new();
+    for program in programs {
+        if let Some(cycle) = visit(&program.name, &deps, &mut Vec::new(), &mut done) {
+            return Some(cycle);
+        }
+    }
+    None
+}
+
+/// The redis-server `up` starts when no URL is configured: AOF on, bound to
+/// loopback, data in `dir`.
+fn private_redis(base: &Path, port: u16, dir: &Path) -> ProgramSpec {
+    let dir = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        base.join(dir)
+    };
+    ProgramSpec {
+        name: PRIVATE_REDIS.to_owned(),
+        command: "redis-server".to_owned(),
+        args: vec![
+            "--port".into(),
+            port.to_string(),
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--appendonly".into(),
+            "yes".into(),
+            "--appendfsync".into(),
+            "everysec".into(),
+            "--save".into(),
+            String::new(),
+        ],
+        env: BTreeMap::new(),
+        cwd: base.to_path_buf(),
+        instances: 1,
+        restart: RestartPolicy::Always,
+        backoff: BackoffSpec {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+            reset_after: Duration::from_secs(60),
+        },
+        max_quick_failures: 10,
+        start_timeout: Duration::from_secs(30),
+        stop_signal: Signal::SIGTERM,
+        stop_grace: Duration::from_secs(30),
+        depends_on: Vec::new(),
+        ready: Some(ReadyProbe::Tcp(format!("127.0.0.1:{port}"))),
+        autostart: true,
+        stage: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("conf/asynchronio.toml"), text, None)
+    }
+
+    #[test]
+    fn the_documented_shape_parses() {
+        let config = parse(
+            r#"
+[redis]
+url = "redis://127.0.0.1:6379"
+
+[process.ws-gateway]
+command = "ws-gateway"
+args = ["--listen", "0.0.0.0:8080"]
+instances = 1
+restart = "always"
+backoff = { initial_ms = 100, max_ms = 30000, reset_after_ms = 60000 }
+max_quick_failures = 5
+stop_signal = "TERM"
+stop_grace_ms = 10000
+ready = { tcp = "127.0.0.1:8080" }
+env = { RUST_LOG = "info" }
+
+[[pipeline]]
+name = "uppercase"
+input = "orders"
+outputs = ["orders.upper"]
+command = "python3"
+args = ["examples/processors/upper.py"]
+instances = 2
+max_retries = 3
+depends_on = ["ws-gateway"]
+"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            config.redis,
+            RedisPlacement::External("redis://127.0.0.1:6379".into())
+        );
+        let gateway = config.program("ws-gateway").expect("gateway");
+        assert_eq!(
+            gateway.ready,
+            Some(ReadyProbe::Tcp("127.0.0.1:8080".into()))
+        );
+        assert_eq!(gateway.cwd, PathBuf::from("conf"));
+        let stage = config.program("uppercase").expect("stage");
+        assert_eq!(stage.instances, 2);
+        let spec = stage.stage.as_ref().expect("stage spec");
+        assert_eq!(spec.outputs, vec!["orders.upper".to_owned()]);
+        assert_eq!(spec.max_retries, 3);
+    }
+
+    #[test]
+    fn no_url_adds_a_private_redis() {
+        let config =
+            parse("[process.a]\ncommand = \"sleep\"\ndepends_on = [\"redis\"]\n").expect("parses");
+        assert_eq!(config.redis, RedisPlacement::Private { port: 6379 });
+        assert_eq!(config.programs[0].name, PRIVATE_REDIS);
+        assert_eq!(config.redis_url(), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let error = parse("[process.a]\ncommand = \"x\"\ninstances = \"two\"\n")
+            .expect_err("bad type")
+            .to_string();
+        assert!(error.contains("conf/asynchronio.toml"), "{error}");
+        assert!(error.contains("line 3"), "{error}");
+        let error = parse("[process.a]\ncommand = \"x\"\nrestrat = \"always\"\n")
+            .expect_err("unknown field")
+            .to_string();
+        assert!(
+            error.contains("line 3") && error.contains("restrat"),
+            "{error}"
+        );
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand = \"x\"\ndepends_on = [\"nope\"]\n",
+        )
+        .expect_err("unknown dependency")
+        .to_string();
+        assert!(
+            error.contains("line 5") && error.contains("nope"),
+            "{error}"
+        );
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand = \"x\"\nstop_signal = \"STOPNOW\"\n",
+        )
+        .expect_err("bad signal")
+        .to_string();
+        assert!(
+            error.contains("line 5") && error.contains("stop_signal"),
+            "{error}"
+        );
+        let error =
+            parse("[redis]\nurl=\"redis://x\"\n[process.a]\ncommand = \"x\"\ninput = \"orders\"\n")
+                .expect_err("stage field on a process")
+                .to_string();
+        assert!(
+            error.contains("`input`") && error.contains("line 3"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn pipeline_errors_point_at_their_entry() {
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[[pipeline]]\nname=\"a\"\ninput=\"in\"\ncommand=\"x\"\n[[pipeline]]\nname=\"b\"\ncommand=\"x\"\n",
+        )
+        .expect_err("no input")
+        .to_string();
+        assert!(
+            error.contains("line 7") && error.contains("\"b\""),
+            "{error}"
+        );
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[[pipeline]]\nname=\"a\"\ninput=\"in\"\noutputs=[\"in\"]\ncommand=\"x\"\n",
+        )
+        .expect_err("loop")
+        .to_string();
+        assert!(error.contains("loop"), "{error}");
+    }
+
+    #[test]
+    fn dependency_cycles_are_refused() {
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\ndepends_on=[\"b\"]\n[process.b]\ncommand=\"x\"\ndepends_on=[\"a\"]\n",
+        )
+        .expect_err("cycle")
+        .to_string();
+        assert!(error.contains("cycle"), "{error}");
+    }
+}

@@ -1,0 +1,503 @@
+//! One supervised instance of a program, as a task: wait for its
+//! dependencies, spawn it, probe readiness, capture its output, and when it
+//! exits apply the restart policy with backoff, until it gives up
+//! (`fatal`). It stops (signal, grace period, SIGKILL of the whole group)
+//! when told to through its [`Want`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use asynchronio_bus::Backoff;
+use asynchronio_protocol::process::{InstanceState, ProcessStatus, ProgramKind};
+use nix::sys::signal::Signal;
+use tokio::process::Child;
+use tokio::sync::watch;
+
+use crate::config::{ProgramSpec, RestartPolicy};
+use crate::log_capture::{LogLine, LogSink};
+use crate::procfs;
+use crate::ready::wait_until_ready;
+use crate::reporter::{Report, Reporter, now_ms};
+use crate::spawn::{self, ChildEnvironment, Stdin, group_alive, signal_group};
+use crate::stage::StageContext;
+
+/// What the supervisor wants of an instance. Raising `generation` while it
+/// runs restarts it; while it has given up (`fatal`, `exited`) starts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Want {
+    pub run: bool,
+    pub generation: u64,
+}
+
+/// How many instances of a program are running, and a watch that is true
+/// while at least one is: what programs depending on it wait for.
+#[derive(Debug)]
+pub struct Readiness {
+    running: AtomicU32,
+    ready: watch::Sender<bool>,
+}
+
+impl Readiness {
+    pub fn new() -> Arc<Readiness> {
+        Arc::new(Readiness {
+            running: AtomicU32::new(0),
+            ready: watch::Sender::new(false),
+        })
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.ready.subscribe()
+    }
+
+    pub fn running(&self) -> u32 {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    fn up(&self) {
+        let now = self.running.fetch_add(1, Ordering::AcqRel) + 1;
+        self.ready.send_replace(now > 0);
+    }
+
+    fn down(&self) {
+        let now = self
+            .running
+            .fetch_sub(1, Ordering::AcqRel)
+            .saturating_sub(1);
+        self.ready.send_replace(now > 0);
+    }
+}
+
+/// Everything an instance task needs, shared with its siblings.
+#[derive(Clone)]
+pub struct InstanceContext {
+    pub spec: Arc<ProgramSpec>,
+    pub environment: ChildEnvironment,
+    pub reporter: Reporter,
+    pub logs: LogSink,
+    /// Readiness of each program this one depends on.
+    pub dependencies: Vec<watch::Receiver<bool>>,
+    pub readiness: Arc<Readiness>,
+    pub stage: Option<StageContext>,
+}
+
+/// The supervisor's handle on a running instance task.
+pub struct InstanceHandle {
+    pub want: watch::Sender<Want>,
+    pub status: watch::Receiver<ProcessStatus>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl InstanceHandle {
+    /// Waits until the instance is in a state where no process of it runs
+    /// (or its task ended), up to `limit`.
+    pub async fn settled(&mut self, limit: Duration) -> bool {
+        let wait = self
+            .status
+            .wait_for(|s| !s.is_alive() && *s != ProcessStatus::Backoff);
+        matches!(tokio::time::timeout(limit, wait).await, Ok(Ok(_))) || self.task.is_finished()
+    }
+}
+
+/// Starts the task of instance `index`.
+pub fn start(context: InstanceContext, index: u32, want: Want) -> InstanceHandle {
+    let (want_tx, want_rx) = watch::channel(want);
+    let (status_tx, status_rx) = watch::channel(ProcessStatus::Stopped);
+    let task = tokio::spawn(run(context, index, want_rx, status_tx));
+    InstanceHandle {
+        want: want_tx,
+        status: status_rx,
+        task,
+    }
+}
+
+/// How one run of the process ended.
+enum RunEnd {
+    /// It exited on its own.
+    Exited {
+        code: Option<i32>,
+        signal: Option<i32>,
+        uptime: Duration,
+    },
+    /// The supervisor stopped it; `restart` when it should start again.
+    Stopped { restart: bool },
+    /// It could not be started at all.
+    SpawnFailed,
+    /// The supervisor dropped the instance.
+    Gone,
+}
+
+/// The instance's loop and its current state.
+struct Supervised {
+    context: InstanceContext,
+    state: InstanceState,
+    want: watch::Receiver<Want>,
+    status: watch::Sender<ProcessStatus>,
+    generation: u64,
+}
+
+async fn run(
+    context: InstanceContext,
+    index: u32,
+    want: watch::Receiver<Want>,
+    status: watch::Sender<ProcessStatus>,
+) {
+    let spec = context.spec.clone();
+    let state = InstanceState {
+        name: spec.name.clone(),
+        instance: index,
+        kind: if spec.stage.is_some() {
+            ProgramKind::Stage
+        } else {
+            ProgramKind::Process
+        },
+        pid: None,
+        status: ProcessStatus::Stopped,
+        exit_code: None,
+        exit_signal: None,
+        restarts: 0,
+        started_ms: None,
+        uptime_ms: 0,
+        cpu_percent: 0.0,
+        rss_bytes: 0,
+        updated_ms: now_ms(),
+        manager: String::new(),
+    };
+    let generation = want.borrow().generation;
+    let mut me = Supervised {
+        context,
+        state,
+        want,
+        status,
+        generation,
+    };
+    me.supervise().await;
+}
+
+impl Supervised {
+    async fn set_status(&mut self, status: ProcessStatus) {
+        self.state.status = status;
+        self.state.updated_ms = now_ms();
+        self.state.uptime_ms = self.state.uptime_at(self.state.updated_ms);
+        self.status.send_replace(status);
+        self.context
+            .reporter
+            .send(Report::State(self.state.clone()))
+            .await;
+    }
+
+    async fn supervise(&mut self) {
+        let spec = self.context.spec.clone();
+        let mut backoff = Backoff::new(spec.backoff.initial, spec.backoff.max);
+        let mut quick_failures = 0u32;
+        self.set_status(ProcessStatus::Stopped).await;
+        loop {
+            // Wait until wanted.
+            loop {
+                let want = *self.want.borrow_and_update();
+                if want.run {
+                    self.generation = want.generation;
+                    break;
+                }
+                if !matches!(self.state.status, ProcessStatus::Stopped) {
+                    self.set_status(ProcessStatus::Stopped).await;
+                }
+                if self.want.changed().await.is_err() {
+                    return;
+                }
+            }
+            let end = self.run_once().await;
+            let (code, signal, uptime) = match end {
+                RunEnd::Gone => return,
+                RunEnd::Stopped { restart: true } => continue,
+                RunEnd::Stopped { restart: false } => {
+                    self.set_status(ProcessStatus::Stopped).await;
+                    continue;
+                }
+                RunEnd::SpawnFailed => (None, None, Duration::ZERO),
+                RunEnd::Exited {
+                    code,
+                    signal,
+                    uptime,
+                } => (code, signal, uptime),
+            };
+            self.state.exit_code = code;
+            self.state.exit_signal = signal;
+            if uptime >= spec.backoff.reset_after {
+                backoff.reset();
+                quick_failures = 0;
+            }
+            let success = code == Some(0);
+            let gives_up = match spec.restart {
+                RestartPolicy::Never => Some(ProcessStatus::Exited),
+                RestartPolicy::OnFailure if success => Some(ProcessStatus::Exited),
+                _ => {
+                    if uptime < spec.backoff.reset_after {
+                        quick_failures += 1;
+                    }
+                    (quick_failures >= spec.max_quick_failures).then_some(ProcessStatus::Fatal)
+                }
+            };
+            if let Some(final_status) = gives_up {
+                if final_status == ProcessStatus::Fatal {
+                    tracing::error!(
+                        program = %spec.name, instance = self.state.instance, failures = quick_failures,
+                        "gave up after {quick_failures} quick failures in a row; fix it and run `asynchronio start {}`", spec.name
+                    );
+                }
+                self.set_status(final_status).await;
+                // Wait for a start (new generation) or a stop.
+                loop {
+                    if self.want.changed().await.is_err() {
+                        return;
+                    }
+                    let want = *self.want.borrow_and_update();
+                    if !want.run || want.generation != self.generation {
+                        break;
+                    }
+                }
+                backoff.reset();
+                quick_failures = 0;
+                continue;
+            }
+            let delay = backoff.next_delay();
+            tracing::info!(
+                program = %spec.name, instance = self.state.instance, ?code, ?signal,
+                delay_ms = delay.as_millis() as u64, "exited; restarting after backoff"
+            );
+            self.set_status(ProcessStatus::Backoff).await;
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                changed = self.want.changed() => {
+                    if changed.is_err() { return; }
+                    // A stop or a restart during backoff is honoured at the
+                    // top of the loop.
+                }
+            }
+            self.state.restarts += 1;
+        }
+    }
+
+    /// Waits for dependencies, runs the process once and tells how it ended.
+    async fn run_once(&mut self) -> RunEnd {
+        let spec = self.context.spec.clone();
+        self.state.pid = None;
+        self.state.started_ms = None;
+        self.set_status(ProcessStatus::Starting).await;
+        let mut dependencies = self.context.dependencies.clone();
+        for dependency in &mut dependencies {
+            tokio::select! {
+                ready = dependency.wait_for(|ready| *ready) => {
+                    if ready.is_err() { return RunEnd::Gone; }
+                }
+                end = self.until_told_otherwise() => return end,
+            }
+        }
+
+        let stdin = if spec.stage.is_some() {
+            Stdin::Piped
+        } else {
+            Stdin::Null
+        };
+        let mut child =
+            match spawn::spawn(&spec, self.state.instance, &self.context.environment, stdin) {
+                Ok(child) => child,
+                Err(error) => {
+                    tracing::error!(%error, "spawn failed");
+                    self.context.logs.push(LogLine {
+                        program: Arc::from(spec.name.as_str()),
+                        instance: self.state.instance,
+                        stream: "manager",
+                        line: error.to_string(),
+                    });
+                    return RunEnd::SpawnFailed;
+                }
+            };
+        let Some(pid) = child.id() else {
+            return RunEnd::SpawnFailed;
+        };
+        let started = Instant::now();
+        let start_ticks = procfs::stat(pid).map_or(0, |s| s.start_ticks);
+        self.context
+            .reporter
+            .send(Report::GroupStarted(pid, start_ticks))
+            .await;
+        self.state.pid = Some(pid);
+        self.state.started_ms = Some(now_ms());
+        self.state.exit_code = None;
+        self.state.exit_signal = None;
+
+        let program: Arc<str> = Arc::from(spec.name.as_str());
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(self.context.logs.clone().capture(
+                stderr,
+                program.clone(),
+                self.state.instance,
+                "stderr",
+            ));
+        }
+        let mut processor = None;
+        match (&self.context.stage, child.stdin.take(), child.stdout.take()) {
+            (Some(stage), Some(stdin), Some(stdout)) => {
+                processor = Some(Box::pin(stage.clone().run(
+                    self.state.instance,
+                    stdin,
+                    stdout,
+                    self.context.logs.clone(),
+                )));
+            }
+            (_, _, Some(stdout)) => {
+                tokio::spawn(self.context.logs.clone().capture(
+                    stdout,
+                    program.clone(),
+                    self.state.instance,
+                    "stdout",
+                ));
+            }
+            _ => {}
+        }
+        self.set_status(ProcessStatus::Starting).await;
+
+        // Readiness.
+        if let Some(probe) = spec.ready.clone() {
+            let ready =
+                tokio::time::timeout(spec.start_timeout, wait_until_ready(&probe, &spec.cwd));
+            tokio::select! {
+                result = ready => {
+                    if result.is_err() {
+                        tracing::error!(program = %spec.name, instance = self.state.instance,
+                            "not ready within {} ms; stopping it (raise start_timeout_ms if it needs longer)",
+                            spec.start_timeout.as_millis());
+                        self.stop_process(&mut child, pid).await;
+                        let uptime = started.elapsed();
+                        self.finish_run(pid, false).await;
+                        return RunEnd::Exited { code: None, signal: None, uptime };
+                    }
+                }
+                status = child.wait() => {
+                    return self.exited(status, pid, started, false).await;
+                }
+                end = self.until_told_otherwise() => {
+                    self.stop_process(&mut child, pid).await;
+                    self.finish_run(pid, false).await;
+                    return end;
+                }
+            }
+        }
+        self.context.readiness.up();
+        self.set_status(ProcessStatus::Running).await;
+
+        loop {
+            tokio::select! {
+                status = child.wait() => break self.exited(status, pid, started, true).await,
+                end = self.until_told_otherwise() => {
+                    self.stop_process(&mut child, pid).await;
+                    self.finish_run(pid, true).await;
+                    break end;
+                }
+                () = async {
+                    match processor.as_mut() {
+                        Some(p) => p.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    // The processor closed its stdout: it is exiting.
+                    processor = None;
+                }
+            }
+        }
+    }
+
+    /// Resolves when the supervisor wants something other than the current
+    /// run: a stop, or a restart (new generation).
+    async fn until_told_otherwise(&mut self) -> RunEnd {
+        loop {
+            if self.want.changed().await.is_err() {
+                return RunEnd::Gone;
+            }
+            let want = *self.want.borrow_and_update();
+            if !want.run {
+                return RunEnd::Stopped { restart: false };
+            }
+            if want.generation != self.generation {
+                self.generation = want.generation;
+                return RunEnd::Stopped { restart: true };
+            }
+        }
+    }
+
+    async fn exited(
+        &mut self,
+        status: std::io::Result<std::process::ExitStatus>,
+        pid: u32,
+        started: Instant,
+        was_running: bool,
+    ) -> RunEnd {
+        use std::os::unix::process::ExitStatusExt;
+        let uptime = started.elapsed();
+        let (code, signal) = match status {
+            Ok(status) => (status.code(), status.signal()),
+            Err(error) => {
+                tracing::warn!(%error, pid, "cannot collect exit status");
+                (None, None)
+            }
+        };
+        // Whatever the leader left in its group goes with it.
+        signal_group(pid, Signal::SIGKILL);
+        self.finish_run(pid, was_running).await;
+        RunEnd::Exited {
+            code,
+            signal,
+            uptime,
+        }
+    }
+
+    async fn finish_run(&mut self, pid: u32, was_running: bool) {
+        if was_running {
+            self.context.readiness.down();
+        }
+        self.context.reporter.send(Report::GroupEnded(pid)).await;
+        self.state.pid = None;
+        self.state.started_ms = None;
+    }
+
+    /// Stop signal to the whole group, wait up to the grace period for
+    /// every process of it to exit, then SIGKILL what is left. Reaps the
+    /// leader, so no zombie remains.
+    async fn stop_process(&mut self, child: &mut Child, pgid: u32) {
+        let spec = self.context.spec.clone();
+        self.set_status(ProcessStatus::Stopping).await;
+        // A processor also learns it should finish from its stdin closing.
+        drop(child.stdin.take());
+        signal_group(pgid, spec.stop_signal);
+        let deadline = tokio::time::Instant::now() + spec.stop_grace;
+        let mut leader_done = false;
+        loop {
+            if !leader_done {
+                if tokio::time::timeout(Duration::from_millis(20), child.wait())
+                    .await
+                    .is_ok()
+                {
+                    leader_done = true;
+                }
+            } else {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if leader_done && !group_alive(pgid) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        tracing::warn!(program = %spec.name, pgid, grace_ms = spec.stop_grace.as_millis() as u64,
+            "still running after the grace period; killing the process group");
+        signal_group(pgid, Signal::SIGKILL);
+        let _ = child.wait().await;
+        let mut tries = 0;
+        while group_alive(pgid) && tries < 100 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            tries += 1;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The process manager: supervises processes and runs pipeline stages as
+//! `asynchronio.toml` declares, controlled only through Redis.
+//!
+//! * [`config`]: the file, parsed and checked into program specs;
+//! * [`supervisor`]: every program and the commands that change them;
+//! * [`instance`]: one supervised instance (restart policy, backoff, stop);
+//! * [`spawn`]: starting a process in its own group, dying with the manager;
+//! * [`ready`]: readiness probes;
+//! * [`stage`]: a pipeline stage feeding a stdio processor;
+//! * [`reporter`] and [`log_capture`]: states, events and logs into Redis;
+//! * [`control`]: the command stream;
+//! * [`strays`] and [`procfs`]: cleaning up after a killed manager, reading
+//!   `/proc`.
+//!
+//! [`manager::run`] puts them together; the binary and `asynchronio up`
+//! call it.
+
+pub mod config;
+pub mod control;
+pub mod instance;
+pub mod log_capture;
+pub mod manager;
+pub mod procfs;
+pub mod ready;
+pub mod reporter;
+pub mod spawn;
+pub mod stage;
+pub mod strays;
+pub mod supervisor;

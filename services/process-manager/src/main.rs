@@ -1,0 +1,14 @@
+//! `process-manager`: supervises the processes and pipeline stages of
+//! `asynchronio.toml`. `asynchronio up` runs it; it can also run on its own.
+
+use clap::Parser;
+use process_manager::manager::{ManagerArgs, run};
+
+fn main() {
+    let args = ManagerArgs::parse();
+    let log = args.log.clone();
+    if let Err(error) = asynchronio_service::run_service(&log, run(args)) {
+        eprintln!("process-manager: {error:#}");
+        std::process::exit(1);
+    }
+}

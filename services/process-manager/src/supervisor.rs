@@ -1,0 +1,608 @@
+//! [`Supervisor`]: every configured program with its instance tasks, and
+//! the commands that change them (start, stop, restart, scale, reload).
+//! It applies a command at once and hands back a future that waits for the
+//! result, so a slow stop never holds up the next command. Desired states
+//! are written to Redis so that a restarted manager restores them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use asynchronio_bus::Bus;
+use asynchronio_protocol::process::{
+    DesiredState, PipelineTopology, ProcessAction, ProcessStatus, StageStats, state_field,
+};
+use tokio::sync::watch;
+
+use crate::config::{Config, ProgramSpec};
+use crate::instance::{self, InstanceContext, InstanceHandle, Readiness, Want};
+use crate::log_capture::LogSink;
+use crate::reporter::{Report, Reporter, now_ms};
+use crate::spawn::ChildEnvironment;
+use crate::stage::{StageContext, StageCounters};
+
+/// The answer to a command, once it is known.
+pub type Outcome = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+
+/// Extra time allowed beyond a program's own timeouts when waiting for it.
+const MARGIN: Duration = Duration::from_secs(2);
+
+/// One configured program and its instances.
+struct Program {
+    spec: Arc<ProgramSpec>,
+    desired: DesiredState,
+    instances: Vec<InstanceHandle>,
+    generation: u64,
+    counters: Option<Arc<StageCounters>>,
+}
+
+/// Owns every program; driven by the manager's main loop.
+pub struct Supervisor {
+    config: Config,
+    environment: ChildEnvironment,
+    reporter: Reporter,
+    logs: LogSink,
+    bus: watch::Receiver<Option<Bus>>,
+    programs: BTreeMap<String, Program>,
+    /// Kept across reloads so dependents' watches stay valid.
+    readiness: HashMap<String, Arc<Readiness>>,
+    /// Figures of the last published topology, to publish only changes.
+    last_processed: HashMap<String, u64>,
+    last_errors: HashMap<String, u64>,
+}
+
+impl Supervisor {
+    pub fn new(
+        config: Config,
+        environment: ChildEnvironment,
+        reporter: Reporter,
+        logs: LogSink,
+        bus: watch::Receiver<Option<Bus>>,
+    ) -> Supervisor {
+        Supervisor {
+            config,
+            environment,
+            reporter,
+            logs,
+            bus,
+            programs: BTreeMap::new(),
+            readiness: HashMap::new(),
+            last_processed: HashMap::new(),
+            last_errors: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts the tasks of the named programs (all when `names` is empty),
+    /// with the desired states a previous manager left, if any.
+    pub fn launch(&mut self, names: &[&str], desired: &HashMap<String, DesiredState>) {
+        let specs: Vec<Arc<ProgramSpec>> = self
+            .config
+            .programs
+            .iter()
+            .filter(|p| names.is_empty() || names.contains(&p.name.as_str()))
+            .filter(|p| !self.programs.contains_key(&p.name))
+            .cloned()
+            .collect();
+        for spec in specs {
+            let wanted = desired.get(&spec.name).copied().unwrap_or(DesiredState {
+                running: spec.autostart,
+                instances: spec.instances,
+            });
+            self.add_program(spec, wanted);
+        }
+    }
+
+    fn readiness_of(&mut self, name: &str) -> Arc<Readiness> {
+        self.readiness
+            .entry(name.to_owned())
+            .or_insert_with(Readiness::new)
+            .clone()
+    }
+
+    fn context(
+        &mut self,
+        spec: &Arc<ProgramSpec>,
+        counters: &Option<Arc<StageCounters>>,
+    ) -> InstanceContext {
+        let dependencies = spec
+            .depends_on
+            .iter()
+            .map(|dep| self.readiness_of(dep).subscribe())
+            .collect();
+        InstanceContext {
+            spec: spec.clone(),
+            environment: self.environment.clone(),
+            reporter: self.reporter.clone(),
+            logs: self.logs.clone(),
+            dependencies,
+            readiness: self.readiness_of(&spec.name),
+            stage: counters.as_ref().map(|counters| StageContext {
+                spec: spec.clone(),
+                bus: self.bus.clone(),
+                counters: counters.clone(),
+            }),
+        }
+    }
+
+    fn add_program(&mut self, spec: Arc<ProgramSpec>, desired: DesiredState) {
+        let counters = spec
+            .stage
+            .as_ref()
+            .map(|_| Arc::new(StageCounters::default()));
+        let context = self.context(&spec, &counters);
+        let want = Want {
+            run: desired.running,
+            generation: 0,
+        };
+        let instances = (0..desired.instances)
+            .map(|i| instance::start(context.clone(), i, want))
+            .collect();
+        self.programs.insert(
+            spec.name.clone(),
+            Program {
+                spec,
+                desired,
+                instances,
+                generation: 0,
+                counters,
+            },
+        );
+    }
+
+    async fn persist(&self, name: &str) {
+        let Some(program) = self.programs.get(name) else {
+            return;
+        };
+        let bus = self.bus.borrow().clone();
+        if let Some(bus) = bus
+            && let Err(error) = bus.set_desired_state(name, program.desired).await
+        {
+            tracing::warn!(%error, program = name, "cannot save the desired state");
+        }
+    }
+
+    /// Applies a command; the returned future resolves to its result.
+    pub async fn handle(&mut self, action: ProcessAction) -> Outcome {
+        let result = match action {
+            ProcessAction::Start { name } => self.start(&name).await,
+            ProcessAction::Stop { name } => self.stop(&name).await,
+            ProcessAction::Restart { name } => self.restart(&name).await,
+            ProcessAction::Scale { name, instances } => self.scale(&name, instances).await,
+            ProcessAction::Reload => self.reload().await,
+        };
+        match result {
+            Ok(outcome) => outcome,
+            Err(message) => Box::pin(async move { Err(message) }),
+        }
+    }
+
+    fn program_mut(&mut self, name: &str) -> Result<&mut Program, String> {
+        let known = self.programs.keys().cloned().collect::<Vec<_>>().join(", ");
+        self.programs
+            .get_mut(name)
+            .ok_or_else(|| format!("no program named \"{name}\"; known programs: {known}"))
+    }
+
+    async fn start(&mut self, name: &str) -> Result<Outcome, String> {
+        let program = self.program_mut(name)?;
+        program.desired.running = true;
+        program.generation += 1;
+        let generation = program.generation;
+        let mut waits = Vec::new();
+        for handle in &program.instances {
+            let status = *handle.status.borrow();
+            handle.want.send_modify(|want| {
+                want.run = true;
+                // Wake instances that gave up; leave running ones alone.
+                if matches!(status, ProcessStatus::Fatal | ProcessStatus::Exited) {
+                    want.generation = generation;
+                }
+            });
+            waits.push(handle.status.clone());
+        }
+        let limit = program.spec.start_timeout + MARGIN;
+        let count = program.instances.len();
+        self.persist(name).await;
+        let name = name.to_owned();
+        Ok(Box::pin(async move {
+            let settled = wait_all(waits, limit, |s| {
+                matches!(
+                    s,
+                    ProcessStatus::Running | ProcessStatus::Fatal | ProcessStatus::Exited
+                )
+            })
+            .await;
+            describe(&name, "started", count, &settled)
+        }))
+    }
+
+    async fn stop(&mut self, name: &str) -> Result<Outcome, String> {
+        let program = self.program_mut(name)?;
+        program.desired.running = false;
+        let mut waits = Vec::new();
+        for handle in &program.instances {
+            handle.want.send_modify(|want| want.run = false);
+            waits.push(handle.status.clone());
+        }
+        let limit = program.spec.stop_grace + MARGIN;
+        let count = program.instances.len();
+        self.persist(name).await;
+        let name = name.to_owned();
+        Ok(Box::pin(async move {
+            let settled = wait_all(waits, limit, |s| {
+                !s.is_alive() && s != ProcessStatus::Backoff
+            })
+            .await;
+            describe(&name, "stopped", count, &settled)
+        }))
+    }
+
+    async fn restart(&mut self, name: &str) -> Result<Outcome, String> {
+        let program = self.program_mut(name)?;
+        program.desired.running = true;
+        program.generation += 1;
+        let generation = program.generation;
+        let mut waits = Vec::new();
+        for handle in &program.instances {
+            let mut status = handle.status.clone();
+            status.mark_unchanged();
+            handle.want.send_modify(|want| {
+                want.run = true;
+                want.generation = generation;
+            });
+            waits.push(status);
+        }
+        let limit = program.spec.stop_grace + program.spec.start_timeout + MARGIN;
+        let count = program.instances.len();
+        self.persist(name).await;
+        let name = name.to_owned();
+        Ok(Box::pin(async move {
+            let mut changed = Vec::new();
+            for mut status in waits {
+                let _ = tokio::time::timeout(limit, status.changed()).await;
+                changed.push(status);
+            }
+            let settled = wait_all(changed, limit, |s| {
+                matches!(
+                    s,
+                    ProcessStatus::Running | ProcessStatus::Fatal | ProcessStatus::Exited
+                )
+            })
+            .await;
+            describe(&name, "restarted", count, &settled)
+        }))
+    }
+
+    async fn scale(&mut self, name: &str, instances: u32) -> Result<Outcome, String> {
+        if instances > 10_000 {
+            return Err(format!(
+                "{instances} instances is more than the limit of 10000"
+            ));
+        }
+        let spec = self.program_mut(name)?.spec.clone();
+        let counters = self.programs.get(name).and_then(|p| p.counters.clone());
+        let context = self.context(&spec, &counters);
+        let program = self.program_mut(name)?;
+        let before = program.instances.len() as u32;
+        program.desired.instances = instances;
+        let want = Want {
+            run: program.desired.running,
+            generation: program.generation,
+        };
+        let mut waits = Vec::new();
+        let mut removed = Vec::new();
+        if instances > before {
+            for i in before..instances {
+                let handle = instance::start(context.clone(), i, want);
+                waits.push(handle.status.clone());
+                program.instances.push(handle);
+            }
+        } else {
+            removed = program.instances.split_off(instances as usize);
+            for handle in &removed {
+                handle.want.send_modify(|want| want.run = false);
+            }
+        }
+        let limit = spec.stop_grace.max(spec.start_timeout) + MARGIN;
+        self.persist(name).await;
+        let reporter = self.reporter.clone();
+        let name = name.to_owned();
+        let running = want.run;
+        Ok(Box::pin(async move {
+            for (offset, mut handle) in removed.into_iter().enumerate() {
+                handle.settled(limit).await;
+                handle.task.abort();
+                let index = instances + offset as u32;
+                reporter
+                    .send(Report::Removed(state_field(&name, index)))
+                    .await;
+            }
+            if running {
+                wait_all(waits, limit, |s| {
+                    matches!(
+                        s,
+                        ProcessStatus::Running | ProcessStatus::Fatal | ProcessStatus::Exited
+                    )
+                })
+                .await;
+            }
+            Ok(format!(
+                "{name} scaled from {before} to {instances} instance(s)"
+            ))
+        }))
+    }
+
+    /// Re-reads the configuration: new programs start, removed ones stop,
+    /// changed ones restart with their new settings.
+    async fn reload(&mut self) -> Result<Outcome, String> {
+        let path = self.config.path.clone();
+        let redis_url = match &self.config.redis {
+            crate::config::RedisPlacement::External(url) => Some(url.clone()),
+            crate::config::RedisPlacement::Private { .. } => None,
+        };
+        let fresh = Config::load(&path, redis_url.as_deref()).map_err(|e| e.to_string())?;
+        if fresh.redis != self.config.redis {
+            return Err("[redis] changed; restart the process manager to apply it".into());
+        }
+        let mut stopping: Vec<(String, Vec<InstanceHandle>, Duration)> = Vec::new();
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        let old_names: Vec<String> = self.programs.keys().cloned().collect();
+        for name in &old_names {
+            let new_spec = fresh.program(name).cloned();
+            let same = new_spec
+                .as_ref()
+                .is_some_and(|spec| self.programs.get(name).is_some_and(|p| p.spec == *spec));
+            if same {
+                continue;
+            }
+            if let Some(program) = self.programs.remove(name) {
+                for handle in &program.instances {
+                    handle.want.send_modify(|want| want.run = false);
+                }
+                stopping.push((
+                    name.clone(),
+                    program.instances,
+                    program.spec.stop_grace + MARGIN,
+                ));
+                if let Some(spec) = new_spec {
+                    let desired = if spec.instances != program.spec.instances {
+                        DesiredState {
+                            running: program.desired.running,
+                            instances: spec.instances,
+                        }
+                    } else {
+                        program.desired
+                    };
+                    changed.push((spec, desired));
+                }
+            }
+        }
+        let removed: Vec<String> = stopping
+            .iter()
+            .map(|(name, _, _)| name.clone())
+            .filter(|name| fresh.program(name).is_none())
+            .collect();
+        for spec in &fresh.programs {
+            if !self.programs.contains_key(&spec.name)
+                && !changed.iter().any(|(c, _)| c.name == spec.name)
+            {
+                added.push(spec.name.clone());
+            }
+        }
+        self.config = fresh;
+        let reporter = self.reporter.clone();
+        // Old instances must be gone before their replacements start.
+        for (name, handles, limit) in stopping {
+            for (index, mut handle) in handles.into_iter().enumerate() {
+                handle.settled(limit).await;
+                handle.task.abort();
+                reporter
+                    .send(Report::Removed(state_field(&name, index as u32)))
+                    .await;
+            }
+        }
+        for (spec, desired) in &changed {
+            self.add_program(spec.clone(), *desired);
+            self.persist(&spec.name).await;
+        }
+        let no_desired = HashMap::new();
+        let added_refs: Vec<&str> = added.iter().map(String::as_str).collect();
+        if !added_refs.is_empty() {
+            self.launch(&added_refs, &no_desired);
+        }
+        if let Some(bus) = self.bus.borrow().clone()
+            && let Err(error) = bus.remove_desired_states(&removed).await
+        {
+            tracing::warn!(%error, "cannot forget desired states of removed programs");
+        }
+        let message = format!(
+            "reloaded: {} added, {} changed, {} removed",
+            added.len(),
+            changed.len(),
+            removed.len()
+        );
+        Ok(Box::pin(async move { Ok(message) }))
+    }
+
+    /// Stops everything, dependents before what they depend on, each level
+    /// within its programs' grace periods.
+    pub async fn shutdown(&mut self) {
+        let mut levels: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for name in self.programs.keys() {
+            levels
+                .entry(self.depth(name, 0))
+                .or_default()
+                .push(name.clone());
+        }
+        for (_, names) in levels.into_iter().rev() {
+            let mut waits = Vec::new();
+            for name in names {
+                if let Some(program) = self.programs.get_mut(&name) {
+                    for handle in &program.instances {
+                        handle.want.send_modify(|want| want.run = false);
+                    }
+                    let limit = program.spec.stop_grace + MARGIN;
+                    for handle in &mut program.instances {
+                        waits.push((handle.status.clone(), limit));
+                    }
+                }
+            }
+            let all = waits.into_iter().map(|(mut status, limit)| async move {
+                let _ = tokio::time::timeout(
+                    limit,
+                    status.wait_for(|s| !s.is_alive() && *s != ProcessStatus::Backoff),
+                )
+                .await;
+            });
+            futures_join_all(all).await;
+        }
+        for program in self.programs.values() {
+            for handle in &program.instances {
+                handle.task.abort();
+            }
+        }
+    }
+
+    fn depth(&self, name: &str, guard: usize) -> usize {
+        if guard > 64 {
+            return guard;
+        }
+        self.programs
+            .get(name)
+            .map(|p| {
+                p.spec
+                    .depends_on
+                    .iter()
+                    .map(|dep| self.depth(dep, guard + 1) + 1)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
+    }
+
+    /// The stages with their counters, for the statistics task.
+    pub fn stage_figures(&self) -> Vec<(Arc<ProgramSpec>, Arc<StageCounters>, DesiredState, u32)> {
+        self.programs
+            .values()
+            .filter_map(|p| {
+                let counters = p.counters.clone()?;
+                let running = self.readiness.get(&p.spec.name).map_or(0, |r| r.running());
+                Some((p.spec.clone(), counters, p.desired, running))
+            })
+            .collect()
+    }
+
+    /// Builds the topology with live figures; `interval` is the time since
+    /// the previous call (for rates).
+    pub async fn topology(&mut self, bus: &Bus, interval: Duration) -> PipelineTopology {
+        let mut stages = Vec::new();
+        for (spec, counters, desired, running) in self.stage_figures() {
+            let Some(stage) = &spec.stage else { continue };
+            let processed = counters.processed.load(Ordering::Relaxed);
+            let errors = counters.errors.load(Ordering::Relaxed);
+            let before = self
+                .last_processed
+                .insert(spec.name.clone(), processed)
+                .unwrap_or(processed);
+            let errors_before = self
+                .last_errors
+                .insert(spec.name.clone(), errors)
+                .unwrap_or(errors);
+            let backlog = bus
+                .group_backlog(
+                    &bus.keys().stream(&stage.input),
+                    &asynchronio_protocol::process::stage_group(&spec.name),
+                )
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let wanted = if desired.running {
+                desired.instances
+            } else {
+                0
+            };
+            stages.push(StageStats {
+                name: spec.name.clone(),
+                input: stage.input.clone(),
+                outputs: stage.outputs.clone(),
+                instances: wanted,
+                running,
+                processed,
+                errors,
+                dead_lettered: counters.dead_lettered.load(Ordering::Relaxed),
+                rate: (processed.saturating_sub(before) as f64 / interval.as_secs_f64().max(0.001)
+                    * 10.0)
+                    .round()
+                    / 10.0,
+                pending: backlog.pending,
+                undelivered: backlog.undelivered,
+                failing: errors > errors_before || (wanted > 0 && running == 0),
+            });
+        }
+        PipelineTopology {
+            stages,
+            updated_ms: now_ms(),
+        }
+    }
+}
+
+/// Waits until each status satisfies `done` (or `limit` passes); returns
+/// the final statuses.
+async fn wait_all(
+    waits: Vec<watch::Receiver<ProcessStatus>>,
+    limit: Duration,
+    done: impl Fn(ProcessStatus) -> bool + Copy + Send,
+) -> Vec<ProcessStatus> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut out = Vec::with_capacity(waits.len());
+    for mut status in waits {
+        let _ = tokio::time::timeout_at(deadline, status.wait_for(|s| done(*s))).await;
+        out.push(*status.borrow());
+    }
+    out
+}
+
+fn describe(
+    name: &str,
+    verb: &str,
+    count: usize,
+    statuses: &[ProcessStatus],
+) -> Result<String, String> {
+    let mut tally: BTreeMap<&str, usize> = BTreeMap::new();
+    for status in statuses {
+        *tally.entry(status.as_str()).or_default() += 1;
+    }
+    let summary = tally
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let failed = statuses
+        .iter()
+        .any(|s| matches!(s, ProcessStatus::Fatal | ProcessStatus::Exited))
+        && verb != "stopped";
+    let message = format!("{name}: {verb} ({count} instance(s): {summary})");
+    if failed {
+        Err(format!("{message}; see `asynchronio logs {name}`"))
+    } else {
+        Ok(message)
+    }
+}
+
+async fn futures_join_all<F: Future<Output = ()> + Send + 'static>(
+    futures: impl IntoIterator<Item = F>,
+) {
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    for handle in handles {
+        let _ = handle.await;
+    }
+}

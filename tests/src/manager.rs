@@ -1,0 +1,162 @@
+//! A real `process-manager` for one test: a configuration file in its own
+//! temporary directory (the programs' working directory), pointed at the
+//! test's Redis, killed when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use asynchronio_bus::Bus;
+use asynchronio_protocol::process::{CommandResult, InstanceState, ProcessAction};
+use tempfile::TempDir;
+
+use crate::process::binary;
+
+pub struct Manager {
+    dir: TempDir,
+    redis_url: String,
+    child: Option<Child>,
+}
+
+impl Manager {
+    /// Writes `config` (without a `[redis]` table; the test Redis is
+    /// passed with `--redis-url`) and starts the manager on it.
+    pub fn start(redis_url: &str, config: &str) -> Manager {
+        let dir = crate::setup!(tempfile::tempdir(), "temporary directory");
+        crate::setup!(
+            std::fs::write(dir.path().join("asynchronio.toml"), config),
+            "write the configuration"
+        );
+        let mut manager = Manager {
+            dir,
+            redis_url: redis_url.to_owned(),
+            child: None,
+        };
+        manager.launch();
+        manager
+    }
+
+    /// Starts (again) on the same configuration and directory.
+    pub fn launch(&mut self) {
+        let log = std::env::var("ASYNCHRONIO_TEST_LOGS").is_ok();
+        let child = Command::new(binary("process-manager"))
+            .arg("--config")
+            .arg(self.dir.path().join("asynchronio.toml"))
+            .arg("--redis-url")
+            .arg(&self.redis_url)
+            .args(["--sample-interval", "0.5"])
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+            .spawn();
+        self.child = Some(crate::setup!(child, "start process-manager"));
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// SIGKILL, as a crash or the OOM killer would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit (up to `limit`).
+    pub fn terminate(&mut self, limit: Duration) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        self.terminate(Duration::from_secs(15));
+    }
+}
+
+/// Polls the manager's states until `done` holds (panics after `limit`).
+pub async fn wait_states(
+    bus: &Bus,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&[InstanceState]) -> bool,
+) -> Vec<InstanceState> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let states = bus.process_states().await.unwrap_or_default();
+        if done(&states) {
+            return states;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}; states: {states:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends a command and returns the manager's result.
+pub async fn command(bus: &Bus, action: ProcessAction) -> CommandResult {
+    crate::setup!(
+        bus.send_process_command(action, "test", Duration::from_secs(60))
+            .await,
+        "process command"
+    )
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+/// Reads a pid a test program wrote to a file, waiting for it to appear.
+pub fn read_pid(path: &Path, limit: Duration) -> u32 {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(pid) = text.trim().parse()
+        {
+            return pid;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
