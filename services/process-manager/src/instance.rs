@@ -389,9 +389,13 @@ impl Supervised {
 
         loop {
             tokio::select! {
-                status = child.wait() => break self.exited(status, pid, started, true).await,
+                status = child.wait() => {
+                    finish_processor(processor.take()).await;
+                    break self.exited(status, pid, started, true).await;
+                }
                 end = self.until_told_otherwise() => {
                     self.stop_process(&mut child, pid).await;
+                    finish_processor(processor.take()).await;
                     self.finish_run(pid, true).await;
                     break end;
                 }
@@ -499,5 +503,15 @@ impl Supervised {
             tokio::time::sleep(Duration::from_millis(10)).await;
             tries += 1;
         }
+    }
+}
+
+/// Lets a stage runner settle its books after its processor exited (its
+/// stdout is closed by then, so this is quick).
+async fn finish_processor<F: std::future::Future<Output = ()>>(
+    processor: Option<std::pin::Pin<Box<F>>>,
+) {
+    if let Some(processor) = processor {
+        let _ = tokio::time::timeout(Duration::from_secs(2), processor).await;
     }
 }
