@@ -143,8 +143,10 @@ stop_grace_ms = 800
     assert!(took < Duration::from_secs(5), "stop took {took:?}");
     assert!(!alive(leader), "the leader is gone and reaped");
     assert!(!alive(grandchild), "the grandchild did not survive");
-    let states = bus.process_states().await.expect("states");
-    assert_eq!(status_of(&states, "stubborn"), vec![ProcessStatus::Stopped]);
+    let states = wait_states(&bus, Duration::from_secs(2), "stubborn stopped", |s| {
+        all(s, "stubborn", 1, ProcessStatus::Stopped)
+    })
+    .await;
     assert_eq!(states[0].pid, None);
 }
 

@@ -36,6 +36,14 @@ impl Bus {
         timeout: Duration,
     ) -> Result<CommandResult, BusError> {
         let id = command_id();
+        // Without a live manager nobody would answer: say so at once.
+        if self.manager_alive().await?.is_none() {
+            return Err(BusError::NoAnswer {
+                command: id,
+                secs: 0.0,
+                manager: None,
+            });
+        }
         let command = ProcessCommand {
             id: id.clone(),
             action,

@@ -1,0 +1,205 @@
+//! Controlling the process manager from the `asynchronio` CLI and from
+//! rest-api's `/api/v1/processes` endpoints, both through Redis only.
+
+use std::process::Command;
+use std::time::Duration;
+
+use asynchronio_e2e::http::request;
+use asynchronio_e2e::manager::wait_states;
+use asynchronio_e2e::process::binary;
+use asynchronio_e2e::{Manager, RedisServer, Service};
+use asynchronio_protocol::process::ProcessStatus;
+
+const ADMIN: &str = "admin-key-for-process-tests";
+
+fn cli(redis: &RedisServer, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(binary("asynchronio"))
+        .arg("--redis-url")
+        .arg(redis.url())
+        .args(args)
+        .output()
+        .expect("run asynchronio");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_cli_controls_processes_and_channels() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let _manager = Manager::start(
+        &redis.url(),
+        "[process.talker]\ncommand = \"sh\"\nargs = [\"-c\", \"echo ready to talk; exec sleep 1000\"]\n",
+    );
+    wait_states(&bus, Duration::from_secs(10), "talker running", |s| {
+        s.iter()
+            .any(|s| s.name == "talker" && s.status == ProcessStatus::Running)
+    })
+    .await;
+
+    let (ok, out, err) = cli(&redis, &["ps", "--json"]);
+    assert!(ok, "{err}");
+    let line: serde_json::Value =
+        serde_json::from_str(out.lines().next().expect("a line")).expect("json");
+    for field in [
+        "name",
+        "instance",
+        "pid",
+        "status",
+        "restarts",
+        "uptime_ms",
+        "cpu_percent",
+        "rss_bytes",
+    ] {
+        assert!(line.get(field).is_some(), "ps --json lacks {field}: {line}");
+    }
+    assert_eq!(line["status"], "running");
+
+    let (ok, out, err) = cli(&redis, &["scale", "talker", "3"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("from 1 to 3"), "{out}");
+    let (_, out, _) = cli(&redis, &["ps"]);
+    assert_eq!(out.matches("running").count(), 3, "{out}");
+
+    let (ok, out, err) = cli(&redis, &["stop", "talker"]);
+    assert!(ok && out.contains("stopped"), "{out}{err}");
+    let (ok, _, err) = cli(&redis, &["restart", "nosuch"]);
+    assert!(!ok && err.contains("no program named \"nosuch\""), "{err}");
+
+    let (ok, out, _) = cli(&redis, &["logs", "talker"]);
+    assert!(ok && out.contains("ready to talk"), "{out}");
+
+    let (ok, out, err) = cli(&redis, &["publish", "news", "{\"title\":\"hi\"}"]);
+    assert!(
+        ok && out.contains("offset 00000000000000000001"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = cli(&redis, &["history", "news", "--json"]);
+    assert!(ok);
+    let history: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(history[0]["data"]["title"], "hi");
+    let (ok, _, err) = cli(&redis, &["publish", "bad{name}", "x"]);
+    assert!(!ok && err.contains("channel name"), "{err}");
+}
+
+#[tokio::test]
+async fn rest_api_controls_processes_through_redis() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display());
+    let rest = Service::rest(&redis.url(), &database, ADMIN, &[]);
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+
+    // No manager yet: a clear 503.
+    let response = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/web/stop",
+        &headers,
+        b"",
+    );
+    assert_eq!(response.status, 503, "{}", response.text());
+    assert!(
+        response.text().contains("asynchronio up"),
+        "{}",
+        response.text()
+    );
+
+    let _manager = Manager::start(
+        &redis.url(),
+        "[process.web]\ncommand = \"sh\"\nargs = [\"-c\", \"echo serving; exec sleep 1000\"]\n",
+    );
+    wait_states(&bus, Duration::from_secs(10), "web running", |s| {
+        s.iter()
+            .any(|s| s.name == "web" && s.status == ProcessStatus::Running)
+    })
+    .await;
+
+    let anonymous = request(rest.port, "GET", "/api/v1/processes", &[], b"");
+    assert_eq!(anonymous.status, 401);
+    let listed = request(rest.port, "GET", "/api/v1/processes", &headers, b"").json();
+    assert_eq!(listed["processes"][0]["name"], "web");
+    assert!(listed["manager"].is_string());
+
+    let stopped = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/web/stop",
+        &headers,
+        b"",
+    );
+    assert_eq!(stopped.status, 200, "{}", stopped.text());
+    // The manager writes states in batches every few milliseconds.
+    wait_states(&bus, Duration::from_secs(2), "web stopped", |s| {
+        s.iter()
+            .all(|s| s.name == "web" && s.status == ProcessStatus::Stopped)
+    })
+    .await;
+
+    let scaled = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/web/scale",
+        &headers,
+        br#"{"instances":2}"#,
+    );
+    assert_eq!(scaled.status, 200, "{}", scaled.text());
+    let started = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/web/start",
+        &headers,
+        b"",
+    );
+    assert_eq!(started.status, 200, "{}", started.text());
+    wait_states(&bus, Duration::from_secs(10), "2 web running", |s| {
+        s.iter()
+            .filter(|s| s.name == "web" && s.status == ProcessStatus::Running)
+            .count()
+            == 2
+    })
+    .await;
+    let unknown = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/nope/restart",
+        &headers,
+        b"",
+    );
+    assert_eq!(unknown.status, 422, "{}", unknown.text());
+    let bad = request(
+        rest.port,
+        "POST",
+        "/api/v1/processes/web/explode",
+        &headers,
+        b"",
+    );
+    assert_eq!(bad.status, 404);
+
+    let logs = request(
+        rest.port,
+        "GET",
+        "/api/v1/processes/web/logs?limit=10",
+        &headers,
+        b"",
+    )
+    .json();
+    assert!(
+        logs["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["line"] == "serving"),
+        "{logs}"
+    );
+    let pipelines = request(rest.port, "GET", "/api/v1/pipelines", &headers, b"").json();
+    assert_eq!(pipelines["stages"], serde_json::json!([]));
+}
