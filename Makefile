@@ -14,6 +14,7 @@ test: lint build unit conformance
 
 build:
 	$(CARGO) build --workspace --bins
+	$(CARGO) build -p asynchronio-processor --examples
 
 build-release:
 	$(CARGO) build --workspace --bins --release

@@ -313,3 +313,58 @@ async fn a_shell_processor_works_too() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_native_rust_processor_built_with_the_sdk() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let upper = asynchronio_e2e::process::binary("process-manager")
+        .parent()
+        .map(|dir| dir.join("examples/upper"))
+        .expect("target dir");
+    assert!(
+        upper.exists(),
+        "{} is missing: build it with cargo build -p asynchronio-processor --examples (make test does)",
+        upper.display()
+    );
+    let _manager = Manager::start(
+        &redis.url(),
+        &format!(
+            "[[pipeline]]\nname = \"native\"\ninput = \"words\"\noutputs = [\"WORDS\"]\ncommand = \"{}\"\nmax_retries = 0\n",
+            upper.display()
+        ),
+    );
+    wait_states(&bus, Duration::from_secs(20), "native running", |s| {
+        s.iter()
+            .any(|s| s.name == "native" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for data in ["\"abc\"", "\"\"", "42", "\"xyz\""] {
+        bus.publish(&EnvelopeDraft::new("words", Bytes::from(data)), None)
+            .await
+            .expect("publish");
+    }
+    let dead_key = bus.keys().pm_dead_letters("native");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = bus
+            .history("WORDS", Offset(0), None, 10)
+            .await
+            .expect("history");
+        if out.len() == 2 && redis.cli(&["XLEN", &dead_key]) == "1" {
+            let payloads: Vec<String> = out
+                .iter()
+                .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
+                .collect();
+            assert_eq!(
+                payloads,
+                vec!["\"ABC\"", "\"XYZ\""],
+                "empty dropped, number dead-lettered"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{} outputs", out.len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
