@@ -56,10 +56,16 @@ pub(crate) fn fred_config(config: &BusConfig) -> Result<Config, BusError> {
     })
 }
 
-fn performance(config: &BusConfig) -> PerformanceConfig {
+/// Event queue capacity of command clients: they receive no pub/sub
+/// messages, only connection events. fred allocates every event queue at
+/// its full capacity up front, so the pub/sub capacity is for subscribers
+/// only (16,384 slots on each of a client's queues cost megabytes).
+const COMMAND_CLIENT_EVENTS: usize = 64;
+
+fn performance(config: &BusConfig, broadcast_capacity: usize) -> PerformanceConfig {
     PerformanceConfig {
         default_command_timeout: config.command_timeout,
-        broadcast_channel_capacity: config.pubsub_capacity,
+        broadcast_channel_capacity: broadcast_capacity,
         ..PerformanceConfig::default()
     }
 }
@@ -81,7 +87,7 @@ fn reconnect_policy() -> ReconnectPolicy {
 
 /// Creates a command client and waits until Redis answers.
 pub(crate) async fn connect_client(config: &BusConfig, role: &str) -> Result<Client, BusError> {
-    connect_with(config, role, Client::new).await
+    connect_with(config, role, Client::new, COMMAND_CLIENT_EVENTS).await
 }
 
 /// Creates a pub/sub client and waits until Redis answers.
@@ -89,7 +95,7 @@ pub(crate) async fn connect_subscriber(
     config: &BusConfig,
     role: &str,
 ) -> Result<SubscriberClient, BusError> {
-    connect_with(config, role, SubscriberClient::new).await
+    connect_with(config, role, SubscriberClient::new, config.pubsub_capacity).await
 }
 
 /// The constructor signature fred's client types share.
@@ -100,10 +106,11 @@ async fn connect_with<C: ClientLike + EventInterface>(
     config: &BusConfig,
     role: &str,
     new: NewClient<C>,
+    broadcast_capacity: usize,
 ) -> Result<C, BusError> {
     let client = new(
         fred_config(config)?,
-        Some(performance(config)),
+        Some(performance(config, broadcast_capacity)),
         Some(connection()),
         Some(reconnect_policy()),
     );
