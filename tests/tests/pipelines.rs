@@ -368,3 +368,91 @@ async fn a_native_rust_processor_built_with_the_sdk() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_stopped_stage_loses_nothing_beyond_the_history_size() {
+    let redis = RedisServer::start();
+    // Publishers keep only 50 messages per channel.
+    let bus = redis
+        .bus_with(asynchronio_bus::HistorySettings {
+            size: 50,
+            ..asynchronio_bus::HistorySettings::default()
+        })
+        .await;
+    let _manager = Manager::start(
+        &redis.url(),
+        &format!(
+            "[[pipeline]]\nname = \"later\"\ninput = \"jobs\"\noutputs = [\"done\"]\ncommand = \"python3\"\nargs = [\"-u\", \"{}\"]\n",
+            example("upper.py")
+        ),
+    );
+    wait_states(&bus, Duration::from_secs(20), "later running", |s| {
+        s.iter()
+            .any(|s| s.name == "later" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let publish = |range: std::ops::Range<u32>| {
+        let bus = bus.clone();
+        async move {
+            let drafts: Vec<EnvelopeDraft> = range
+                .map(|i| EnvelopeDraft::new("jobs", Bytes::from(format!("\"job {i}\""))))
+                .collect();
+            for result in bus.publish_drafts(&drafts).await {
+                result.expect("publish");
+            }
+        }
+    };
+    publish(0..10).await;
+    let wait_done = |count: u64| {
+        let bus = bus.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while bus.position("done").await.expect("position").offset.0 < count {
+                assert!(Instant::now() < deadline, "fewer than {count} done");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    wait_done(10).await;
+    // The manager records the stage's hold once a second.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stopped = asynchronio_e2e::manager::command(
+        &bus,
+        asynchronio_protocol::process::ProcessAction::Stop {
+            name: "later".into(),
+        },
+    )
+    .await;
+    assert!(stopped.ok, "{stopped:?}");
+    publish(10..310).await;
+    assert_eq!(
+        redis.cli(&["HGET", "asynchronio:meta:{jobs}", "floor"]),
+        "10"
+    );
+    let kept = redis.cli(&["XLEN", "asynchronio:stream:{jobs}"]);
+    assert!(
+        kept.parse::<u64>().expect("XLEN") >= 300,
+        "trimmed what the stage needs: {kept}"
+    );
+
+    let started = asynchronio_e2e::manager::command(
+        &bus,
+        asynchronio_protocol::process::ProcessAction::Start {
+            name: "later".into(),
+        },
+    )
+    .await;
+    assert!(started.ok, "{started:?}");
+    wait_done(310).await;
+    let all: HashSet<u64> = sources(&bus, "done").await.into_iter().collect();
+    assert_eq!(all.len(), 310, "every job handled once");
+    // Once it caught up, the channel may trim again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    publish(310..311).await;
+    let kept = redis.cli(&["XLEN", "asynchronio:stream:{jobs}"]);
+    assert!(
+        kept.parse::<u64>().expect("XLEN") < 300,
+        "history trims again: {kept}"
+    );
+}

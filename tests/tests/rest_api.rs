@@ -551,7 +551,7 @@ async fn archive_fallback(db_url: &str) {
         .expect("position");
     let marked = std::time::Instant::now();
     while redis
-        .cli(&["HGET", "asynchronio:meta:{audit.trail}", "archived"])
+        .cli(&["HGET", "asynchronio:meta:{audit.trail}", "floor"])
         .is_empty()
     {
         assert!(

@@ -28,7 +28,7 @@ pub(crate) struct Scripts {
     pub(crate) position: Script,
     pub(crate) lease_acquire: Script,
     pub(crate) lease_release: Script,
-    pub(crate) mark_archived: Script,
+    pub(crate) hold: Script,
 }
 
 impl Bus {
@@ -44,7 +44,7 @@ impl Bus {
                 position: Script::from_lua(script::POSITION),
                 lease_acquire: Script::from_lua(crate::lease::ACQUIRE_OR_RENEW),
                 lease_release: Script::from_lua(crate::lease::RELEASE),
-                mark_archived: Script::from_lua(script::MARK_ARCHIVED),
+                hold: Script::from_lua(script::HOLD),
             }),
         })
     }

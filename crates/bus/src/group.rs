@@ -303,12 +303,36 @@ impl Bus {
             let undelivered = get("lag")
                 .and_then(|v| reply::as_u64(WHAT, v).ok())
                 .unwrap_or(0);
+            let last_delivered = get("last-delivered-id")
+                .and_then(|v| reply::as_string(WHAT, v).ok())
+                .and_then(|id| reply::offset_of_entry_id(&id))
+                .unwrap_or(0);
             return Ok(Some(GroupBacklog {
                 pending,
                 undelivered,
+                last_delivered,
             }));
         }
         Ok(None)
+    }
+
+    /// The oldest entry the group has delivered and not had acknowledged,
+    /// as an offset (channel streams), if any.
+    pub async fn oldest_pending(&self, stream: &str, group: &str) -> Result<Option<u64>, BusError> {
+        let value: Value = self
+            .client
+            .custom(
+                CustomCommand::new_static("XPENDING", ClusterHash::FirstKey, false),
+                vec![Value::from(stream), Value::from(group)],
+            )
+            .await?;
+        let Value::Array(parts) = value else {
+            return Ok(None);
+        };
+        Ok(parts
+            .get(1)
+            .and_then(|v| reply::as_string("XPENDING", v).ok())
+            .and_then(|id| reply::offset_of_entry_id(&id)))
     }
 
     /// Appends an entry with the given fields to a stream capped at about
@@ -332,6 +356,9 @@ impl Bus {
 pub struct GroupBacklog {
     pub pending: u64,
     pub undelivered: u64,
+    /// Offset part of the last entry delivered to the group (channel
+    /// streams' ids are `{offset}-0`).
+    pub last_delivered: u64,
 }
 
 /// Whether a Redis error says the consumer group (or its stream) is gone.

@@ -11,6 +11,9 @@ use crate::bus::Bus;
 use crate::error::BusError;
 use crate::reply;
 
+/// The holder name of the archiver.
+const ARCHIVER_HOLDER: &str = "archiver";
+
 /// A channel's newest offset and the epoch it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
@@ -113,25 +116,44 @@ impl Bus {
         epoch: &str,
         offset: Offset,
     ) -> Result<bool, BusError> {
-        let reply = self
-            .run_script(
-                &self.scripts.mark_archived,
-                vec![self.keys().meta(channel)],
-                vec![Value::from(epoch), Value::Integer(offset.0 as i64)],
-            )
-            .await?;
-        Ok(reply::as_u64("the archive mark script", &reply)? == 1)
+        self.hold(channel, Some(epoch), ARCHIVER_HOLDER, Some(offset))
+            .await
     }
 
     /// Stops holding back trimming for a channel that is not archived (any
     /// more).
     pub async fn unmark_archived(&self, channel: &str) -> Result<(), BusError> {
-        use fred::interfaces::HashesInterface;
-        let _: Value = self
-            .client
-            .hdel(self.keys().meta(channel), "archived")
-            .await?;
+        self.hold(channel, None, ARCHIVER_HOLDER, None).await?;
         Ok(())
+    }
+
+    /// Records that `holder` has handled `channel` through `offset` (in
+    /// `epoch`, when given), or drops the holder (`offset` `None`). The
+    /// publish script never trims past the lowest holder. Returns false when
+    /// the channel has moved to another epoch.
+    pub async fn hold(
+        &self,
+        channel: &str,
+        epoch: Option<&str>,
+        holder: &str,
+        offset: Option<Offset>,
+    ) -> Result<bool, BusError> {
+        let reply = self
+            .run_script(
+                &self.scripts.hold,
+                vec![self.keys().meta(channel), self.keys().holds(channel)],
+                vec![
+                    Value::from(epoch.unwrap_or_default()),
+                    Value::from(holder),
+                    match offset {
+                        Some(offset) => Value::Integer(offset.0 as i64),
+                        None => Value::from("release"),
+                    },
+                    Value::Integer(self.config.history.ttl_secs as i64),
+                ],
+            )
+            .await?;
+        Ok(reply::as_u64("the hold script", &reply)? == 1)
     }
 
     /// Every channel that has metadata (has been published to or

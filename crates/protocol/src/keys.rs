@@ -61,6 +61,12 @@ impl Keys {
             .strip_suffix('}')
     }
 
+    /// Hash of a channel's holders (archiver, pipeline stages) and the
+    /// offset each has handled; the lowest is the meta field `floor`.
+    pub fn holds(&self, channel: &str) -> String {
+        format!("{}:holds:{{{channel}}}", self.prefix)
+    }
+
     /// Remembers that a publish with this idempotency key already happened.
     pub fn idempotency(&self, channel: &str, key: &str) -> String {
         format!("{}:idem:{{{channel}}}:{key}", self.prefix)

@@ -56,11 +56,12 @@ local ts = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local envelope = ARGV[1] .. cmsgpack.pack(ts, offset, epoch)
 redis.call('XADD', stream, string.format('%d-0', offset), 'e', envelope)
 -- Keep the last `size` messages (ids are `{offset}-0`, so MINID trims by
--- offset), but never what an archiver has not copied yet.
+-- offset), but never what a holder (an archiver, a pipeline stage) has not
+-- finished with: the `floor` field is the lowest offset they all handled.
 local keep_from = offset - tonumber(ARGV[3]) + 1
-local archived = redis.call('HGET', meta, 'archived')
-if archived then
-  keep_from = math.min(keep_from, tonumber(archived) + 1)
+local floor = redis.call('HGET', meta, 'floor')
+if floor then
+  keep_from = math.min(keep_from, tonumber(floor) + 1)
 end
 if keep_from > 1 then
   redis.call('XTRIM', stream, 'MINID', '~', string.format('%d-0', keep_from))
@@ -77,16 +78,38 @@ return {offset, epoch, 0}
 "#
 );
 
-/// Records how far an archiver has copied a channel, if the channel is still
-/// in that epoch; the publish script then never trims past it.
+/// Records how far one holder (an archiver, a pipeline stage) has handled a
+/// channel, and sets the channel's `floor` to the lowest of all holders, so
+/// the publish script never trims what one of them still needs.
 ///
-/// `KEYS`: meta. `ARGV`: epoch, offset. Returns 1 when recorded.
-pub const MARK_ARCHIVED: &str = r#"
-if redis.call('HGET', KEYS[1], 'epoch') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'archived', ARGV[2])
-  return 1
+/// `KEYS`: meta, holds. `ARGV`: epoch (empty: any), holder, offset handled
+/// through, or `release` to drop the holder, TTL in seconds (0 = none).
+/// Returns 1 when recorded, 0 when the channel is in another epoch.
+pub const HOLD: &str = r#"
+if ARGV[3] == 'release' then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+else
+  if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then
+    return 0
+  end
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  if tonumber(ARGV[4]) > 0 then
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+  end
 end
-return 0
+local lowest = nil
+for _, value in ipairs(redis.call('HVALS', KEYS[2])) do
+  local n = tonumber(value)
+  if n and (not lowest or n < lowest) then
+    lowest = n
+  end
+end
+if lowest then
+  redis.call('HSET', KEYS[1], 'floor', lowest)
+else
+  redis.call('HDEL', KEYS[1], 'floor')
+end
+return 1
 "#;
 
 /// Reads a channel's position, creating its epoch when it has none, so that

@@ -397,6 +397,13 @@ impl Supervisor {
                 added.push(spec.name.clone());
             }
         }
+        let removed_inputs: Vec<(String, String)> = removed
+            .iter()
+            .filter_map(|name| {
+                let input = self.config.program(name)?.stage.as_ref()?.input.clone();
+                Some((name.clone(), input))
+            })
+            .collect();
         self.config = fresh;
         let reporter = self.reporter.clone();
         // Old instances must be gone before their replacements start.
@@ -418,10 +425,15 @@ impl Supervisor {
         if !added_refs.is_empty() {
             self.launch(&added_refs, &no_desired);
         }
-        if let Some(bus) = self.bus.borrow().clone()
-            && let Err(error) = bus.remove_desired_states(&removed).await
-        {
-            tracing::warn!(%error, "cannot forget desired states of removed programs");
+        if let Some(bus) = self.bus.borrow().clone() {
+            if let Err(error) = bus.remove_desired_states(&removed).await {
+                tracing::warn!(%error, "cannot forget desired states of removed programs");
+            }
+            for (name, input) in &removed_inputs {
+                if let Err(error) = bus.hold(input, None, &stage_holder(name), None).await {
+                    tracing::warn!(%error, stage = %name, "cannot release the input channel");
+                }
+            }
         }
         let message = format!(
             "reloaded: {} added, {} changed, {} removed",
@@ -516,15 +528,15 @@ impl Supervisor {
                 .last_errors
                 .insert(spec.name.clone(), errors)
                 .unwrap_or(errors);
+            let stream = bus.keys().stream(&stage.input);
+            let group = asynchronio_protocol::process::stage_group(&spec.name);
             let backlog = bus
-                .group_backlog(
-                    &bus.keys().stream(&stage.input),
-                    &asynchronio_protocol::process::stage_group(&spec.name),
-                )
+                .group_backlog(&stream, &group)
                 .await
                 .ok()
                 .flatten()
                 .unwrap_or_default();
+            hold_input(bus, &spec.name, &stage.input, &stream, &group, backlog).await;
             let wanted = if desired.running {
                 desired.instances
             } else {
@@ -552,6 +564,46 @@ impl Supervisor {
             stages,
             updated_ms: now_ms(),
         }
+    }
+}
+
+/// The stage's name as a holder of its input channel.
+pub fn stage_holder(stage: &str) -> String {
+    format!("stage:{stage}")
+}
+
+/// Keeps the input channel from trimming what the stage has not handled:
+/// everything before its oldest unacknowledged entry, or up to its last
+/// delivered entry when nothing is pending.
+async fn hold_input(
+    bus: &Bus,
+    stage: &str,
+    input: &str,
+    stream: &str,
+    group: &str,
+    backlog: asynchronio_bus::GroupBacklog,
+) {
+    if backlog.last_delivered == 0 && backlog.pending == 0 {
+        return;
+    }
+    let through = if backlog.pending > 0 {
+        match bus.oldest_pending(stream, group).await {
+            Ok(Some(oldest)) => oldest.saturating_sub(1),
+            _ => return,
+        }
+    } else {
+        backlog.last_delivered
+    };
+    if let Err(error) = bus
+        .hold(
+            input,
+            None,
+            &stage_holder(stage),
+            Some(asynchronio_protocol::Offset(through)),
+        )
+        .await
+    {
+        tracing::warn!(%error, stage, "cannot hold the input channel's history");
     }
 }
 
