@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 profile=${PROFILE:-debug}
-gateway=target/$profile/ws-gateway
-venv=target/conformance-venv
-reports=target/conformance
+target=${CARGO_TARGET_DIR:-target}
+gateway=$target/$profile/ws-gateway
+venv=$target/conformance-venv
+reports=$target/conformance
 
 [ -x "$gateway" ] || { echo "conformance: $gateway is missing; run 'cargo build --bins' first" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "conformance: redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
