@@ -203,3 +203,133 @@ async fn rest_api_controls_processes_through_redis() {
     let pipelines = request(rest.port, "GET", "/api/v1/pipelines", &headers, b"").json();
     assert_eq!(pipelines["stages"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn process_events_reach_an_admin_websocket_client_live() {
+    use asynchronio_protocol::Codec;
+    use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
+
+    const SECRET: &str = "secret-for-process-events";
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let gateway =
+        Service::gateway_with_env(&redis.url(), &[], &[("ASYNCHRONIO_TOKEN_SECRET", SECRET)]);
+    let _manager = Manager::start(
+        &redis.url(),
+        "[process.svc]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    wait_states(&bus, Duration::from_secs(10), "svc running", |s| {
+        s.iter()
+            .any(|s| s.name == "svc" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    let token = TokenKeys::hs256(SECRET.as_bytes())
+        .expect("keys")
+        .sign(&Claims {
+            sub: "ops".into(),
+            exp: now_secs() + 300,
+            iat: now_secs(),
+            subscribe: vec!["*".into()],
+            publish: vec![],
+            admin: true,
+        })
+        .expect("sign");
+    let mut ops = asynchronio_e2e::WsClient::connect(
+        &format!("{}?token={token}", gateway.ws_url()),
+        Codec::Json,
+    )
+    .await;
+    ops.subscribe("$sys:processes", None).await;
+    assert!(
+        bus.send_process_command(
+            asynchronio_protocol::process::ProcessAction::Stop { name: "svc".into() },
+            "test",
+            Duration::from_secs(30)
+        )
+        .await
+        .expect("stop")
+        .ok
+    );
+    let mut seen = Vec::new();
+    while !seen.contains(&"stopped".to_owned()) {
+        let (channel, _, _, data) = ops.message().await;
+        assert_eq!(channel, "$sys:processes");
+        assert_eq!(data["name"], "svc");
+        seen.push(data["status"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(seen, vec!["stopping", "stopped"]);
+
+    // Anonymous clients cannot watch system channels.
+    let mut anonymous = asynchronio_e2e::WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    let id = anonymous.next_id();
+    anonymous
+        .send(&asynchronio_protocol::ClientFrame::Subscribe {
+            id: Some(id),
+            channel: "$sys:processes".into(),
+            since: None,
+            presence: false,
+        })
+        .await;
+    match anonymous.frame().await {
+        asynchronio_protocol::ServerFrame::Error { .. } => {}
+        other => panic!("anonymous client got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reload_applies_a_changed_configuration() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let manager = Manager::start(
+        &redis.url(),
+        "[process.a]\ncommand = \"sleep\"\nargs = [\"1000\"]\n\n[process.b]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    let before = wait_states(&bus, Duration::from_secs(10), "a and b running", |s| {
+        s.iter()
+            .filter(|s| s.status == ProcessStatus::Running)
+            .count()
+            == 2
+    })
+    .await;
+    let a_pid = before.iter().find(|s| s.name == "a").and_then(|s| s.pid);
+    // b removed, c added, a unchanged.
+    std::fs::write(
+        manager.path("asynchronio.toml"),
+        "[process.a]\ncommand = \"sleep\"\nargs = [\"1000\"]\n\n[process.c]\ncommand = \"sleep\"\nargs = [\"2000\"]\ninstances = 2\n",
+    )
+    .expect("rewrite");
+    let (ok, out, err) = cli(&redis, &["reload"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 added") && out.contains("1 removed"),
+        "{out}"
+    );
+    let after = wait_states(
+        &bus,
+        Duration::from_secs(10),
+        "a and two c running, b gone",
+        |s| {
+            s.iter()
+                .filter(|s| s.name == "c" && s.status == ProcessStatus::Running)
+                .count()
+                == 2
+                && !s.iter().any(|s| s.name == "b")
+        },
+    )
+    .await;
+    assert_eq!(
+        after.iter().find(|s| s.name == "a").and_then(|s| s.pid),
+        a_pid,
+        "a untouched"
+    );
+
+    // A broken file is refused with its line; nothing changes.
+    std::fs::write(
+        manager.path("asynchronio.toml"),
+        "[process.a]\ncommand = 3\n",
+    )
+    .expect("rewrite");
+    let (ok, _, err) = cli(&redis, &["reload"]);
+    assert!(!ok && err.contains("line 2"), "{err}");
+    assert_eq!(bus.process_states().await.expect("states").len(), 3);
+}

@@ -179,11 +179,13 @@ impl Supervised {
         self.state.status = status;
         self.state.updated_ms = now_ms();
         self.state.uptime_ms = self.state.uptime_at(self.state.updated_ms);
-        self.status.send_replace(status);
+        // Report first: whoever sees the new status and then asks the
+        // reporter for a barrier finds the state already queued.
         self.context
             .reporter
             .send(Report::State(self.state.clone()))
             .await;
+        self.status.send_replace(status);
     }
 
     async fn supervise(&mut self) {

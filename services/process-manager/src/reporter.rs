@@ -27,6 +27,8 @@ pub enum Report {
     GroupStarted(u32, u64),
     /// A process group has no process left.
     GroupEnded(u32),
+    /// Answered once everything reported before it is in Redis.
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Cloneable handle instances report through.
@@ -40,6 +42,14 @@ impl Reporter {
         // The receiver lives as long as the manager; a failed send means
         // the manager is exiting and the report no longer matters.
         let _ = self.tx.send(report).await;
+    }
+
+    /// Waits (up to 5 s) until everything reported so far is in Redis, so
+    /// that a command's result is never ahead of the states `ps` reads.
+    pub async fn barrier(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Report::Barrier(tx)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), rx).await;
     }
 }
 
@@ -73,15 +83,32 @@ pub fn start(
 
 #[derive(Default)]
 struct Pending {
+    /// Every state change in order, for the events: none is skipped even
+    /// when a later one overwrites it in the hash.
+    events: Vec<InstanceState>,
+    barriers: Vec<tokio::sync::oneshot::Sender<()>>,
     changed: BTreeSet<String>,
     removed: BTreeSet<String>,
     groups_started: BTreeMap<u32, u64>,
     groups_ended: BTreeSet<u32>,
 }
 
+/// Events kept while Redis is away; older ones are dropped (the state hash
+/// still gets the latest of each instance).
+const MAX_EVENTS: usize = 10_000;
+
 impl Pending {
+    fn push_event(&mut self, state: InstanceState) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.drain(..MAX_EVENTS / 2);
+        }
+        self.events.push(state);
+    }
+
     fn is_empty(&self) -> bool {
-        self.changed.is_empty()
+        self.events.is_empty()
+            && self.barriers.is_empty()
+            && self.changed.is_empty()
             && self.removed.is_empty()
             && self.groups_started.is_empty()
             && self.groups_ended.is_empty()
@@ -127,7 +154,9 @@ async fn run(
                             tracing::info!("process states reach Redis again");
                             failing = false;
                         }
-                        pending = Pending::default();
+                        for barrier in std::mem::take(&mut pending).barriers {
+                            let _ = barrier.send(());
+                        }
                     }
                     Err(error) => {
                         if !failing {
@@ -170,6 +199,7 @@ fn apply(
             state.manager = manager.to_owned();
             pending.removed.remove(&field);
             pending.changed.insert(field.clone());
+            pending.push_event(state.clone());
             states.insert(field, state);
         }
         Report::Removed(field) => {
@@ -186,6 +216,7 @@ fn apply(
                 pending.groups_ended.insert(pgid);
             }
         }
+        Report::Barrier(tx) => pending.barriers.push(tx),
     }
 }
 
@@ -229,6 +260,7 @@ fn sample_usage(
             state.updated_ms = now_ms();
             state.uptime_ms = state.uptime_at(state.updated_ms);
             pending.changed.insert(field.clone());
+            pending.push_event(state.clone());
         }
     }
 }
@@ -254,7 +286,8 @@ async fn write(
     for &pgid in &pending.groups_ended {
         bus.forget_group(pgid).await?;
     }
-    let drafts: Vec<EnvelopeDraft> = changed
+    let drafts: Vec<EnvelopeDraft> = pending
+        .events
         .iter()
         .filter_map(|state| serde_json::to_vec(state).ok())
         .map(|json| {

@@ -177,8 +177,13 @@ impl Supervisor {
             ProcessAction::Scale { name, instances } => self.scale(&name, instances).await,
             ProcessAction::Reload => self.reload().await,
         };
+        let reporter = self.reporter.clone();
         match result {
-            Ok(outcome) => outcome,
+            Ok(outcome) => Box::pin(async move {
+                let result = outcome.await;
+                reporter.barrier().await;
+                result
+            }),
             Err(message) => Box::pin(async move { Err(message) }),
         }
     }
