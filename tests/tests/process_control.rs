@@ -333,3 +333,70 @@ async fn reload_applies_a_changed_configuration() {
     assert!(!ok && err.contains("line 2"), "{err}");
     assert_eq!(bus.process_states().await.expect("states").len(), 3);
 }
+
+#[tokio::test]
+async fn ps_watch_prints_changes_as_they_happen() {
+    use std::io::BufRead;
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let _manager = Manager::start(
+        &redis.url(),
+        "[process.w]\ncommand = \"sleep\"\nargs = [\"1000\"]\n",
+    );
+    wait_states(&bus, Duration::from_secs(10), "w running", |s| {
+        s.iter()
+            .any(|s| s.name == "w" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    let mut watcher = Command::new(binary("asynchronio"))
+        .arg("--redis-url")
+        .arg(redis.url())
+        .args(["ps", "--watch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ps --watch");
+    let stdout = watcher.stdout.take().expect("stdout");
+    // Each line is one state change; collect (status, pid) until the
+    // restarted instance runs under a new pid.
+    let (tx, rx) = std::sync::mpsc::channel::<(String, Option<u64>)>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let value: serde_json::Value = serde_json::from_str(&line).expect("json line");
+            let status = value["status"].as_str().unwrap_or_default().to_owned();
+            if tx.send((status, value["pid"].as_u64())).is_err() {
+                break;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let old_pid = bus.process_states().await.expect("states")[0].pid;
+    let (ok, _, err) = cli(&redis, &["restart", "w"]);
+    assert!(ok, "{err}");
+    let events = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut events = Vec::new();
+        while let Ok(event) =
+            rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            let done =
+                event.0 == "running" && event.1.is_some() && event.1 != old_pid.map(u64::from);
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        events
+    })
+    .await
+    .expect("join");
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    let statuses: Vec<&str> = events.iter().map(|(s, _)| s.as_str()).collect();
+    let stopping = statuses.iter().position(|s| *s == "stopping");
+    let starting = statuses.iter().rposition(|s| *s == "starting");
+    assert!(
+        stopping.is_some() && starting > stopping && statuses.last() == Some(&"running"),
+        "expected stopping, then starting, then running under a new pid: {events:?}"
+    );
+}

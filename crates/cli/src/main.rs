@@ -62,6 +62,10 @@ enum Command {
         /// One JSON object per instance, one per line.
         #[arg(long)]
         json: bool,
+        /// Keep the table up to date as states change (Ctrl-C ends); with
+        /// --json, print every state change as it happens.
+        #[arg(long, short = 'w')]
+        watch: bool,
     },
     /// Start a program's instances.
     Start { name: String },
@@ -147,7 +151,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let bus = connect(&cli).await?;
         match cli.command {
             Command::Up { .. } => Ok(()),
-            Command::Ps { json } => processes::ps(&bus, json).await,
+            Command::Ps { json, watch: false } => processes::ps(&bus, json).await,
+            Command::Ps { json, watch: true } => processes::watch(&bus, json).await,
             Command::Start { name } => processes::control(&bus, processes::Verb::Start, name).await,
             Command::Stop { name } => processes::control(&bus, processes::Verb::Stop, name).await,
             Command::Restart { name } => {

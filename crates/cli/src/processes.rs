@@ -88,6 +88,55 @@ pub async fn ps(bus: &Bus, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ps --watch`: the table again after every change on `$sys:processes`
+/// (at most ten times a second), or each change as a JSON line.
+pub async fn watch(bus: &Bus, json: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let channel = asynchronio_protocol::process::PROCESSES_CHANNEL;
+    let from = bus.position(channel).await?.offset;
+    let tty = std::io::stdout().is_terminal();
+    if !json {
+        redraw(bus, tty).await?;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(1024);
+    let follower = {
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            channels::follow(&bus, channel, from, |envelope| {
+                let _ = tx.try_send(envelope.payload.to_vec());
+            })
+            .await
+        })
+    };
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            event = rx.recv() => {
+                let Some(event) = event else { break };
+                if json {
+                    emit!("{}", String::from_utf8_lossy(&event));
+                    continue;
+                }
+                // Coalesce a burst of changes into one redraw.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                while rx.try_recv().is_ok() {}
+                redraw(bus, tty).await?;
+            }
+        }
+    }
+    follower.abort();
+    Ok(())
+}
+
+async fn redraw(bus: &Bus, tty: bool) -> anyhow::Result<()> {
+    if tty {
+        print!("\x1b[H\x1b[2J");
+    } else {
+        emit!("---");
+    }
+    ps(bus, false).await
+}
+
 async fn send(bus: &Bus, action: ProcessAction) -> anyhow::Result<()> {
     let result = bus
         .send_process_command(action, "cli", COMMAND_TIMEOUT)
