@@ -167,6 +167,166 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// Opens a DevTools session on the first tab, for driving pages step
+    /// by step.
+    pub async fn page(&self) -> Page {
+        let page_url = self.page_url();
+        let (devtools, _) = match tokio_tungstenite::connect_async(page_url).await {
+            Ok(connected) => connected,
+            Err(error) => panic!("cannot connect to Chromium's DevTools: {error}"),
+        };
+        let mut page = Page {
+            devtools,
+            id: 0,
+            problems: Vec::new(),
+        };
+        page.call("Runtime.enable", json!({})).await;
+        page.call("Page.enable", json!({})).await;
+        page
+    }
+}
+
+type DevTools =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One tab under test: navigate, evaluate, wait, screenshot. Every console
+/// error and uncaught exception is collected in [`Page::problems`].
+pub struct Page {
+    devtools: DevTools,
+    id: u64,
+    problems: Vec<String>,
+}
+
+impl Page {
+    /// Sends a DevTools command and returns its result.
+    pub async fn call(&mut self, method: &str, params: Value) -> Value {
+        let message = call(&mut self.id, method, params);
+        let id = self.id;
+        if let Err(error) = self.devtools.send(message).await {
+            panic!("DevTools connection lost sending {method}: {error}");
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = match tokio::time::timeout(left, self.devtools.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => text,
+                Ok(Some(Ok(_))) => continue,
+                Ok(_) => panic!("DevTools connection closed during {method}"),
+                Err(_) => panic!("DevTools did not answer {method} within 30 s"),
+            };
+            let Ok(event) = serde_json::from_str::<Value>(&next) else {
+                continue;
+            };
+            match event["method"].as_str() {
+                Some("Runtime.exceptionThrown") => self
+                    .problems
+                    .push(event["params"]["exceptionDetails"].to_string()),
+                Some("Runtime.consoleAPICalled") if event["params"]["type"] == "error" => {
+                    self.problems.push(event["params"]["args"].to_string())
+                }
+                _ => {}
+            }
+            if event["id"].as_u64() == Some(id) {
+                if event["error"].is_object() {
+                    panic!("DevTools refused {method}: {}", event["error"]);
+                }
+                return event["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates `expression` (awaiting a promise) and returns its value;
+    /// a thrown exception fails the test.
+    pub async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+            )
+            .await;
+        if result["exceptionDetails"].is_object() {
+            panic!(
+                "the page threw evaluating {expression}: {}",
+                result["exceptionDetails"]
+            );
+        }
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is truthy; fails the test after `limit`
+    /// naming `what`. Returns how long it took.
+    pub async fn wait_for(&mut self, expression: &str, limit: Duration, what: &str) -> Duration {
+        let started = Instant::now();
+        let check = format!(
+            "(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
+        );
+        loop {
+            if self.eval(&check).await == Value::Bool(true) {
+                return started.elapsed();
+            }
+            if started.elapsed() > limit {
+                let body = self
+                    .eval("document.body ? document.body.innerText.slice(0, 2000) : ''")
+                    .await;
+                panic!(
+                    "waited {limit:?} for {what} ({expression}); page text: {body}; problems: {:?}",
+                    self.problems
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Loads `url` and waits for the document to be complete.
+    pub async fn goto(&mut self, url: &str) {
+        self.call("Page.navigate", json!({"url": url})).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.wait_for(
+            "document.readyState === 'complete'",
+            Duration::from_secs(20),
+            "the page to load",
+        )
+        .await;
+    }
+
+    /// Emulates a window `width` × `height` CSS pixels.
+    pub async fn viewport(&mut self, width: u32, height: u32) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}),
+        )
+        .await;
+    }
+
+    /// Saves a PNG of the page (the whole page, not only the window).
+    pub async fn screenshot(&mut self, path: &Path) {
+        use base64::Engine as _;
+        let result = self
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
+            .await;
+        let data = result["data"].as_str().unwrap_or_default();
+        let bytes = match base64::engine::general_purpose::STANDARD.decode(data) {
+            Ok(bytes) => bytes,
+            Err(error) => panic!("screenshot is not base64: {error}"),
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(error) = std::fs::write(path, bytes) {
+            panic!("cannot write {}: {error}", path.display());
+        }
+    }
+
+    /// Console errors and uncaught exceptions seen so far.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
 /// A DevTools request with the next id.
 fn call(id: &mut u64, method: &str, params: Value) -> Message {
     *id += 1;

@@ -21,6 +21,40 @@ export const State = Object.freeze({
   CLOSED: "closed",
 });
 
+/**
+ * Applies one render fragment `{target, op, html}` (docs/rendering.md) to
+ * `root`: `replace` swaps the element with id `target` for the HTML,
+ * `append` adds the HTML inside it (an element whose id is already in the
+ * page replaces that element instead, so a replayed frame never duplicates
+ * anything), `remove` removes it. Scripts in fragments never run. Returns
+ * false when the target is not in the page.
+ */
+export function applyFragment(fragment, root = globalThis.document) {
+  if (!fragment || typeof fragment.target !== "string") return false;
+  const target = root.getElementById(fragment.target);
+  if (!target) return false;
+  if (fragment.op === "remove") {
+    target.remove();
+    return true;
+  }
+  const template = root.createElement("template");
+  template.innerHTML = (fragment.html ?? "").trim();
+  const nodes = [...template.content.childNodes];
+  if (fragment.op === "replace") {
+    target.replaceWith(...nodes);
+    return true;
+  }
+  if (fragment.op === "append") {
+    for (const node of nodes) {
+      const existing = node.id ? root.getElementById(node.id) : null;
+      if (existing) existing.replaceWith(node);
+      else target.append(node);
+    }
+    return true;
+  }
+  return false;
+}
+
 /** An error answered by the gateway: `code` is machine-readable. */
 export class AsynchronioError extends Error {
   constructor(code, message) {
@@ -39,6 +73,8 @@ export class AsynchronioClient {
    * @param {number} [options.requestTimeout=10000] publish/ping timeout, ms
    * @param {typeof WebSocket} [options.WebSocket] constructor to use
    * @param {boolean} [options.autoConnect=true] connect immediately
+   * @param {Document|null} [options.renderRoot=document] where `render`
+   *   frames are applied (docs/rendering.md); null leaves them to handlers
    * @param {string|(() => Promise<string>)} [options.token] a token from the
    *   REST API (POST /api/v1/tokens), or a function that fetches a fresh one
    *   on every (re)connect
@@ -50,6 +86,8 @@ export class AsynchronioClient {
     this.requestTimeout = options.requestTimeout ?? 10000;
     this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
     this.token = options.token ?? null;
+    // Render frames are applied to this document (none outside a browser).
+    this.renderRoot = options.renderRoot ?? globalThis.document ?? null;
     this.subject = null;
     this.state = State.CLOSED;
     this.socket = null;
@@ -240,6 +278,8 @@ export class AsynchronioClient {
     switch (frame.op) {
       case "message":
         return this.onMessage(frame);
+      case "render":
+        return this.onMessage(frame, true);
       case "subscribed":
         return this.onSubscribed(frame);
       case "ok":
@@ -256,14 +296,21 @@ export class AsynchronioClient {
     }
   }
 
-  onMessage(frame) {
+  onMessage(frame, render = false) {
     const entry = this.channels.get(frame.channel);
     if (!entry) return;
     const position = entry.position;
     // Offsets are fixed-width strings: string order is publish order.
     if (position && position.epoch === frame.epoch && frame.offset <= position.offset) return;
     entry.position = { offset: frame.offset, epoch: frame.epoch };
-    const meta = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, ts: frame.ts };
+    const meta = { channel: frame.channel, offset: frame.offset, epoch: frame.epoch, ts: frame.ts, render };
+    if (render && this.renderRoot) {
+      try {
+        applyFragment(frame.data, this.renderRoot);
+      } catch (error) {
+        this.emit("error", error);
+      }
+    }
     for (const handler of entry.handlers) {
       try {
         handler(frame.data, meta);

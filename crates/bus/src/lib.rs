@@ -18,6 +18,7 @@ mod presence;
 mod processes;
 mod publish;
 mod reply;
+mod sessions;
 
 pub use bus::Bus;
 pub use cache::CachedValue;
@@ -30,6 +31,7 @@ pub use lease::Lease;
 pub use presence::PresenceEntry;
 pub use processes::COMMAND_FIELD;
 pub use publish::{PublishRequest, Published};
+pub use sessions::random_secret;
 
 /// The fred client types, re-exported so services need no direct dependency
 /// to hold a subscriber or issue a plain command.

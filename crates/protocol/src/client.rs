@@ -109,6 +109,15 @@ pub enum ServerFrame {
         ts: u64,
         data: serde_json::Value,
     },
+    /// A message whose data is a [`crate::render::Fragment`] to apply to
+    /// the page.
+    Render {
+        channel: String,
+        offset: Offset,
+        epoch: String,
+        ts: u64,
+        data: serde_json::Value,
+    },
     Ok {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<u64>,

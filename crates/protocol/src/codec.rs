@@ -260,7 +260,8 @@ impl Codec {
         }
     }
 
-    /// Encodes the `message` frame that delivers `envelope`.
+    /// Encodes the `message` frame that delivers `envelope` (a `render`
+    /// frame, same fields, when it carries a [`crate::render::Fragment`]).
     ///
     /// JSON payloads are embedded as they are; text becomes a string; binary
     /// payloads become a (lossy) string in JSON and a byte string in
@@ -283,8 +284,15 @@ impl Codec {
             (Codec::MsgPack, ContentType::Binary) => DataOut::Bytes(payload),
             (_, _) => DataOut::Text(String::from_utf8_lossy(payload)),
         };
+        // A render frame is a message with another name, so that clients
+        // know to apply it to the page rather than hand it to the app.
+        let op = if crate::render::Fragment::is_render(&envelope.headers) {
+            "render"
+        } else {
+            "message"
+        };
         self.encode_value(&MessageOut {
-            op: "message",
+            op,
             channel: &envelope.channel,
             offset: Offset(envelope.offset),
             epoch: &envelope.epoch,
@@ -644,6 +652,30 @@ mod tests {
         let value: serde_json::Value = serde_json::from_slice(frame.as_bytes()).expect("json");
         assert_eq!(value["data"], json!("not json"));
         assert_eq!(value["offset"], json!("00000000000000000002"));
+    }
+
+    #[test]
+    fn render_envelopes_become_render_frames_in_both_codecs() {
+        let envelope = Envelope {
+            channel: "page".into(),
+            content_type: ContentType::Json,
+            payload: Bytes::from_static(br#"{"target":"t","op":"replace","html":"<b>x</b>"}"#),
+            headers: vec![(crate::render::RENDER_HEADER.into(), "1".into())],
+            publisher: None,
+            ts: 1,
+            offset: 3,
+            epoch: "e".into(),
+        };
+        for codec in [Codec::Json, Codec::MsgPack] {
+            let frame = codec.encode_message(&envelope).expect("encode");
+            match codec.decode_server(frame.as_bytes()).expect("decode") {
+                ServerFrame::Render { data, offset, .. } => {
+                    assert_eq!(data["html"], json!("<b>x</b>"));
+                    assert_eq!(offset, Offset(3));
+                }
+                other => panic!("expected a render frame, got {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -189,6 +189,17 @@ impl Keys {
         format!("{}:pm:dead:{stage}", self.prefix)
     }
 
+    /// A dashboard session, by the hex SHA-256 of its cookie value.
+    pub fn session(&self, id_hash: &str) -> String {
+        format!("{}:session:{id_hash}", self.prefix)
+    }
+
+    /// Lease held by the one rest-api replica that publishes the
+    /// dashboard's live data (`$sys:metrics`, rendered process rows).
+    pub fn dashboard_lease(&self) -> String {
+        format!("{}:dashboard:lease", self.prefix)
+    }
+
     /// Sorted set of live bridge replicas, scored by heartbeat expiry (ms).
     pub fn bridge_replicas(&self) -> String {
         format!("{}:bridge:replicas", self.prefix)

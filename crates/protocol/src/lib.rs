@@ -13,6 +13,8 @@
 //! * [`presence`]: join/leave events between gateways and to clients;
 //! * [`process`]: commands to the process manager, instance states and
 //!   pipeline statistics, and the system channels they are published on;
+//! * [`render`]: HTML fragments pushed into pages (`render` frames);
+//! * [`session`]: dashboard login sessions as Redis keeps them;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`channel`] and [`position`]: channel names and stream positions
@@ -28,7 +30,9 @@ pub mod keys;
 pub mod position;
 pub mod presence;
 pub mod process;
+pub mod render;
 pub mod script;
+pub mod session;
 pub mod token;
 
 pub use channel::{ChannelError, ChannelName, ChannelRules};

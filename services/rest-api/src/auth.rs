@@ -1,5 +1,6 @@
 //! Who is calling: an API key from `Authorization: Bearer …` (or the
-//! bootstrap admin key), or nobody. Handlers ask the [`Caller`] for the
+//! bootstrap admin key), a logged-in dashboard session (cookie, plus the
+//! CSRF token on every state-changing request), or nobody. Handlers ask the [`Caller`] for the
 //! scope they need and get 401 or 403 otherwise.
 
 use std::future::Future;
@@ -18,6 +19,8 @@ pub enum Caller {
     Bootstrap,
     /// A stored API key.
     Key { id: String, scopes: Vec<Scope> },
+    /// A logged-in dashboard user (who logged in with an admin key).
+    Dashboard { actor: String },
     /// No credentials.
     Anonymous,
 }
@@ -28,6 +31,7 @@ impl Caller {
         match self {
             Caller::Bootstrap => "bootstrap".into(),
             Caller::Key { id, .. } => format!("key:{id}"),
+            Caller::Dashboard { actor } => format!("dashboard:{actor}"),
             Caller::Anonymous => "anonymous".into(),
         }
     }
@@ -35,7 +39,7 @@ impl Caller {
     /// Succeeds when the caller holds `scope` (admin holds every scope).
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         match self {
-            Caller::Bootstrap => Ok(()),
+            Caller::Bootstrap | Caller::Dashboard { .. } => Ok(()),
             Caller::Key { scopes, .. }
                 if scopes.iter().any(|s| *s == scope || *s == Scope::Admin) =>
             {
@@ -60,7 +64,7 @@ impl Caller {
 }
 
 /// Constant-time comparison, so a key cannot be guessed byte by byte.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -74,12 +78,13 @@ impl FromRequest for Caller {
             .headers()
             .get("authorization")
             .map(|v| v.to_str().map(str::to_owned));
+        let request = request.clone();
         Box::pin(async move {
             let Some(state) = state else {
                 return Err(ApiError::unavailable("server not initialised"));
             };
             let token = match header {
-                None => return Ok(Caller::Anonymous),
+                None => return dashboard_caller(&request, &state).await,
                 Some(Err(_)) => {
                     return Err(ApiError::unauthorized("Authorization header is not text"));
                 }
@@ -109,6 +114,30 @@ impl FromRequest for Caller {
             }
         })
     }
+}
+
+/// The dashboard session behind the request's cookie, if any. Requests
+/// that change state must carry the session's CSRF token in
+/// `X-CSRF-Token`, so another site cannot make a logged-in browser act.
+async fn dashboard_caller(request: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
+    let Some(session) = crate::dashboard::session::current(request, state).await? else {
+        return Ok(Caller::Anonymous);
+    };
+    let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let presented = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
+    if !safe && !crate::dashboard::session::csrf_matches(&session, presented) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "missing or wrong X-CSRF-Token for this session; reload the page",
+        ));
+    }
+    Ok(Caller::Dashboard {
+        actor: session.actor,
+    })
 }
 
 /// Keys verified recently, so that a busy client does not cost a database

@@ -59,6 +59,26 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
     pub workers: Option<usize>,
 
+    /// WebSocket URL of the gateway the dashboard's pages connect to
+    /// (default: ws://<the page's host>:8080/ws).
+    #[arg(long, env = "ASYNCHRONIO_GATEWAY_URL")]
+    pub gateway_url: Option<String>,
+
+    /// Mark the dashboard's session cookie Secure (set it when the
+    /// dashboard is served over HTTPS, e.g. behind a TLS proxy).
+    #[arg(long, env = "ASYNCHRONIO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// A directory of your own tera templates, for render frames
+    /// (POST /api/v1/channels/{channel}/render with "template").
+    #[arg(long, env = "ASYNCHRONIO_TEMPLATES_DIR")]
+    pub templates_dir: Option<std::path::PathBuf>,
+
+    /// Do not publish the dashboard's live data ($sys:metrics and the
+    /// processes table) from this replica.
+    #[arg(long, env = "ASYNCHRONIO_NO_DASHBOARD_PUBLISHER")]
+    pub no_dashboard_publisher: bool,
+
     #[command(flatten)]
     pub tokens: TokenArgs,
 

@@ -8,6 +8,7 @@ mod audit_writer;
 mod auth;
 mod body;
 mod config;
+mod dashboard;
 mod error;
 mod metrics;
 mod openapi;
@@ -50,6 +51,10 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         connected = connect => connected?,
         () = shutdown.wait() => return Ok(()),
     };
+    let templates = std::sync::Arc::new(
+        dashboard::templates::Templates::load(args.templates_dir.as_deref())
+            .context("cannot load the dashboard templates")?,
+    );
     let (audit, audit_task) = audit_writer::AuditWriter::start(store.clone());
     let state = web::Data::new(AppState {
         bus: bus.clone(),
@@ -63,6 +68,9 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         key_limit: RateLimiter::new(args.key_rate_limit),
         audit,
         key_cache: auth::KeyCache::default(),
+        templates: templates.clone(),
+        gateway_url: args.gateway_url.clone().filter(|u| !u.is_empty()),
+        secure_cookies: args.secure_cookies,
         archive: args
             .archive
             .iter()
@@ -70,14 +78,21 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             .cloned()
             .collect(),
     });
-    let stop_archiver = tokio_util::sync::CancellationToken::new();
+    let stop_background = tokio_util::sync::CancellationToken::new();
     let archiver = tokio::spawn(archiver::run(
         bus.clone(),
         state.store.clone(),
         state.archive.clone(),
         std::time::Duration::from_millis(args.archive_interval_ms.max(50)),
-        stop_archiver.clone(),
+        stop_background.clone(),
     ));
+    let publisher = (!args.no_dashboard_publisher).then(|| {
+        tokio::spawn(dashboard::publisher::run(
+            bus.clone(),
+            templates.clone(),
+            stop_background.clone(),
+        ))
+    });
     let max_body = args.max_body;
     let origins = args.cors_origins.clone();
     let server_state = state.clone();
@@ -137,10 +152,11 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
                 }
             })
             .configure(routes::configure)
+            .configure(dashboard::configure)
             .default_service(web::to(|| async {
                 HttpResponse::NotFound().json(serde_json::json!({"error": {
                     "code": "not_found",
-                    "message": "no such endpoint; the API lives under /api/v1"
+                    "message": "no such endpoint; the API lives under /api/v1, the dashboard at /"
                 }}))
             }))
     })
@@ -164,8 +180,11 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         handle.stop(true).await;
     });
     server.await.context("the HTTP server failed")?;
-    stop_archiver.cancel();
+    stop_background.cancel();
     let _ = archiver.await;
+    if let Some(publisher) = publisher {
+        let _ = publisher.await;
+    }
     // The last handle to the audit queue goes with the state; the writer
     // then writes what is left and ends.
     drop(state);

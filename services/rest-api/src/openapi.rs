@@ -13,7 +13,8 @@ use crate::routes::{cache, channels, health, keys, messages, processes, tokens};
 #[openapi(
     info(title = "Asynchronio REST API", description = "Publish to channels, read history, manage keys and tokens."),
     paths(
-        messages::publish, messages::broadcast, messages::history,
+        messages::publish, messages::broadcast,
+        crate::routes::render::render, messages::history,
         channels::list, channels::stats, channels::presence,
         keys::create, keys::list, keys::revoke, keys::audit_log,
         tokens::issue,

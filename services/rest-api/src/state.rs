@@ -7,6 +7,7 @@ use asynchronio_store::Store;
 
 use crate::audit_writer::AuditWriter;
 use crate::auth::KeyCache;
+use crate::dashboard::templates::Templates;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -27,4 +28,11 @@ pub struct AppState {
     pub key_limit: RateLimiter,
     pub audit: AuditWriter,
     pub key_cache: KeyCache,
+    /// The dashboard's templates (and a user's, for render frames).
+    pub templates: std::sync::Arc<Templates>,
+    /// The gateway URL dashboard pages connect to; `None`: the page's host,
+    /// port 8080.
+    pub gateway_url: Option<String>,
+    /// Whether session cookies are marked Secure (HTTPS only).
+    pub secure_cookies: bool,
 }

@@ -91,6 +91,13 @@ pub(crate) fn is_public(name: &str) -> bool {
     !name.starts_with("private:") && !name.starts_with("$sys:")
 }
 
+/// The channel named in a publish request, if anyone may publish there.
+pub(crate) fn writable_channel(state: &AppState, name: &str) -> Result<ChannelName, ApiError> {
+    let channel = channel(state, name)?;
+    check_publishable(&channel)?;
+    Ok(channel)
+}
+
 /// Who may publish where: `$sys:` channels belong to Asynchronio itself.
 fn check_publishable(channel: &ChannelName) -> Result<(), ApiError> {
     if channel.as_str().starts_with("$sys:") {

@@ -6,6 +6,7 @@ pub mod health;
 pub mod keys;
 pub mod messages;
 pub mod processes;
+pub mod render;
 pub mod tokens;
 
 use actix_web::web;
@@ -25,6 +26,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(messages::publish)
                 .service(messages::history)
                 .service(messages::broadcast)
+                .service(render::render)
                 .service(keys::create)
                 .service(keys::list)
                 .service(keys::revoke)

@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// How long an action may take before the API answers 504.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -157,7 +157,7 @@ pub struct LogsQuery {
 #[utoipa::path(get, path = "/api/v1/processes/{name}/logs", tag = "processes",
     params(("name" = String, Path, description = "Program name"),
            ("limit" = Option<usize>, Query, description = "Newest lines to return (default 100, at most 10000)")),
-    responses((status = 200, description = "Captured stdout/stderr lines, oldest first")),
+    responses((status = 200, description = "{name, lines (oldest first), channel, offset, epoch}: follow channel from offset for live lines")),
     security(("api_key" = [])))]
 #[get("/processes/{name}/logs")]
 pub async fn logs(
@@ -168,10 +168,15 @@ pub async fn logs(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 10_000);
+    let channel = logs_channel(&path);
+    // The position first: a client that follows the channel from it sees
+    // every later line exactly once.
+    let position = state.bus.position(&channel).await?;
     let mut envelopes = state
         .bus
-        .history_newest_first(&logs_channel(&path), Offset(0), limit)
+        .history_newest_first(&channel, Offset(0), limit)
         .await?;
+    envelopes.retain(|e| e.offset <= position.offset.0);
     envelopes.reverse();
     let lines: Vec<serde_json::Value> = envelopes
         .iter()
@@ -186,7 +191,13 @@ pub async fn logs(
             line
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "name": path.as_str(), "lines": lines })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "name": path.as_str(),
+        "lines": lines,
+        "channel": channel,
+        "offset": position.offset.to_string(),
+        "epoch": position.epoch,
+    })))
 }
 
 #[utoipa::path(get, path = "/api/v1/pipelines", tag = "processes",

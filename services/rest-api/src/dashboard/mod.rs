@@ -1,0 +1,29 @@
+//! The web dashboard rest-api serves: login, the Processes, Charts,
+//! Flowchart and Channels pages, their static files, and the one task that
+//! publishes the pages' live data. Pages are kept live through the engine
+//! itself: they subscribe over ws-gateway to `$sys:` channels.
+
+pub mod assets;
+pub mod channel_meter;
+pub mod pages;
+pub mod process_table;
+pub mod publisher;
+pub mod session;
+pub mod templates;
+
+use actix_web::web;
+
+/// Registers the dashboard's routes (outside `/api/v1`).
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(assets::file)
+        .service(session::login_form)
+        .service(session::login)
+        .service(session::logout)
+        .service(pages::home)
+        .service(pages::processes)
+        .service(pages::charts)
+        .service(pages::flowchart)
+        .service(pages::channels)
+        .service(pages::token);
+}

@@ -1,0 +1,189 @@
+//! The dashboard's pages: each is rendered once on the server (so it shows
+//! the current state at once and works before any script runs) and then
+//! kept live by its script over the WebSocket gateway.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_protocol::process::{PIPELINES_CHANNEL, PROCESSES_CHANNEL};
+use asynchronio_protocol::token::{Claims, now_secs};
+use tera::Context;
+
+use crate::auth::Caller;
+use crate::dashboard::process_table::{self, RENDER_CHANNEL, ROWS_TARGET};
+use crate::dashboard::session;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// How long the gateway token a page fetches stays valid; the page fetches
+/// a fresh one on every reconnect.
+const PAGE_TOKEN_TTL: u64 = 600;
+
+/// Renders `template` as an HTML response.
+pub fn html(
+    state: &AppState,
+    template: &str,
+    context: &Context,
+    status: StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let body = state.templates.render(template, context).map_err(|e| {
+        tracing::error!(template, error = %e, "a dashboard template failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "template_failed",
+            format!("the page could not be rendered ({e}); see the rest-api log"),
+        )
+    })?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("x-frame-options", "DENY"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header((
+            "content-security-policy",
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
+             style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'",
+        ))
+        .body(body))
+}
+
+/// The session and the context every page shares, or a redirect to login.
+async fn page_context(
+    request: &HttpRequest,
+    state: &AppState,
+    page: &str,
+) -> Result<Result<Context, HttpResponse>, ApiError> {
+    let Some(session) = session::current(request, state).await? else {
+        let next = request.uri().path();
+        return Ok(Err(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/login?next={next}")))
+            .finish()));
+    };
+    let mut context = Context::new();
+    context.insert("page", page);
+    context.insert("actor", &session.actor);
+    context.insert("csrf", &session.csrf);
+    context.insert("gateway_url", &state.gateway_url);
+    context.insert("processes_channel", PROCESSES_CHANNEL);
+    context.insert("pipelines_channel", PIPELINES_CHANNEL);
+    context.insert(
+        "metrics_channel",
+        asynchronio_protocol::process::METRICS_CHANNEL,
+    );
+    Ok(Ok(context))
+}
+
+#[get("/")]
+pub async fn home() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/processes"))
+        .finish()
+}
+
+/// `GET /processes`: the table of instances (kept live by render frames),
+/// actions, and a log tail.
+#[get("/processes")]
+pub async fn processes(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut context = match page_context(&request, &state, "processes").await? {
+        Ok(context) => context,
+        Err(redirect) => return Ok(redirect),
+    };
+    // The position first, then the rows: every change after this offset
+    // arrives as a render frame, so the page misses nothing.
+    let position = state.bus.position(RENDER_CHANNEL).await?;
+    let states = state.bus.process_states().await?;
+    let now = crate::routes::processes::now_ms();
+    let rows: Vec<_> = states
+        .iter()
+        .map(|s| process_table::row_context(s, now))
+        .collect();
+    let mut programs: Vec<&str> = states.iter().map(|s| s.name.as_str()).collect();
+    programs.dedup();
+    context.insert("rows", &rows);
+    context.insert("programs", &programs);
+    context.insert("render_channel", RENDER_CHANNEL);
+    context.insert("render_offset", &position.offset.to_string());
+    context.insert("render_epoch", &position.epoch);
+    context.insert("rows_target", ROWS_TARGET);
+    context.insert("manager", &state.bus.manager_alive().await?);
+    html(&state, "processes.html", &context, StatusCode::OK)
+}
+
+/// `GET /charts`: messages per second per channel, and the demo series.
+#[get("/charts")]
+pub async fn charts(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match page_context(&request, &state, "charts").await? {
+        Ok(context) => html(&state, "charts.html", &context, StatusCode::OK),
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+/// `GET /flowchart`: the pipelines as a graph with live rates and lag.
+#[get("/flowchart")]
+pub async fn flowchart(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match page_context(&request, &state, "flowchart").await? {
+        Ok(context) => html(&state, "flowchart.html", &context, StatusCode::OK),
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+/// `GET /channels`: channels with subscribers and rates, recent messages,
+/// and a publish form.
+#[get("/channels")]
+pub async fn channels(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    match page_context(&request, &state, "channels").await? {
+        Ok(context) => html(&state, "channels.html", &context, StatusCode::OK),
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+/// `POST /dashboard/token`: a short-lived admin token for the gateway, so
+/// the page may subscribe to `$sys:` channels. Needs the session and its
+/// CSRF token.
+#[post("/dashboard/token")]
+pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let Caller::Dashboard { actor } = &caller else {
+        return Err(ApiError::unauthorized(
+            "log in to the dashboard first (POST /login)",
+        ));
+    };
+    let Some(keys) = &state.token_keys else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            "no token key is configured, so the dashboard cannot subscribe to $sys: channels; \
+             set ASYNCHRONIO_TOKEN_SECRET for rest-api and the gateways",
+        ));
+    };
+    let now = now_secs();
+    let claims = Claims {
+        sub: format!("dashboard:{actor}"),
+        exp: now + PAGE_TOKEN_TTL,
+        iat: now,
+        subscribe: vec!["*".into()],
+        publish: vec!["*".into()],
+        admin: true,
+    };
+    let token = keys.sign(&claims).map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            e.to_string(),
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "token": token, "expires_at": claims.exp })))
+}

@@ -1,0 +1,197 @@
+//! Logging in and out of the dashboard, and finding the session behind a
+//! request. The session id lives in an HttpOnly, SameSite=Strict cookie; the
+//! session itself (with its CSRF token) lives in Redis.
+
+use std::time::Duration;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_protocol::session::DashboardSession;
+use asynchronio_store::Scope;
+use serde::Deserialize;
+use tera::Context;
+
+use crate::auth::same;
+use crate::dashboard::pages::html;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "asynchronio_session";
+
+/// A session unused for this long ends.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// The session behind the request's cookie, if it has a live one.
+pub async fn current(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<DashboardSession>, ApiError> {
+    let Some(cookie) = request.cookie(COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state.bus.session(cookie.value(), SESSION_TTL).await?)
+}
+
+/// Whether `presented` is the session's CSRF token (constant time).
+pub fn csrf_matches(session: &DashboardSession, presented: Option<&str>) -> bool {
+    presented.is_some_and(|p| same(p.as_bytes(), session.csrf.as_bytes()))
+}
+
+/// Where to go after logging in: a local path only, never another site.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/processes".to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// `GET /login`: the login form.
+#[get("/login")]
+pub async fn login_form(
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, ApiError> {
+    login_page(
+        &state,
+        query.next.as_deref(),
+        None,
+        actix_web::http::StatusCode::OK,
+    )
+}
+
+fn login_page(
+    state: &AppState,
+    next: Option<&str>,
+    error: Option<&str>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let mut context = Context::new();
+    context.insert("next", &local_path(next));
+    context.insert("error", &error);
+    context.insert("page", "login");
+    html(state, "login.html", &context, status)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    key: String,
+    next: Option<String>,
+}
+
+/// `POST /login`: an admin key (the bootstrap key or a stored key with the
+/// admin scope) opens a session.
+#[post("/login")]
+pub async fn login(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, ApiError> {
+    let key = form.key.trim();
+    let actor = if state
+        .admin_key
+        .as_deref()
+        .is_some_and(|admin| same(admin.as_bytes(), key.as_bytes()))
+    {
+        Some("bootstrap".to_owned())
+    } else if key.is_empty() || key.len() > 512 {
+        None
+    } else {
+        match state.store.verify_api_key(key).await? {
+            Some(stored) if stored.scopes.contains(&Scope::Admin) => {
+                Some(format!("key:{}", stored.id))
+            }
+            _ => None,
+        }
+    };
+    let Some(actor) = actor else {
+        tracing::warn!(peer = ?request.peer_addr(), "dashboard login refused");
+        return login_page(
+            &state,
+            form.next.as_deref(),
+            Some(
+                "That key is not an admin key. Use ASYNCHRONIO_ADMIN_KEY (make run keeps it in data/local.env) or a key with the admin scope.",
+            ),
+            actix_web::http::StatusCode::UNAUTHORIZED,
+        );
+    };
+    let session = DashboardSession {
+        actor: actor.clone(),
+        csrf: asynchronio_bus::random_secret(),
+        created_ms: crate::routes::processes::now_ms(),
+    };
+    let id = state.bus.create_session(&session, SESSION_TTL).await?;
+    state
+        .audit
+        .record(actor.clone(), "dashboard.login", "-", "ok")
+        .await;
+    let cookie = Cookie::build(COOKIE, id)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.secure_cookies)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            SESSION_TTL.as_secs() as i64,
+        ))
+        .finish();
+    Ok(HttpResponse::SeeOther()
+        .cookie(cookie)
+        .insert_header((header::LOCATION, local_path(form.next.as_deref())))
+        .finish())
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session (the form carries the CSRF token).
+#[post("/logout")]
+pub async fn logout(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(session) = current(&request, &state).await? {
+        if !csrf_matches(&session, Some(&form.csrf)) {
+            return Err(ApiError::forbidden(
+                "the form's CSRF token does not match your session; reload the page",
+            ));
+        }
+        if let Some(cookie) = request.cookie(COOKIE) {
+            state.bus.delete_session(cookie.value()).await?;
+        }
+    }
+    let mut gone = Cookie::build(COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    gone.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .cookie(gone)
+        .insert_header((header::LOCATION, "/login"))
+        .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(local_path(Some("/charts")), "/charts");
+        assert_eq!(local_path(Some("//evil.example")), "/processes");
+        assert_eq!(local_path(Some("https://evil.example")), "/processes");
+        assert_eq!(local_path(Some("/\\evil")), "/processes");
+        assert_eq!(local_path(None), "/processes");
+    }
+}

@@ -1,0 +1,100 @@
+// What every dashboard page shares: the connection to the gateway (with a
+// fresh admin token from the session on every reconnect), the connection
+// banner, calls to the REST API with the CSRF token, and small DOM helpers
+// that only ever set text, never HTML.
+
+import { AsynchronioClient, State } from "/static/asynchronio.js";
+
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
+/** The gateway URL: configured (--gateway-url) or this host, port 8080. */
+function gatewayUrl() {
+  const configured = document.querySelector('meta[name="gateway-url"]')?.content;
+  if (configured) return configured;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${location.hostname}:8080/ws`;
+}
+
+/** Calls the REST API as the logged-in user; throws an Error with the API's message. */
+export async function api(method, path, body) {
+  const headers = { "x-csrf-token": csrf };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (response.status === 401) {
+    location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+  }
+  if (!response.ok) {
+    throw new Error(json?.error?.message ?? `${method} ${path}: HTTP ${response.status}`);
+  }
+  return json;
+}
+
+/** Shows a short message to the user (errors stay until dismissed by the next one). */
+export function toast(message, kind = "info") {
+  const box = document.getElementById("toast");
+  if (!box) return;
+  box.textContent = message;
+  box.dataset.kind = kind;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 8000 : 3000);
+}
+
+/** Creates an element with attributes and text/element children (text stays text). */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+/** The client, connected with the session's token; the banner follows its state. */
+export function connect() {
+  const banner = document.getElementById("connection");
+  const client = new AsynchronioClient(gatewayUrl(), {
+    token: async () => (await api("POST", "/dashboard/token")).token,
+  });
+  const show = (state) => {
+    if (!banner) return;
+    banner.dataset.state = state;
+    banner.textContent = {
+      [State.OPEN]: "live",
+      [State.CONNECTING]: "connecting…",
+      [State.RECONNECTING]: "connection lost — reconnecting…",
+      [State.CLOSED]: "disconnected",
+    }[state] ?? state;
+  };
+  show(client.state);
+  client.on("state", show);
+  client.on("error", (error) => {
+    if (error?.code === "unauthorized" || error?.code === "forbidden") toast(error.message, "error");
+  });
+  window.asynchronio = client; // for debugging from the console
+  return client;
+}
+
+/** Formats a rate for people. */
+export function rate(value) {
+  if (value >= 1000) return `${(value / 1000).toFixed(1)}k/s`;
+  if (value >= 10) return `${Math.round(value)}/s`;
+  return `${value.toFixed(1)}/s`;
+}
