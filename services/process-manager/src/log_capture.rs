@@ -11,7 +11,6 @@ use std::time::Duration;
 use asynchronio_bus::Bus;
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::process::logs_channel;
-use bytes::Bytes;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
@@ -130,10 +129,7 @@ async fn run(
         let drafts: Vec<EnvelopeDraft> = batch
             .drain(..)
             .filter_map(|line| {
-                let json = serde_json::to_vec(&line).ok()?;
-                let mut draft = EnvelopeDraft::new(logs_channel(&line.program), Bytes::from(json));
-                draft.publisher = Some("process-manager".into());
-                Some(draft)
+                EnvelopeDraft::json(logs_channel(&line.program), &line, "process-manager").ok()
             })
             .collect();
         let failed = current

@@ -12,7 +12,6 @@ use asynchronio_bus::{Bus, BusConfig, HistorySettings, Lease};
 use asynchronio_protocol::process::{CommandResult, PIPELINES_CHANNEL, ProcessCommand};
 use asynchronio_protocol::{EnvelopeDraft, Keys};
 use asynchronio_service::{LogArgs, Shutdown};
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, PRIVATE_REDIS, RedisPlacement};
@@ -250,11 +249,9 @@ async fn publish_topology(bus: &Bus, topology: &asynchronio_protocol::process::P
         tracing::warn!(%error, "cannot store the pipeline topology");
         return;
     }
-    let Ok(json) = serde_json::to_vec(topology) else {
+    let Ok(draft) = EnvelopeDraft::json(PIPELINES_CHANNEL, topology, "process-manager") else {
         return;
     };
-    let mut draft = EnvelopeDraft::new(PIPELINES_CHANNEL, Bytes::from(json));
-    draft.publisher = Some("process-manager".into());
     if let Err(error) = bus.publish(&draft, None).await {
         tracing::warn!(%error, "cannot publish the pipeline topology");
     }

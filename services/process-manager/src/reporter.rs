@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use asynchronio_bus::Bus;
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::process::{InstanceState, PROCESSES_CHANNEL};
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use crate::procfs;
@@ -289,12 +288,7 @@ async fn write(
     let drafts: Vec<EnvelopeDraft> = pending
         .events
         .iter()
-        .filter_map(|state| serde_json::to_vec(state).ok())
-        .map(|json| {
-            let mut draft = EnvelopeDraft::new(PROCESSES_CHANNEL, Bytes::from(json));
-            draft.publisher = Some("process-manager".into());
-            draft
-        })
+        .filter_map(|state| EnvelopeDraft::json(PROCESSES_CHANNEL, state, "process-manager").ok())
         .collect();
     for result in bus.publish_drafts(&drafts).await {
         result?;

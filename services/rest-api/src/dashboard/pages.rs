@@ -112,16 +112,26 @@ pub async fn processes(
     html(&state, "processes.html", &context, StatusCode::OK)
 }
 
+/// A page whose data all arrives over the WebSocket: only the shared
+/// context is rendered on the server.
+async fn live_page(
+    request: &HttpRequest,
+    state: &AppState,
+    page: &str,
+) -> Result<HttpResponse, ApiError> {
+    match page_context(request, state, page).await? {
+        Ok(context) => html(state, &format!("{page}.html"), &context, StatusCode::OK),
+        Err(redirect) => Ok(redirect),
+    }
+}
+
 /// `GET /charts`: messages per second per channel, and the demo series.
 #[get("/charts")]
 pub async fn charts(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match page_context(&request, &state, "charts").await? {
-        Ok(context) => html(&state, "charts.html", &context, StatusCode::OK),
-        Err(redirect) => Ok(redirect),
-    }
+    live_page(&request, &state, "charts").await
 }
 
 /// `GET /flowchart`: the pipelines as a graph with live rates and lag.
@@ -130,10 +140,7 @@ pub async fn flowchart(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match page_context(&request, &state, "flowchart").await? {
-        Ok(context) => html(&state, "flowchart.html", &context, StatusCode::OK),
-        Err(redirect) => Ok(redirect),
-    }
+    live_page(&request, &state, "flowchart").await
 }
 
 /// `GET /channels`: channels with subscribers and rates, recent messages,
@@ -143,10 +150,7 @@ pub async fn channels(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match page_context(&request, &state, "channels").await? {
-        Ok(context) => html(&state, "channels.html", &context, StatusCode::OK),
-        Err(redirect) => Ok(redirect),
-    }
+    live_page(&request, &state, "channels").await
 }
 
 /// `POST /dashboard/token`: a short-lived admin token for the gateway, so
@@ -159,14 +163,6 @@ pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
             "log in to the dashboard first (POST /login)",
         ));
     };
-    let Some(keys) = &state.token_keys else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "no token key is configured, so the dashboard cannot subscribe to $sys: channels; \
-             set ASYNCHRONIO_TOKEN_SECRET for rest-api and the gateways",
-        ));
-    };
     let now = now_secs();
     let claims = Claims {
         sub: format!("dashboard:{actor}"),
@@ -176,13 +172,7 @@ pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
         publish: vec!["*".into()],
         admin: true,
     };
-    let token = keys.sign(&claims).map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            e.to_string(),
-        )
-    })?;
+    let token = crate::routes::tokens::sign(&state, &claims)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "token": token, "expires_at": claims.exp })))

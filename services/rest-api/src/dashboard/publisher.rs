@@ -9,7 +9,6 @@ use std::time::Duration;
 use asynchronio_bus::{Bus, Lease};
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::process::{METRICS_CHANNEL, PROCESSES_CHANNEL};
-use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
 use crate::dashboard::channel_meter::ChannelMeter;
@@ -148,11 +147,9 @@ async fn render_rows(
 }
 
 async fn publish_json<T: serde::Serialize>(bus: &Bus, channel: &str, value: &T) {
-    let Ok(json) = serde_json::to_vec(value) else {
+    let Ok(draft) = EnvelopeDraft::json(channel, value, "rest-api") else {
         return;
     };
-    let mut draft = EnvelopeDraft::new(channel, Bytes::from(json));
-    draft.publisher = Some("rest-api".into());
     if let Err(error) = bus.publish(&draft, None).await {
         tracing::warn!(%error, channel, "cannot publish; retrying next round");
     }

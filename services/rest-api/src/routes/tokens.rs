@@ -81,13 +81,6 @@ pub async fn issue(
             "channel patterns are 1 to 255 characters without spaces; * matches any run",
         ));
     }
-    let Some(keys) = &state.token_keys else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "no token key is configured; set ASYNCHRONIO_TOKEN_SECRET (shared with the gateways)",
-        ));
-    };
     let now = now_secs();
     let claims = Claims {
         sub: request.sub.trim().to_owned(),
@@ -97,17 +90,29 @@ pub async fn issue(
         publish: request.publish,
         admin: request.admin,
     };
-    let token = keys.sign(&claims).map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            e.to_string(),
-        )
-    })?;
+    let token = sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "token": token,
         "sub": claims.sub,
         "expires_at": claims.exp,
     })))
+}
+
+/// Signs `claims` with the configured token key (503 when none is set).
+pub(crate) fn sign(state: &AppState, claims: &Claims) -> Result<String, ApiError> {
+    let Some(keys) = &state.token_keys else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            "no token key is configured; set ASYNCHRONIO_TOKEN_SECRET (shared with the gateways)",
+        ));
+    };
+    keys.sign(claims).map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_configured",
+            e.to_string(),
+        )
+    })
 }
