@@ -477,6 +477,52 @@ async fn render_api_publishes_render_frames() {
     );
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error"]["code"], "bad_target");
+    // A user's tera template, rendered by rest-api with escaping.
+    let templates = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        templates.path().join("news_item.html"),
+        "<li id=\"n-{{ id }}\">{{ title }}</li>",
+    )
+    .expect("write template");
+    // The database beside the templates: what is not a template is skipped.
+    let database = format!(
+        "sqlite://{}?mode=rwc",
+        templates.path().join("api.db").display()
+    );
+    let templated = Service::rest_with_env(
+        &stack._redis.url(),
+        &database,
+        ADMIN_KEY,
+        &["--templates-dir", &templates.path().display().to_string()],
+        &[],
+    );
+    let rendered = request(
+        templated.port,
+        "POST",
+        "/api/v1/channels/page.main/render",
+        &[("authorization", &auth)],
+        br#"{"target":"news","op":"append","template":"news_item.html","context":{"id":7,"title":"<b>x</b>"}}"#,
+    );
+    assert_eq!(rendered.status, 201, "{}", rendered.text());
+    match client.frame().await {
+        ServerFrame::Render { data, .. } => {
+            assert_eq!(
+                data["html"],
+                "<li id=\"n-7\">&lt;b&gt;x&lt;&#x2F;b&gt;</li>"
+            );
+        }
+        other => panic!("expected a render frame, got {other:?}"),
+    }
+    let unknown = request(
+        templated.port,
+        "POST",
+        "/api/v1/channels/page.main/render",
+        &[("authorization", &auth)],
+        br#"{"target":"news","op":"append","template":"nope.html"}"#,
+    );
+    assert_eq!(unknown.status, 400);
+    assert_eq!(unknown.json()["error"]["code"], "unknown_template");
+
     let sys = request(
         port,
         "POST",

@@ -26,9 +26,14 @@ impl From<tera::Error> for TemplateError {
     }
 }
 
+/// How stale debug builds let the templates get before re-reading web/
+/// (a burst of renders, such as one row per instance, reads it once).
+const DEBUG_RELOAD_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The loaded templates.
 pub struct Templates {
     tera: parking_lot::RwLock<Tera>,
+    loaded: parking_lot::Mutex<std::time::Instant>,
     user_dir: Option<PathBuf>,
 }
 
@@ -37,6 +42,7 @@ impl Templates {
     pub fn load(user_dir: Option<&Path>) -> Result<Templates, TemplateError> {
         Ok(Templates {
             tera: parking_lot::RwLock::new(build(user_dir)?),
+            loaded: parking_lot::Mutex::new(std::time::Instant::now()),
             user_dir: user_dir.map(Path::to_path_buf),
         })
     }
@@ -45,7 +51,11 @@ impl Templates {
     pub fn render(&self, name: &str, context: &Context) -> Result<String, TemplateError> {
         // Debug builds read web/ from disk: pick up edits without a restart.
         if cfg!(debug_assertions) {
-            *self.tera.write() = build(self.user_dir.as_deref())?;
+            let mut loaded = self.loaded.lock();
+            if loaded.elapsed() >= DEBUG_RELOAD_AFTER {
+                *self.tera.write() = build(self.user_dir.as_deref())?;
+                *loaded = std::time::Instant::now();
+            }
         }
         Ok(self.tera.read().render(name, context)?)
     }
@@ -87,6 +97,8 @@ fn read_dir_into(
         let path = entry.path();
         if path.is_dir() {
             read_dir_into(root, &path, out)?;
+        } else if !is_template(&path) {
+            tracing::debug!(path = %path.display(), "not a template (by its extension); skipped");
         } else if let Ok(relative) = path.strip_prefix(root) {
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 TemplateError(format!("cannot read template {}: {e}", path.display()))
@@ -95,4 +107,14 @@ fn read_dir_into(
         }
     }
     Ok(())
+}
+
+/// Files loaded from `--templates-dir`: the text formats tera is used for.
+fn is_template(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.'));
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    !hidden && matches!(extension, "html" | "htm" | "xml" | "svg" | "txt" | "tera")
 }
