@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod cluster;
 pub mod http;
 pub mod manager;
 pub mod postgres;
@@ -14,6 +15,7 @@ pub mod process;
 pub mod redis;
 
 pub use client::{Received, WsClient};
+pub use cluster::RedisCluster;
 pub use manager::Manager;
 pub use postgres::PostgresServer;
 pub use process::{Service, free_port};

@@ -50,7 +50,7 @@ impl Default for Backoff {
 }
 
 pub(crate) fn fred_config(config: &BusConfig) -> Result<Config, BusError> {
-    Config::from_url(&config.redis_url).map_err(|source| BusError::BadUrl {
+    Config::from_url(&config.fred_url()).map_err(|source| BusError::BadUrl {
         url: config.redis_url.clone(),
         source,
     })

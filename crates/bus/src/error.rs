@@ -4,7 +4,9 @@ use asynchronio_protocol::EnvelopeError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
-    #[error("Redis URL {url:?} is not valid: {source}; use redis://host:port[/db]")]
+    #[error(
+        "Redis URL {url:?} is not valid: {source}; use redis://host:port[/db], or redis-cluster://host1:port1,host2:port2 for a Redis Cluster"
+    )]
     BadUrl {
         url: String,
         #[source]
@@ -29,16 +31,33 @@ impl BusError {
     /// retrying) rather than a bad request.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            BusError::Redis(e) => matches!(
-                e.kind(),
-                fred::error::ErrorKind::IO
-                    | fred::error::ErrorKind::Timeout
-                    | fred::error::ErrorKind::Canceled
-                    | fred::error::ErrorKind::Backpressure
-            ),
+            BusError::Redis(e) => {
+                matches!(
+                    e.kind(),
+                    fred::error::ErrorKind::IO
+                        | fred::error::ErrorKind::Timeout
+                        | fred::error::ErrorKind::Canceled
+                        | fred::error::ErrorKind::Backpressure
+                        | fred::error::ErrorKind::Cluster
+                ) || is_cluster_transition(e.details())
+            }
             _ => false,
         }
     }
+}
+
+/// Replies a Redis Cluster gives while it moves slots or fails over.
+fn is_cluster_transition(details: &str) -> bool {
+    [
+        "CLUSTERDOWN",
+        "TRYAGAIN",
+        "MOVED",
+        "ASK",
+        "READONLY",
+        "MASTERDOWN",
+    ]
+    .iter()
+    .any(|prefix| details.starts_with(prefix))
 }
 
 fn no_answer_message(command: &str, secs: f32, manager: Option<&str>) -> String {

@@ -159,6 +159,9 @@ impl Bus {
     /// Every channel that has metadata (has been published to or
     /// subscribed), found with SCAN.
     pub async fn known_channels(&self) -> Result<Vec<String>, BusError> {
+        if self.is_cluster() {
+            return self.known_channels_on_cluster().await;
+        }
         let pattern = self.keys().meta_pattern();
         let mut cursor = "0".to_owned();
         let mut channels = Vec::new();
@@ -192,6 +195,30 @@ impl Bus {
             cursor = reply::as_string("SCAN", next)?;
             if cursor == "0" {
                 break;
+            }
+        }
+        channels.sort();
+        channels.dedup();
+        Ok(channels)
+    }
+
+    /// `known_channels` on a cluster: SCAN runs on every primary, since
+    /// each holds the metadata of its own slots.
+    async fn known_channels_on_cluster(&self) -> Result<Vec<String>, BusError> {
+        use futures_util::StreamExt;
+        let mut keys = std::pin::pin!(self.client.scan_cluster_buffered(
+            self.keys().meta_pattern(),
+            Some(1000),
+            None
+        ));
+        let mut channels = Vec::new();
+        while let Some(key) = keys.next().await {
+            let key = key?;
+            if let Some(channel) = key
+                .as_str()
+                .and_then(|key| self.keys().channel_of_meta_key(key))
+            {
+                channels.push(channel.to_owned());
             }
         }
         channels.sort();

@@ -19,6 +19,7 @@ mod processes;
 mod publish;
 mod reply;
 mod sessions;
+mod topics;
 
 pub use bus::Bus;
 pub use cache::CachedValue;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use fred::interfaces::{HashesInterface, KeysInterface, PubsubInterface, SortedSetsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface, SortedSetsInterface};
 use fred::types::Value;
 
 use crate::bus::Bus;
@@ -131,11 +131,7 @@ impl Bus {
         event: &asynchronio_protocol::presence::PresenceEvent,
     ) -> Result<(), BusError> {
         let topic = self.keys().presence_topic(&event.channel);
-        let _: Value = self
-            .client
-            .publish(topic, Value::Bytes(event.encode()?.into()))
-            .await?;
-        Ok(())
+        self.publish_on_topic(topic, event.encode()?).await
     }
 
     /// Records that `client` left.

@@ -139,6 +139,7 @@ impl Bus {
             Value::Integer(history.size as i64),
             Value::Integer(history.ttl_secs as i64),
             Value::Integer(history.idempotency_ttl_secs.max(1) as i64),
+            Value::from(self.publish_command()),
         ];
         Ok((keys, args))
     }

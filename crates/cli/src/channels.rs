@@ -2,7 +2,7 @@
 //! through the same atomic publish and history routines the services use.
 
 use asynchronio_bus::Bus;
-use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
+use asynchronio_bus::fred::interfaces::EventInterface;
 use asynchronio_protocol::{
     ChannelName, ChannelRules, ContentType, Envelope, EnvelopeDraft, Offset,
 };
@@ -129,7 +129,8 @@ pub async fn follow(
 ) -> anyhow::Result<()> {
     let subscriber = bus.subscriber("asynchronio cli subscribe").await?;
     let mut messages = subscriber.message_rx();
-    subscriber.subscribe(bus.keys().topic(channel)).await?;
+    bus.subscribe_topics(&subscriber, vec![bus.keys().topic(channel)])
+        .await?;
     let mut last = after;
     for envelope in bus.history(channel, last, None, 10_000).await? {
         last = Offset(envelope.offset);

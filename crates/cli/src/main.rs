@@ -66,6 +66,10 @@ enum Command {
         /// --json, print every state change as it happens.
         #[arg(long, short = 'w')]
         watch: bool,
+        /// Print nothing; exit with status 1 when no process manager is
+        /// alive (a container health check).
+        #[arg(long, conflicts_with_all = ["json", "watch"])]
+        check: bool,
     },
     /// Start a program's instances.
     Start { name: String },
@@ -151,8 +155,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let bus = connect(&cli).await?;
         match cli.command {
             Command::Up { .. } => Ok(()),
-            Command::Ps { json, watch: false } => processes::ps(&bus, json).await,
-            Command::Ps { json, watch: true } => processes::watch(&bus, json).await,
+            Command::Ps { check: true, .. } => processes::check_manager(&bus).await,
+            Command::Ps {
+                json, watch: false, ..
+            } => processes::ps(&bus, json).await,
+            Command::Ps {
+                json, watch: true, ..
+            } => processes::watch(&bus, json).await,
             Command::Start { name } => processes::control(&bus, processes::Verb::Start, name).await,
             Command::Stop { name } => processes::control(&bus, processes::Verb::Stop, name).await,
             Command::Restart { name } => {

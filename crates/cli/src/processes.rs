@@ -29,6 +29,16 @@ struct PsLine<'a> {
     state: &'a asynchronio_protocol::process::InstanceState,
 }
 
+/// `ps --check`: fails unless a process manager's liveness record is in Redis.
+pub async fn check_manager(bus: &Bus) -> anyhow::Result<()> {
+    match bus.manager_alive().await? {
+        Some(_) => Ok(()),
+        None => anyhow::bail!(
+            "no process manager is alive; start process-manager (or `asynchronio up`)"
+        ),
+    }
+}
+
 pub async fn ps(bus: &Bus, json: bool) -> anyhow::Result<()> {
     let now = process_manager::reporter::now_ms();
     let mut states = bus.process_states().await?;

@@ -33,7 +33,8 @@ end
 /// `KEYS`: stream, meta, and optionally an idempotency key.
 /// `ARGV`: envelope head ([`crate::EnvelopeDraft::encode_head`]), delivery
 /// topic, history size (entries), history TTL (seconds, 0 = none),
-/// idempotency TTL (seconds).
+/// idempotency TTL (seconds), and the delivery command: `PUBLISH`, or
+/// `SPUBLISH` on a Redis Cluster (the topic shares the stream's slot).
 ///
 /// Returns `{offset, epoch, duplicate}`; `duplicate` is 1 when the
 /// idempotency key had been seen, and then nothing was published again.
@@ -70,7 +71,7 @@ if ttl > 0 then
   redis.call('EXPIRE', stream, ttl)
   redis.call('EXPIRE', meta, ttl)
 end
-redis.call('PUBLISH', ARGV[2], envelope)
+redis.call(ARGV[6] or 'PUBLISH', ARGV[2], envelope)
 if idem then
   redis.call('SET', idem, string.format('%d', offset) .. ':' .. epoch, 'EX', ARGV[5])
 end

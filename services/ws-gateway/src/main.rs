@@ -73,6 +73,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     let (topics, topic_commands) = mpsc::unbounded_channel();
     let hub = ChannelHub::new(bus.clone(), topics);
     let control = tokio::spawn(subscription::run_topic_control(
+        bus.clone(),
         subscriber.clone(),
         topic_commands,
     ));

@@ -8,9 +8,9 @@
 
 use std::time::Duration;
 
-use asynchronio_bus::Backoff;
 use asynchronio_bus::fred::clients::SubscriberClient;
-use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
+use asynchronio_bus::fred::interfaces::EventInterface;
+use asynchronio_bus::{Backoff, Bus};
 use asynchronio_protocol::presence::PresenceEvent;
 use asynchronio_protocol::{Envelope, Keys};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -35,6 +35,7 @@ const BATCH: usize = 512;
 /// bounded by the connections themselves: each connection has at most one
 /// subscribe in flight and every entry is at most one per channel change.
 pub async fn run_topic_control(
+    bus: Bus,
     subscriber: SubscriberClient,
     mut commands: mpsc::UnboundedReceiver<TopicCommand>,
 ) {
@@ -49,12 +50,17 @@ pub async fn run_topic_control(
             {
                 run.push(next);
             }
-            apply(&subscriber, run, subscribing).await;
+            apply(&bus, &subscriber, run, subscribing).await;
         }
     }
 }
 
-async fn apply(subscriber: &SubscriberClient, run: Vec<TopicCommand>, subscribing: bool) {
+async fn apply(
+    bus: &Bus,
+    subscriber: &SubscriberClient,
+    run: Vec<TopicCommand>,
+    subscribing: bool,
+) {
     let mut topics = Vec::with_capacity(run.len());
     let mut acks = Vec::new();
     for command in run {
@@ -69,9 +75,9 @@ async fn apply(subscriber: &SubscriberClient, run: Vec<TopicCommand>, subscribin
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
     loop {
         let result = if subscribing {
-            subscriber.subscribe(topics.clone()).await
+            bus.subscribe_topics(subscriber, topics.clone()).await
         } else {
-            subscriber.unsubscribe(topics.clone()).await
+            bus.unsubscribe_topics(subscriber, topics.clone()).await
         };
         match result {
             Ok(()) => break,

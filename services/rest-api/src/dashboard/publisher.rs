@@ -93,7 +93,7 @@ type Events = (
 );
 
 async fn subscribe(bus: &Bus) -> Option<Events> {
-    use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
+    use asynchronio_bus::fred::interfaces::EventInterface;
     let subscriber = match bus.subscriber("rest-api dashboard").await {
         Ok(subscriber) => subscriber,
         Err(error) => {
@@ -102,8 +102,8 @@ async fn subscribe(bus: &Bus) -> Option<Events> {
         }
     };
     let messages = subscriber.message_rx();
-    if let Err(error) = subscriber
-        .subscribe(bus.keys().topic(PROCESSES_CHANNEL))
+    if let Err(error) = bus
+        .subscribe_topics(&subscriber, vec![bus.keys().topic(PROCESSES_CHANNEL)])
         .await
     {
         tracing::warn!(%error, "cannot subscribe to $sys:processes; retrying");

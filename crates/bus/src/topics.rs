@@ -1,0 +1,90 @@
+//! Delivery topics on a single Redis and on a Redis Cluster: the one place
+//! that decides between classic pub/sub (`SUBSCRIBE`/`PUBLISH`) and sharded
+//! pub/sub (`SSUBSCRIBE`/`SPUBLISH`).
+//!
+//! On a cluster a classic `PUBLISH` is copied to every node; a sharded one
+//! stays on the node that owns the topic's slot, which is the slot of the
+//! channel's stream (both carry the `{channel}` hash tag), so delivery
+//! scales with the cluster. `SSUBSCRIBE` accepts only topics of one slot
+//! per call, so subscriptions are grouped by slot here.
+
+use fred::clients::SubscriberClient;
+use fred::interfaces::PubsubInterface;
+use fred::types::Value;
+
+use crate::bus::Bus;
+use crate::error::BusError;
+
+impl Bus {
+    /// True when connected to a Redis Cluster (a `redis-cluster://` URL).
+    pub fn is_cluster(&self) -> bool {
+        self.config.is_cluster()
+    }
+
+    /// Subscribes `subscriber` to delivery topics, sharded on a cluster.
+    pub async fn subscribe_topics(
+        &self,
+        subscriber: &SubscriberClient,
+        topics: Vec<String>,
+    ) -> Result<(), BusError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        if !self.is_cluster() {
+            return Ok(subscriber.subscribe(topics).await?);
+        }
+        let calls = fred::util::group_by_hash_slot(topics)?
+            .into_values()
+            .map(|group| subscriber.ssubscribe(Vec::from(group)));
+        for result in futures_util::future::join_all(calls).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Unsubscribes `subscriber` from delivery topics.
+    pub async fn unsubscribe_topics(
+        &self,
+        subscriber: &SubscriberClient,
+        topics: Vec<String>,
+    ) -> Result<(), BusError> {
+        if topics.is_empty() {
+            return Ok(());
+        }
+        if !self.is_cluster() {
+            return Ok(subscriber.unsubscribe(topics).await?);
+        }
+        let calls = fred::util::group_by_hash_slot(topics)?
+            .into_values()
+            .map(|group| subscriber.sunsubscribe(Vec::from(group)));
+        for result in futures_util::future::join_all(calls).await {
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Publishes raw bytes on a topic (the publish script does this itself
+    /// for messages; this is for notices that have no offset).
+    pub(crate) async fn publish_on_topic(
+        &self,
+        topic: String,
+        bytes: Vec<u8>,
+    ) -> Result<(), BusError> {
+        let message = Value::Bytes(bytes.into());
+        let _: Value = if self.is_cluster() {
+            self.client.spublish(topic, message).await?
+        } else {
+            self.client.publish(topic, message).await?
+        };
+        Ok(())
+    }
+
+    /// The command the publish script delivers with.
+    pub(crate) fn publish_command(&self) -> &'static str {
+        if self.is_cluster() {
+            "SPUBLISH"
+        } else {
+            "PUBLISH"
+        }
+    }
+}
