@@ -43,13 +43,25 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = match std::net::TcpStream::connect(("127.0.0.1", port)) {
+    request_to("127.0.0.1", port, method, path, headers, body)
+}
+
+/// Sends `method path` to `host`:`port` (a container's address, say).
+pub fn request_to(
+    host: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut stream = match std::net::TcpStream::connect((host, port)) {
         Ok(stream) => stream,
-        Err(error) => panic!("cannot connect to port {port}: {error}"),
+        Err(error) => panic!("cannot connect to {host}:{port}: {error}"),
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(15)));
     let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {

@@ -1,7 +1,11 @@
 //! Logging through `tracing`: human-readable by default, JSON lines with
-//! `--log-format json`; the level comes from `RUST_LOG` (default `info`).
+//! `--log-format json`; the level comes from `RUST_LOG` (default `info`, with
+//! the SQL driver's per-statement lines at `warn`).
 
 use tracing_subscriber::EnvFilter;
+
+/// Without `RUST_LOG`: our `info` lines, not one line per SQL statement.
+const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -28,7 +32,8 @@ pub struct LogArgs {
 impl LogArgs {
     /// Installs the global subscriber. Call once, first thing in `main`.
     pub fn init(&self) {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
         let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr);
