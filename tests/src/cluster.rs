@@ -14,6 +14,7 @@ use crate::process::free_port;
 /// One cluster node.
 struct Node {
     port: u16,
+    dir: std::path::PathBuf,
     child: Option<Child>,
 }
 
@@ -42,7 +43,7 @@ impl RedisCluster {
             );
             let child = Command::new("redis-server")
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
+                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
                 .args(["--cluster-config-file", "nodes.conf"])
                 .args([
                     "--appendonly",
@@ -52,8 +53,12 @@ impl RedisCluster {
                     "--save",
                     "",
                 ])
+                .args(["--logfile", "redis.log"])
+                // Replicas sync at once rather than after the default 5 s.
+                .args(["--repl-diskless-sync-delay", "0"])
                 .arg("--dir")
                 .arg(&node_dir)
+                .current_dir(&node_dir)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn();
@@ -63,6 +68,7 @@ impl RedisCluster {
             );
             nodes.push(Node {
                 port,
+                dir: node_dir.clone(),
                 child: Some(child),
             });
         }
@@ -96,7 +102,7 @@ impl RedisCluster {
             || cluster.alive().all(|n| cluster_ok(n.port)),
         );
         // A replica that has not finished its first sync cannot take over.
-        cluster.wait_until(Duration::from_secs(30), "every replica is in sync", || {
+        cluster.wait_until(Duration::from_secs(60), "every replica is in sync", || {
             let info: Vec<String> = cluster
                 .alive()
                 .map(|n| cli(n.port, &["info", "replication"]))
@@ -176,17 +182,43 @@ impl RedisCluster {
         None
     }
 
-    /// Kills (SIGKILL) the master serving `key` and waits until a replica
-    /// has taken over its slots and the cluster is whole again. Returns the
-    /// new master's port.
-    pub fn kill_master_of(&mut self, key: &str) -> u16 {
+    /// Kills (SIGKILL) the master serving `key` once its replica has
+    /// received everything it wrote. Returns the killed master's port.
+    ///
+    /// Redis replicates asynchronously: a write a master acknowledged and
+    /// had not yet sent to its replica dies with it, which no client of
+    /// Redis Cluster can prevent. The kill therefore waits for the replica,
+    /// so what the test checks is everything after that: that nothing the
+    /// cluster still holds is lost or repeated on its way to clients.
+    pub fn kill_caught_up_master_of(&mut self, key: &str) -> u16 {
         let victim = self.master_of(key);
+        self.wait_until(Duration::from_secs(10), "the replica catches up", || {
+            let info = cli(victim, &["info", "replication"]);
+            let field = |name: &str| -> Option<u64> {
+                info.lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .and_then(|v| v.trim().parse().ok())
+            };
+            let master_offset = field("master_repl_offset:");
+            let replica_offset = info
+                .lines()
+                .find(|line| line.starts_with("slave0:"))
+                .and_then(|line| line.split(',').find_map(|kv| kv.strip_prefix("offset=")))
+                .and_then(|v| v.parse::<u64>().ok());
+            matches!((master_offset, replica_offset), (Some(m), Some(r)) if r >= m)
+        });
         if let Some(node) = self.nodes.iter_mut().find(|n| n.port == victim)
             && let Some(mut child) = node.child.take()
         {
             let _ = child.kill();
             let _ = child.wait();
         }
+        victim
+    }
+
+    /// The second half: waits until a replica serves the killed master's
+    /// slots. Returns the new master's port.
+    pub fn wait_for_failover(&self, key: &str, victim: u16) -> u16 {
         let mut promoted = victim;
         self.wait_until(
             Duration::from_secs(30),
@@ -210,6 +242,16 @@ impl RedisCluster {
 
 impl Drop for RedisCluster {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            for node in &self.nodes {
+                let log = std::fs::read_to_string(node.dir.join("redis.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(60).collect();
+                eprintln!("--- redis node {} ---", node.port);
+                for line in tail.into_iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
         for node in &mut self.nodes {
             if let Some(mut child) = node.child.take() {
                 let _ = child.kill();

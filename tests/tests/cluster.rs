@@ -240,7 +240,7 @@ struct Acked {
     offset: u64,
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_master_loses_no_acknowledged_message() {
     const PER_CHANNEL: u64 = 400;
     const STREAMED: usize = 3;
@@ -299,8 +299,9 @@ async fn a_killed_master_loses_no_acknowledged_message() {
         })
     };
 
-    // Let a quarter of the stream through, then kill the master of the
-    // first channel.
+    // Let the first half through (the publisher then waits), kill the
+    // master of the first channel, and let the publisher go on while the
+    // cluster fails over.
     let mut seen: BTreeMap<String, Vec<Acked>> = BTreeMap::new();
     let mut received = 0u64;
     let total = PER_CHANNEL * STREAMED as u64;
@@ -311,13 +312,14 @@ async fn a_killed_master_loses_no_acknowledged_message() {
             Instant::now() < deadline,
             "only {received} of {total} arrived after a failover"
         );
-        if !killed && received >= total / 4 {
+        if !killed && received >= (PER_CHANNEL / 2 - 1) * STREAMED as u64 {
             let victim_key = Keys::default().stream(&channel(0));
-            let before = cluster.master_of(&victim_key);
-            let after = cluster.kill_master_of(&victim_key);
-            assert_ne!(before, after, "a replica took over");
+            let victim = cluster.kill_caught_up_master_of(&victim_key);
             killed = true;
             let _ = killed_tx.send(true);
+            let promoted =
+                tokio::task::block_in_place(|| cluster.wait_for_failover(&victim_key, victim));
+            assert_ne!(victim, promoted, "a replica took over");
         }
         let (name, offset, _, data) = client.message().await;
         let n = data["n"].as_u64().unwrap_or(u64::MAX);

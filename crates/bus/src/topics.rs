@@ -63,6 +63,26 @@ impl Bus {
         Ok(())
     }
 
+    /// Subscribes again to every topic `subscriber` tracks, after a
+    /// reconnect. (fred's `resubscribe_all` also sends `SUBSCRIBE` and
+    /// `PSUBSCRIBE` with no topics, which a cluster refuses.)
+    pub async fn resubscribe_topics(
+        &self,
+        subscriber: &SubscriberClient,
+    ) -> Result<usize, BusError> {
+        let topics: Vec<String> = if self.is_cluster() {
+            subscriber.tracked_shard_channels()
+        } else {
+            subscriber.tracked_channels()
+        }
+        .into_iter()
+        .map(|topic| topic.to_string())
+        .collect();
+        let count = topics.len();
+        self.subscribe_topics(subscriber, topics).await?;
+        Ok(count)
+    }
+
     /// Publishes raw bytes on a topic (the publish script does this itself
     /// for messages; this is for notices that have no offset).
     pub(crate) async fn publish_on_topic(

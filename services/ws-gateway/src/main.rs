@@ -78,9 +78,9 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         topic_commands,
     ));
     let dispatch = tokio::spawn(subscription::run_dispatch(
+        bus.clone(),
         subscriber.clone(),
         hub.clone(),
-        bus.keys().clone(),
     ));
 
     let context = Arc::new(SessionContext {

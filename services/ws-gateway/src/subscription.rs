@@ -11,8 +11,8 @@ use std::time::Duration;
 use asynchronio_bus::fred::clients::SubscriberClient;
 use asynchronio_bus::fred::interfaces::EventInterface;
 use asynchronio_bus::{Backoff, Bus};
+use asynchronio_protocol::Envelope;
 use asynchronio_protocol::presence::PresenceEvent;
-use asynchronio_protocol::{Envelope, Keys};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::delivery::Delivery;
@@ -105,7 +105,8 @@ async fn apply(
 /// Reads pub/sub messages and hands each, decoded once, to the hub. When
 /// fred's queue overflowed, or the connection was re-established, every
 /// channel catches up from its stream so nothing is lost.
-pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub, keys: Keys) {
+pub async fn run_dispatch(bus: Bus, subscriber: SubscriberClient, hub: ChannelHub) {
+    let keys = bus.keys().clone();
     let mut messages = subscriber.message_rx();
     let mut reconnects = subscriber.reconnect_rx();
     loop {
@@ -138,7 +139,8 @@ pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub, keys: K
                 Ok(_) => {
                     let subscriber = subscriber.clone();
                     let hub = hub.clone();
-                    tokio::spawn(async move { resubscribe(subscriber, hub).await });
+                    let bus = bus.clone();
+                    tokio::spawn(async move { resubscribe(bus, subscriber, hub).await });
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => break,
@@ -147,18 +149,43 @@ pub async fn run_dispatch(subscriber: SubscriberClient, hub: ChannelHub, keys: K
     }
 }
 
+/// When to (re)subscribe after a reconnect event. On a cluster, fred
+/// announces a new node before its connection is in the routing table, and
+/// a failover settles over a few cluster syncs, so the subscriptions are
+/// renewed again a little later; `SSUBSCRIBE` to a topic already subscribed
+/// is a no-op, so repeating costs one round trip per slot.
+const SINGLE_ROUNDS: &[Duration] = &[Duration::ZERO];
+const CLUSTER_ROUNDS: &[Duration] = &[
+    Duration::from_millis(100),
+    Duration::from_millis(900),
+    Duration::from_secs(2),
+];
+
 /// After a reconnect: subscribe every tracked topic again, then let every
 /// channel read what was published while the connection was down.
-async fn resubscribe(subscriber: SubscriberClient, hub: ChannelHub) {
-    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
-    while let Err(error) = subscriber.resubscribe_all().await {
-        let delay = backoff.next_delay();
-        tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "could not resubscribe after reconnecting; retrying");
-        tokio::time::sleep(delay).await;
+async fn resubscribe(bus: Bus, subscriber: SubscriberClient, hub: ChannelHub) {
+    let rounds = if bus.is_cluster() {
+        CLUSTER_ROUNDS
+    } else {
+        SINGLE_ROUNDS
+    };
+    for delay in rounds {
+        tokio::time::sleep(*delay).await;
+        let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
+        let topics = loop {
+            match bus.resubscribe_topics(&subscriber).await {
+                Ok(topics) => break topics,
+                Err(error) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "could not resubscribe after reconnecting; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        };
+        tracing::info!(
+            topics,
+            "resubscribed after reconnecting; channels catch up from their streams"
+        );
+        hub.resync_all();
     }
-    tracing::info!(
-        topics = subscriber.tracked_channels().len(),
-        "resubscribed after reconnecting; channels catch up from their streams"
-    );
-    hub.resync_all();
 }
