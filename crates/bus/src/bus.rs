@@ -20,6 +20,9 @@ pub struct Bus {
     pub(crate) client: Client,
     pub(crate) config: Arc<BusConfig>,
     pub(crate) scripts: Arc<Scripts>,
+    /// Whether `config` names a Redis Cluster, read once from the URL
+    /// (every publish asks).
+    pub(crate) cluster: bool,
 }
 
 /// The Lua scripts, hashed once.
@@ -38,6 +41,7 @@ impl Bus {
         let client = connection::connect_client(&config, role).await?;
         Ok(Bus {
             client,
+            cluster: config.is_cluster(),
             config: Arc::new(config),
             scripts: Arc::new(Scripts {
                 publish: Script::from_lua(script::PUBLISH),

@@ -18,7 +18,7 @@ use crate::error::BusError;
 impl Bus {
     /// True when connected to a Redis Cluster (a `redis-cluster://` URL).
     pub fn is_cluster(&self) -> bool {
-        self.config.is_cluster()
+        self.cluster
     }
 
     /// Subscribes `subscriber` to delivery topics, sharded on a cluster.
@@ -27,19 +27,7 @@ impl Bus {
         subscriber: &SubscriberClient,
         topics: Vec<String>,
     ) -> Result<(), BusError> {
-        if topics.is_empty() {
-            return Ok(());
-        }
-        if !self.is_cluster() {
-            return Ok(subscriber.subscribe(topics).await?);
-        }
-        let calls = fred::util::group_by_hash_slot(topics)?
-            .into_values()
-            .map(|group| subscriber.ssubscribe(Vec::from(group)));
-        for result in futures_util::future::join_all(calls).await {
-            result?;
-        }
-        Ok(())
+        self.change_topics(subscriber, topics, true).await
     }
 
     /// Unsubscribes `subscriber` from delivery topics.
@@ -48,15 +36,38 @@ impl Bus {
         subscriber: &SubscriberClient,
         topics: Vec<String>,
     ) -> Result<(), BusError> {
+        self.change_topics(subscriber, topics, false).await
+    }
+
+    /// One `(UN)SUBSCRIBE` on a single Redis; on a cluster one
+    /// `S(UN)SUBSCRIBE` per hash slot, sent concurrently.
+    async fn change_topics(
+        &self,
+        subscriber: &SubscriberClient,
+        topics: Vec<String>,
+        subscribe: bool,
+    ) -> Result<(), BusError> {
         if topics.is_empty() {
             return Ok(());
         }
-        if !self.is_cluster() {
-            return Ok(subscriber.unsubscribe(topics).await?);
+        if !self.cluster {
+            if subscribe {
+                subscriber.subscribe(topics).await?;
+            } else {
+                subscriber.unsubscribe(topics).await?;
+            }
+            return Ok(());
         }
         let calls = fred::util::group_by_hash_slot(topics)?
             .into_values()
-            .map(|group| subscriber.sunsubscribe(Vec::from(group)));
+            .map(|group| async move {
+                let group = Vec::from(group);
+                if subscribe {
+                    subscriber.ssubscribe(group).await
+                } else {
+                    subscriber.sunsubscribe(group).await
+                }
+            });
         for result in futures_util::future::join_all(calls).await {
             result?;
         }
@@ -70,7 +81,7 @@ impl Bus {
         &self,
         subscriber: &SubscriberClient,
     ) -> Result<usize, BusError> {
-        let topics: Vec<String> = if self.is_cluster() {
+        let topics: Vec<String> = if self.cluster {
             subscriber.tracked_shard_channels()
         } else {
             subscriber.tracked_channels()
@@ -91,7 +102,7 @@ impl Bus {
         bytes: Vec<u8>,
     ) -> Result<(), BusError> {
         let message = Value::Bytes(bytes.into());
-        let _: Value = if self.is_cluster() {
+        let _: Value = if self.cluster {
             self.client.spublish(topic, message).await?
         } else {
             self.client.publish(topic, message).await?
@@ -101,10 +112,6 @@ impl Bus {
 
     /// The command the publish script delivers with.
     pub(crate) fn publish_command(&self) -> &'static str {
-        if self.is_cluster() {
-            "SPUBLISH"
-        } else {
-            "PUBLISH"
-        }
+        if self.cluster { "SPUBLISH" } else { "PUBLISH" }
     }
 }
