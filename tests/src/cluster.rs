@@ -10,6 +10,7 @@ use asynchronio_protocol::Keys;
 use tempfile::TempDir;
 
 use crate::process::free_port;
+use crate::redis;
 
 /// One cluster node.
 struct Node {
@@ -41,30 +42,13 @@ impl RedisCluster {
                 "cannot create {}",
                 node_dir.display()
             );
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
-                .args(["--cluster-config-file", "nodes.conf"])
-                .args([
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "everysec",
-                    "--save",
-                    "",
-                ])
-                .args(["--logfile", "redis.log"])
-                // Replicas sync at once rather than after the default 5 s.
-                .args(["--repl-diskless-sync-delay", "0"])
-                .arg("--dir")
-                .arg(&node_dir)
-                .current_dir(&node_dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            let child = crate::setup!(
-                child,
-                "cannot start redis-server; install it (apt-get install redis-server)"
+            let child = redis::spawn(
+                redis::server_command(port, &node_dir)
+                    .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+                    .args(["--cluster-config-file", "nodes.conf"])
+                    .args(["--logfile", "redis.log"])
+                    // Replicas sync at once rather than after the default 5 s.
+                    .args(["--repl-diskless-sync-delay", "0"]),
             );
             nodes.push(Node {
                 port,
@@ -74,9 +58,7 @@ impl RedisCluster {
         }
         let cluster = RedisCluster { nodes, _dir: dir };
         for node in &cluster.nodes {
-            cluster.wait_until(Duration::from_secs(10), "a node answers PING", || {
-                cli(node.port, &["ping"]) == "PONG"
-            });
+            redis::wait_for_ping(node.port, Duration::from_secs(10));
         }
         let addresses: Vec<String> = cluster
             .nodes
@@ -145,6 +127,11 @@ impl RedisCluster {
             Bus::connect(BusConfig::new(self.url(), Keys::default()), "test").await,
             "cannot connect to the test cluster"
         )
+    }
+
+    /// Runs redis-cli against the master serving `key`'s slot.
+    pub fn cli_on_master_of(&self, key: &str, args: &[&str]) -> String {
+        cli(self.master_of(key), args)
     }
 
     /// The port of the master serving `key`'s slot now.

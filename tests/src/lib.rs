@@ -5,6 +5,7 @@
 //! Nothing is mocked. Every process started here is killed when its handle
 //! drops, so a failing test leaves nothing behind.
 
+pub mod bridge;
 pub mod browser;
 pub mod client;
 pub mod cluster;

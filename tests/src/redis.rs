@@ -34,29 +34,7 @@ impl RedisServer {
     }
 
     fn launch(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .args([
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(child) => child,
-            Err(error) => panic!(
-                "cannot start redis-server ({error}); install it (apt-get install redis-server)"
-            ),
-        };
-        self.child = Some(child);
+        self.child = Some(spawn(&mut server_command(self.port, self.dir.path())));
         wait_for_ping(self.port, Duration::from_secs(10));
     }
 
@@ -117,7 +95,35 @@ impl Drop for RedisServer {
     }
 }
 
-fn wait_for_ping(port: u16, limit: Duration) {
+/// A `redis-server` on a loopback `port` with AOF in `dir` (its working
+/// directory too, so relative paths such as a log file land there).
+pub(crate) fn server_command(port: u16, dir: &Path) -> Command {
+    let mut command = Command::new("redis-server");
+    command
+        .args(["--port", &port.to_string()])
+        .args(["--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir)
+        .args(["--appendonly", "yes", "--appendfsync", "everysec"])
+        .args(["--save", ""])
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Starts a command built by [`server_command`].
+pub(crate) fn spawn(command: &mut Command) -> Child {
+    match command.spawn() {
+        Ok(child) => child,
+        Err(error) => {
+            panic!("cannot start redis-server ({error}); install it (apt-get install redis-server)")
+        }
+    }
+}
+
+/// Waits until a server answers PING.
+pub(crate) fn wait_for_ping(port: u16, limit: Duration) {
     use std::io::{Read, Write};
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use asynchronio_bus::Bus;
-use asynchronio_bus::fred::interfaces::{KeysInterface, PubsubInterface, StreamsInterface};
+use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface, StreamsInterface};
+use asynchronio_e2e::bridge::wait_balanced;
 use asynchronio_e2e::{RedisCluster, Service, WsClient, http};
 use asynchronio_protocol::{Codec, EnvelopeDraft, Keys, Offset, ServerFrame, Since};
 use bytes::Bytes;
@@ -55,7 +56,7 @@ async fn services_run_unchanged_on_a_cluster() {
 
     let db = tempfile::tempdir().expect("tempdir");
     let database = format!("sqlite://{}?mode=rwc", db.path().join("api.db").display());
-    let _bridge = Service::bridge(&url, &["--lease-ms", "900"]);
+    let bridge = Service::bridge(&url, &["--lease-ms", "900"]);
     let rest = Service::rest(&url, &database, "cluster-admin-key", &[]);
     let gateway_1 = Service::gateway(&url, &[]);
     let gateway_2 = Service::gateway(&url, &[]);
@@ -75,30 +76,17 @@ async fn services_run_unchanged_on_a_cluster() {
     // Messages 1..=10 by plain PUBLISH (the bridge, which pattern-subscribes
     // on one node; classic pub/sub reaches every node), 11..=20 through the
     // REST API, 21..=30 through the ingest stream.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut published_raw = false;
-    while !published_raw {
-        // Wait until the bridge holds its partitions: a raw PUBLISH with no
-        // bridge listening is gone (documented at-most-once path).
-        let health = http::request(_bridge.port, "GET", "/healthz", &[], b"");
-        published_raw = health.status == 200 && health.text().contains("\"partitions\":64");
-        if !published_raw {
-            assert!(
-                Instant::now() < deadline,
-                "the bridge did not take its partitions: {}",
-                health.text()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    // A raw PUBLISH with no bridge holding its channel is gone (the
+    // documented at-most-once path): wait until the bridge holds them all.
+    wait_balanced(&[&bridge], Duration::from_secs(10)).await;
     for n in 1..=10u64 {
         for c in 0..CHANNELS {
             let topic = format!("asynchronio:publish:{}", channel(c));
             let sent: Result<i64, _> = bus.client().publish(topic, format!("{{\"n\":{n}}}")).await;
             assert!(sent.is_ok(), "raw PUBLISH on a cluster failed: {sent:?}");
         }
-        // Keep the three entry points in order per channel.
     }
+    // The three entry points publish in this order on every channel.
     wait_for_offset(&bus, CHANNELS, 10).await;
     for n in 11..=20u64 {
         for c in 0..CHANNELS {
@@ -181,6 +169,34 @@ async fn services_run_unchanged_on_a_cluster() {
             channel(c)
         );
     }
+    // Delivery is sharded pub/sub: the gateway with subscribers (gateway 2;
+    // gateway 1 let go when its client left) holds a shard subscription on
+    // the master that owns the channel, and no classic one; and the publish
+    // script delivers with SPUBLISH, which a shard subscriber gets.
+    let topic = keys.topic("room-0");
+    let shard = cluster.cli_on_master_of(&topic, &["pubsub", "shardnumsub", &topic]);
+    assert!(shard.ends_with("\n1"), "SHARDNUMSUB {topic}: {shard:?}");
+    let classic = cluster.cli_on_master_of(&topic, &["pubsub", "numsub", &topic]);
+    assert!(classic.ends_with("\n0"), "NUMSUB {topic}: {classic:?}");
+    let subscriber = bus.subscriber("test").await.expect("subscriber");
+    let mut messages = subscriber.message_rx();
+    bus.subscribe_topics(&subscriber, vec![topic.clone()])
+        .await
+        .expect("SSUBSCRIBE");
+    let published = bus
+        .publish(
+            &EnvelopeDraft::new("room-0", Bytes::from_static(b"{\"n\":51}")),
+            None,
+        )
+        .await
+        .expect("publish");
+    let delivered = tokio::time::timeout(Duration::from_secs(5), messages.recv())
+        .await
+        .expect("the publish script's SPUBLISH reaches a shard subscriber")
+        .expect("message");
+    assert_eq!(delivered.channel.to_string(), topic);
+    assert_eq!(published.offset, Offset(51));
+
     // History and channel listing read every master.
     let response = http::request(
         rest.port,
@@ -192,25 +208,18 @@ async fn services_run_unchanged_on_a_cluster() {
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(
         response.json()["messages"].as_array().map(Vec::len),
-        Some(50)
+        Some(51)
     );
     let mut known = bus.known_channels().await.expect("known channels");
     known.retain(|c| c.starts_with("room-"));
     assert_eq!(known, (0..CHANNELS).map(channel).collect::<Vec<_>>());
-    // Every channel key of one channel shares a slot (the publish script
-    // would have failed with CROSSSLOT otherwise); check the stream too.
+    // The stream holds each message once: no entry point published twice.
     let length: u64 = bus
         .client()
         .xlen(keys.stream("room-0"))
         .await
         .expect("XLEN");
-    assert_eq!(length, 50);
-    let exists: u64 = bus
-        .client()
-        .exists(keys.meta("room-0"))
-        .await
-        .expect("EXISTS");
-    assert_eq!(exists, 1);
+    assert_eq!(length, 51);
 }
 
 /// Waits until every test channel's offset reached `offset`.

@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use asynchronio_bus::{Bus, BusConfig};
+use asynchronio_e2e::bridge::owned_partitions;
 use asynchronio_e2e::{Received, WsClient, free_port, http};
 use asynchronio_protocol::{Codec, EnvelopeDraft, Keys, Offset, ServerFrame, Since};
 use bytes::Bytes;
@@ -173,11 +174,21 @@ fn bridge_partitions(stack: &Stack) -> u64 {
     stack
         .containers("redis-bridge")
         .iter()
-        .map(|id| {
-            let response = http::request_to(&ip_of(id), 8090, "GET", "/healthz", &[], b"");
-            response.json()["partitions"].as_u64().unwrap_or(0)
-        })
+        .map(|id| owned_partitions(&ip_of(id), 8090).unwrap_or(0))
         .sum()
+}
+
+/// `GET path` on the REST API through the load balancer, as the admin.
+fn api_get(stack: &Stack, path: &str) -> http::Response {
+    let response = http::request(
+        stack.api_port,
+        "GET",
+        path,
+        &[("authorization", &format!("Bearer {ADMIN_KEY}"))],
+        b"",
+    );
+    assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+    response
 }
 
 /// A REST offset: a fixed-width decimal string.
@@ -392,14 +403,10 @@ async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
         position.epoch, epoch,
         "the channel kept its epoch across the restart"
     );
-    let history = http::request(
-        stack.api_port,
-        "GET",
+    let history = api_get(
+        &stack,
         "/api/v1/channels/compose-stream/messages?since=9990&limit=100",
-        &[("authorization", &format!("Bearer {ADMIN_KEY}"))],
-        b"",
     );
-    assert_eq!(history.status, 200, "{}", history.text());
     let offsets: Vec<u64> = history.json()["messages"]
         .as_array()
         .map(|m| m.iter().filter_map(offset_of).collect())
@@ -419,14 +426,7 @@ async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
         names(&states_before),
         "process state survived the restart"
     );
-    let processes = http::request(
-        stack.api_port,
-        "GET",
-        "/api/v1/processes",
-        &[("authorization", &format!("Bearer {ADMIN_KEY}"))],
-        b"",
-    );
-    assert_eq!(processes.status, 200, "{}", processes.text());
+    let processes = api_get(&stack, "/api/v1/processes");
     assert!(
         processes.text().contains("uppercase"),
         "{}",

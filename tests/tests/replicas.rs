@@ -5,31 +5,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use asynchronio_bus::fred::interfaces::PubsubInterface;
+use asynchronio_e2e::bridge::{owned_partitions, wait_balanced};
 use asynchronio_e2e::{RedisServer, Service, WsClient};
 use asynchronio_protocol::Codec;
 
 const CHANNELS: usize = 8;
 const PER_CHANNEL: u64 = 250;
-
-fn owned_partitions(bridge: &Service) -> Option<u64> {
-    let response = asynchronio_e2e::http::request(bridge.port, "GET", "/healthz", &[], b"");
-    let value: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
-    value["partitions"].as_u64()
-}
-
-/// Waits until the bridges split the 64 partitions evenly.
-async fn wait_balanced(bridges: &[&Service], limit: Duration) {
-    let deadline = Instant::now() + limit;
-    let fair = 64 / bridges.len() as u64;
-    while Instant::now() < deadline {
-        let owned: Vec<_> = bridges.iter().map(|b| owned_partitions(b)).collect();
-        if owned.iter().all(|o| *o == Some(fair)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("bridges did not balance their partitions within {limit:?}");
-}
 
 async fn collect(client: &mut WsClient, total: usize) -> HashMap<String, Vec<u64>> {
     let mut seen: HashMap<String, Vec<u64>> = HashMap::new();
@@ -101,7 +82,7 @@ async fn killed_bridge_hands_its_channels_over_within_five_seconds() {
 
     bridge_a.kill();
     let killed = Instant::now();
-    while owned_partitions(&bridge_b) != Some(64) {
+    while owned_partitions("127.0.0.1", bridge_b.port) != Some(64) {
         assert!(
             killed.elapsed() < Duration::from_secs(5),
             "survivor did not take every partition within 5 s"
