@@ -14,6 +14,7 @@ pub mod manager;
 pub mod postgres;
 pub mod process;
 pub mod redis;
+pub mod watch;
 
 pub use client::{Received, WsClient};
 pub use cluster::RedisCluster;
@@ -21,6 +22,7 @@ pub use manager::Manager;
 pub use postgres::PostgresServer;
 pub use process::{Service, free_port};
 pub use redis::RedisServer;
+pub use watch::Watch;
 
 /// Panics with a message; for test set-up that cannot go on.
 #[macro_export]
