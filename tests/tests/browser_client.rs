@@ -32,6 +32,7 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
             subscribe: vec!["private:browser-user:*".into()],
             publish: vec!["private:browser-user:*".into()],
             admin: false,
+            ..Default::default()
         })
         .expect("sign");
     let browser = Browser::start();
@@ -84,4 +85,13 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
         "{presence:?}"
     );
     assert_eq!(result["privateEcho"]["echoed"]["secret"], true, "{result}");
+    // applyFragment: only inside its declared root, and nothing runs.
+    let render = &result["render"];
+    assert_eq!(render["outsideReplaced"], false, "{render}");
+    assert_eq!(render["noRoot"], false, "{render}");
+    assert_eq!(render["applied"], true, "{render}");
+    assert_eq!(render["outsideText"], "outside", "{render}");
+    assert_eq!(render["kept"], "kept", "{render}");
+    assert_eq!(render["fired"], serde_json::json!([]), "{render}");
+    assert_eq!(render["leftover"], serde_json::json!([]), "{render}");
 }

@@ -160,6 +160,7 @@ async fn clients_that_ask_get_join_and_leave_notices() {
             subscribe: vec!["lobby".into()],
             publish: vec![],
             admin: false,
+            ..Default::default()
         })
         .expect("sign");
 

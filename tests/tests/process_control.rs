@@ -232,6 +232,7 @@ async fn process_events_reach_an_admin_websocket_client_live() {
             subscribe: vec!["*".into()],
             publish: vec![],
             admin: true,
+            ..Default::default()
         })
         .expect("sign");
     let mut ops = asynchronio_e2e::WsClient::connect(

@@ -276,6 +276,7 @@ async fn rs256_tokens_signed_by_the_api_are_accepted_by_the_gateway() {
             subscribe: vec!["*".into()],
             publish: vec![],
             admin: true,
+            ..Default::default()
         })
         .expect("sign");
     let mut mallory = WsClient::connect(&gateway.ws_url(), Codec::Json).await;

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub const LEEWAY_SECS: u64 = 5;
 
 /// What a token grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     /// Who the token is for (a user id).
     pub sub: String,
@@ -33,6 +33,15 @@ pub struct Claims {
     /// Grants every channel, `$sys:` ones included.
     #[serde(default)]
     pub admin: bool,
+    /// Not valid before, seconds since the Unix epoch (refused until then,
+    /// give or take [`LEEWAY_SECS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Id of the API key that issued the token, so that revoking the key
+    /// revokes its tokens; `None` for tokens the bootstrap admin key or a
+    /// dashboard session issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Claims {
@@ -170,6 +179,7 @@ mod tests {
             subscribe: vec!["news".into(), "private:user-42:*".into()],
             publish: vec!["chat.*".into()],
             admin: false,
+            ..Default::default()
         }
     }
 

@@ -103,6 +103,7 @@ mod tests {
             subscribe: vec!["news".into(), "private:u:*".into()],
             publish: vec!["chat".into()],
             admin,
+            ..Default::default()
         }
     }
 

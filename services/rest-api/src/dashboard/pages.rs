@@ -171,6 +171,7 @@ pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
         subscribe: vec!["*".into()],
         publish: vec!["*".into()],
         admin: true,
+        ..Default::default()
     };
     let token = crate::routes::tokens::sign(&state, &claims)?;
     Ok(HttpResponse::Ok()

@@ -89,6 +89,7 @@ pub async fn issue(
         subscribe: request.subscribe,
         publish: request.publish,
         admin: request.admin,
+        ..Default::default()
     };
     let token = sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
