@@ -1,21 +1,24 @@
-# Asynchronio: the two commands are `make run` and `make test`.
-.PHONY: run test build build-release unit e2e conformance lint bench clean images compose-test
+# Asynchronio: the two commands are `make run` and `make test`. Both install
+# what the machine lacks first (deploy/deps.sh; `make deps` runs it alone).
+.PHONY: run test deps build build-release unit e2e conformance lint bench clean images compose-test deps-check fresh-check
 
 CARGO ?= cargo
-NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
-ifeq ($(NEXTEST),yes)
-COMPOSE_TEST = $(CARGO) nextest run -p asynchronio-e2e --test compose --run-ignored only --no-capture
-else
-COMPOSE_TEST = $(CARGO) test -p asynchronio-e2e --test compose -- --ignored --nocapture
-endif
 
-## Build in release mode and run the whole stack locally (Ctrl-C stops it).
-run: build-release
+## Install what make run lacks, build in release mode and run the whole stack
+## locally (Ctrl-C stops it).
+run:
+	./deploy/deps.sh run
+	$(MAKE) build-release
 	./deploy/local/run.sh
 
 ## Everything CI checks: format, lints, unit, property and end-to-end tests,
-## RFC 6455 conformance, and the container stack when Docker answers.
-test: lint build unit conformance compose-test
+## RFC 6455 conformance, the container stack and the install step in a bare
+## Debian container when Docker answers.
+test: deps lint build unit conformance compose-test deps-check
+
+## What make test needs, installed when missing (quick when all is there).
+deps:
+	./deploy/deps.sh test
 
 build:
 	$(CARGO) build --workspace --bins
@@ -24,14 +27,10 @@ build:
 build-release:
 	$(CARGO) build --workspace --bins --release
 
-unit: build
-ifeq ($(NEXTEST),yes)
+unit: deps build
 	$(CARGO) nextest run --workspace --no-fail-fast
-else
-	$(CARGO) test --workspace --no-fail-fast
-endif
 
-conformance: build
+conformance: deps build
 	./tests/conformance/run.sh
 
 ## The base images (made locally with debootstrap when no registry has them)
@@ -41,13 +40,24 @@ images:
 
 ## docker-compose.yml end to end: scaled gateways and bridges, a gateway
 ## killed mid-stream, Redis restarted. Skipped, with the reason, without Docker.
-compose-test: build
+compose-test: deps build
 	@if docker info >/dev/null 2>&1; then \
 	  $(MAKE) images && \
-	  $(COMPOSE_TEST); \
+	  $(CARGO) nextest run -p asynchronio-e2e --test compose --run-ignored only --no-capture; \
 	else \
 	  echo "compose-test SKIPPED: no Docker engine answers ('docker info' failed); install and start Docker to test the container stack"; \
 	fi
+
+## deploy/deps.sh alone in a bare Debian container, then every command the
+## stack and the tests need is there. Skipped, with the reason, without Docker.
+deps-check:
+	./deploy/docker/deps-check.sh
+
+## The README's commands on a fresh machine: make run in a container from the
+## Debian base plus Rust, from a clean clone of HEAD, until the stack answers;
+## then make deps and the unit tests. Slow (builds from nothing): not in test.
+fresh-check:
+	./deploy/docker/fresh-check.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -11,11 +11,9 @@ cd "$(dirname "$0")/../.."
 profile=${PROFILE:-release}
 bin=target/$profile
 
-if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null; then
-  echo "redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install redis-server)," >&2
-  echo "or point REDIS_URL at a Redis you run: REDIS_URL=redis://host:6379 make run" >&2
-  exit 1
-fi
+# What the stack needs (redis-server unless REDIS_URL is set, python3),
+# installed when missing; quick when all is there.
+./deploy/deps.sh run --without-rust
 
 mkdir -p data
 if [ ! -f data/local.env ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # RFC 6455 conformance: runs the Autobahn|Testsuite fuzzing-client cases
-# (through kosoku, from PyPI) against ws-gateway's echo endpoint, which uses
-# the same WebSocket stack, limits and close handling as /ws.
+# (through kosoku, from PyPI, in the venv deploy/deps.sh makes) against
+# ws-gateway's echo endpoint, which uses the same WebSocket stack, limits and
+# close handling as /ws.
 # Compression cases (12.*, 13.*) are excluded: permessage-deflate is off.
 # Reports go to target/conformance/; the run fails if any case fails.
 set -euo pipefail
@@ -14,12 +15,9 @@ venv=$target/conformance-venv
 reports=$target/conformance
 
 [ -x "$gateway" ] || { echo "conformance: $gateway is missing; run 'cargo build --bins' first" >&2; exit 1; }
-command -v redis-server >/dev/null || { echo "conformance: redis-server is missing (apt-get install redis-server)" >&2; exit 1; }
-
-if [ ! -x "$venv/bin/kosoku" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check kosoku==0.1.0
-fi
+# deploy/deps.sh (make deps) installs both.
+command -v redis-server >/dev/null || { echo "conformance: redis-server is missing; run make deps" >&2; exit 1; }
+[ -x "$venv/bin/kosoku" ] || { echo "conformance: $venv is missing; run make deps" >&2; exit 1; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 redis_port=$(free_port)
