@@ -152,9 +152,15 @@ async fn tokens_grant_exactly_their_channels() {
             .as_str()
             .expect("secret")
             .to_owned();
+    // A publish key grants publish patterns only (subscribe patterns need
+    // the read scope).
+    assert_eq!(
+        issue(&rest, &app_key, r#"{"sub":"u","publish":["x"]}"#).0,
+        201
+    );
     assert_eq!(
         issue(&rest, &app_key, r#"{"sub":"u","subscribe":["x"]}"#).0,
-        201
+        403
     );
     assert_eq!(
         issue(&rest, &app_key, r#"{"sub":"ops","admin":true}"#).0,
@@ -180,7 +186,7 @@ async fn tokens_grant_exactly_their_channels() {
     let (_, short) = issue(
         &rest,
         ADMIN,
-        r#"{"sub":"brief","ttl":1,"subscribe":["news"]}"#,
+        r#"{"sub":"brief","ttl":2,"subscribe":["news"]}"#,
     );
     let short_url = format!(
         "{}?token={}",
@@ -189,7 +195,7 @@ async fn tokens_grant_exactly_their_channels() {
     );
     let mut brief = WsClient::connect(&short_url, Codec::Json).await;
     brief.subscribe("news", None).await;
-    // It expires after its second plus the clock leeway.
+    // It expires after its two seconds (no leeway on expiry).
     let closed = loop {
         match brief.recv_within(Duration::from_secs(20)).await {
             Received::Closed(close) => break close,

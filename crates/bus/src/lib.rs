@@ -18,6 +18,7 @@ mod presence;
 mod processes;
 mod publish;
 mod reply;
+mod revocation;
 mod sessions;
 mod topics;
 

@@ -204,6 +204,13 @@ impl Keys {
     pub fn bridge_replicas(&self) -> String {
         format!("{}:bridge:replicas", self.prefix)
     }
+
+    /// Sorted set of revoked API key ids whose client tokens gateways must
+    /// refuse, scored by when the entry may be forgotten (Unix seconds: the
+    /// revocation plus the longest token lifetime).
+    pub fn revoked_keys(&self) -> String {
+        format!("{}:revoked-keys", self.prefix)
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,14 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 /// Seconds of clock difference tolerated between the service that signs a
-/// token and the one that checks it, at verification and afterwards alike.
+/// token and the one that checks it, for `nbf` (a token issued "now" by a
+/// service whose clock is slightly ahead is still usable at once). Expiry
+/// gets no leeway: a connection ends when its token's `exp` passes.
 pub const LEEWAY_SECS: u64 = 5;
+
+/// Longest token lifetime the REST API issues unless configured otherwise
+/// (`--max-token-ttl`): 24 hours.
+pub const DEFAULT_MAX_TTL_SECS: u64 = 24 * 3600;
 
 /// What a token grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,10 +59,17 @@ impl Claims {
         self.admin || self.publish.iter().any(|p| pattern_matches(p, channel))
     }
 
-    /// Whether the token has expired at `now` (seconds), allowing the same
-    /// leeway as verification.
+    /// Whether the token has expired at `now` (seconds): from its `exp`
+    /// on, without leeway.
     pub fn expired_at(&self, now: u64) -> bool {
-        self.exp.saturating_add(LEEWAY_SECS) <= now
+        self.exp <= now
+    }
+
+    /// Whether the token may not be used yet at `now` (seconds): before its
+    /// `nbf`, less [`LEEWAY_SECS`] of clock difference.
+    pub fn premature_at(&self, now: u64) -> bool {
+        self.nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(LEEWAY_SECS))
     }
 }
 
@@ -94,6 +107,12 @@ pub fn pattern_matches(pattern: &str, channel: &str) -> bool {
 pub enum TokenError {
     #[error("token is invalid or expired: {0}")]
     Invalid(String),
+    #[error("token has expired; get a fresh one")]
+    Expired,
+    #[error(
+        "token is not valid before {nbf} (Unix time); use it from then on, or check the clocks of the issuer and this service"
+    )]
+    NotYetValid { nbf: u64 },
     #[error("token key is not usable: {0}; give a PEM RSA key or a non-empty secret")]
     Key(String),
     #[error(
@@ -102,12 +121,14 @@ pub enum TokenError {
     CannotSign,
 }
 
-/// The keys to sign and/or verify tokens with.
+/// The keys to sign and/or verify tokens with, and the longest lifetime a
+/// signer may give a token.
 #[derive(Clone)]
 pub struct TokenKeys {
     algorithm: Algorithm,
     encoding: Option<EncodingKey>,
     decoding: DecodingKey,
+    max_ttl: u64,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -128,6 +149,7 @@ impl TokenKeys {
             algorithm: Algorithm::HS256,
             encoding: Some(EncodingKey::from_secret(secret)),
             decoding: DecodingKey::from_secret(secret),
+            max_ttl: DEFAULT_MAX_TTL_SECS,
         })
     }
 
@@ -146,7 +168,20 @@ impl TokenKeys {
             algorithm: Algorithm::RS256,
             encoding,
             decoding,
+            max_ttl: DEFAULT_MAX_TTL_SECS,
         })
+    }
+
+    /// The same keys with another longest token lifetime (seconds, at
+    /// least 1).
+    pub fn with_max_ttl(mut self, secs: u64) -> TokenKeys {
+        self.max_ttl = secs.max(1);
+        self
+    }
+
+    /// The longest lifetime, in seconds, a token may be issued with.
+    pub fn max_ttl(&self) -> u64 {
+        self.max_ttl
     }
 
     /// Signs `claims`.
@@ -156,14 +191,29 @@ impl TokenKeys {
             .map_err(|e| TokenError::Key(e.to_string()))
     }
 
-    /// Verifies signature and expiry and returns the claims.
+    /// Verifies signature, expiry and `nbf` and returns the claims.
+    /// (Whether the issuing key was revoked is the caller's question:
+    /// see [`Claims::key`].)
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(self.algorithm);
-        validation.leeway = LEEWAY_SECS;
+        // Expiry and nbf are checked below, by the same rules as
+        // [`Claims::expired_at`] and [`Claims::premature_at`], so a token is
+        // never accepted here and then found expired a moment later.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.leeway = 0;
         validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
-            .map_err(|e| TokenError::Invalid(e.to_string()))
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let now = now_secs();
+        if claims.expired_at(now) {
+            return Err(TokenError::Expired);
+        }
+        if let Some(nbf) = claims.nbf.filter(|_| claims.premature_at(now)) {
+            return Err(TokenError::NotYetValid { nbf });
+        }
+        Ok(claims)
     }
 }
 
@@ -222,11 +272,30 @@ mod tests {
         );
         let expired = keys.sign(&claims(now_secs() - 60)).expect("sign");
         assert!(claims(now_secs() - 60).expired_at(now_secs()));
-        assert!(
-            !claims(now_secs()).expired_at(now_secs()),
-            "within the leeway"
-        );
+        assert!(claims(now_secs()).expired_at(now_secs()), "no leeway");
+        assert!(!claims(now_secs() + 1).expired_at(now_secs()));
         assert!(keys.verify(&expired).is_err(), "expired token must fail");
         assert!(keys.verify("not a token").is_err());
+    }
+
+    #[test]
+    fn nbf_is_honoured() {
+        let keys = TokenKeys::hs256(b"secret").expect("keys");
+        let mut early = claims(now_secs() + 600);
+        early.nbf = Some(now_secs() + 60);
+        let token = keys.sign(&early).expect("sign");
+        assert!(matches!(
+            keys.verify(&token),
+            Err(TokenError::NotYetValid { .. })
+        ));
+        early.nbf = Some(now_secs() + LEEWAY_SECS);
+        let token = keys.sign(&early).expect("sign");
+        assert!(keys.verify(&token).is_ok(), "within the leeway");
+        let mut issued = claims(now_secs() + 600);
+        issued.key = Some("k1".into());
+        let verified = keys
+            .verify(&keys.sign(&issued).expect("sign"))
+            .expect("verify");
+        assert_eq!(verified.key.as_deref(), Some("k1"));
     }
 }

@@ -25,6 +25,12 @@ pub struct TokenArgs {
     /// RSA private key (PEM file) to sign RS256 tokens (rest-api only).
     #[arg(long, env = "ASYNCHRONIO_TOKEN_PRIVATE_KEY")]
     pub token_private_key: Option<PathBuf>,
+
+    /// Longest lifetime, in seconds, of a client token rest-api issues
+    /// (`POST /api/v1/tokens` asks for longer: 400). Revoking an API key
+    /// keeps its id in the revocation set this long (rest-api only).
+    #[arg(long, env = "ASYNCHRONIO_MAX_TOKEN_TTL", default_value_t = asynchronio_protocol::token::DEFAULT_MAX_TTL_SECS)]
+    pub max_token_ttl: u64,
 }
 
 impl TokenArgs {
@@ -42,10 +48,12 @@ impl TokenArgs {
             };
             let keys = TokenKeys::rs256(&public_pem, private_pem.as_deref())
                 .with_context(|| format!("token key {} is not a PEM RSA key", public.display()))?;
-            return Ok(Some(keys));
+            return Ok(Some(keys.with_max_ttl(self.max_token_ttl)));
         }
         match self.token_secret.as_deref().filter(|s| !s.is_empty()) {
-            Some(secret) => Ok(Some(TokenKeys::hs256(secret.as_bytes())?)),
+            Some(secret) => Ok(Some(
+                TokenKeys::hs256(secret.as_bytes())?.with_max_ttl(self.max_token_ttl),
+            )),
             None => Ok(None),
         }
     }

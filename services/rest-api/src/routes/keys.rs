@@ -82,6 +82,15 @@ pub async fn revoke(
             path.as_str()
         )));
     }
+    // Tokens the key issued die with it: gateways refuse (and disconnect)
+    // them once its id is in the revocation set. Revoking again retries.
+    let keep = std::time::Duration::from_secs(crate::routes::tokens::max_ttl(&state));
+    if let Err(error) = state.bus.revoke_token_issuer(&path, keep).await {
+        audit(&state, &caller, "key.revoke", &path, "tokens_not_revoked").await;
+        return Err(ApiError::unavailable(format!(
+            "the key is revoked, but its client tokens could not be voided ({error}); revoke it again once Redis answers"
+        )));
+    }
     audit(&state, &caller, "key.revoke", &path, "ok").await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,5 +1,19 @@
 //! `POST /api/v1/tokens`: client connection tokens for the WebSocket
 //! gateway, naming the channel patterns the holder may use.
+//!
+//! A key grants in a token only what its own scopes allow over REST:
+//!
+//! * `subscribe` patterns need the `read` scope (a read key reads any
+//!   channel's history, `private:` included);
+//! * `publish` patterns need the `publish` scope;
+//! * `$sys:` patterns and `admin: true` need the `admin` scope;
+//! * a token with no patterns (identity only) needs `read` or `publish`.
+//!
+//! Lifetimes are capped at `--max-token-ttl` (24 h by default); asking for
+//! more is a 400, never silently shortened. The token names the key that
+//! issued it (`key` claim), so revoking the key voids its tokens on every
+//! gateway. Tokens the bootstrap admin key or a dashboard session issue
+//! carry no key id: only rotating the token secret voids them.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
@@ -13,15 +27,13 @@ use crate::error::ApiError;
 use crate::routes::keys::audit;
 use crate::state::AppState;
 
-/// Longest token lifetime: 30 days.
-const MAX_TTL: u64 = 30 * 24 * 3600;
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
     sub: String,
-    #[serde(default = "default_ttl")]
-    ttl: u64,
+    /// Seconds; an hour (or the cap, if lower) when not given.
+    #[serde(default)]
+    ttl: Option<u64>,
     #[serde(default)]
     subscribe: Vec<String>,
     #[serde(default)]
@@ -30,15 +42,14 @@ struct TokenRequest {
     admin: bool,
 }
 
-fn default_ttl() -> u64 {
-    3600
-}
+/// Lifetime of a token when the request names none: an hour.
+const DEFAULT_TTL: u64 = 3600;
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
     request_body(content_type = "application/json",
         description = "{\"sub\": \"user-42\", \"ttl\": 3600, \"subscribe\": [patterns], \"publish\": [patterns], \"admin\": false}"),
     responses((status = 201, description = "{token, sub, expires_at}"), (status = 400, description = "Bad request"),
-              (status = 403, description = "Admin tokens need an admin key"),
+              (status = 403, description = "The key lacks a scope the token would grant: subscribe patterns need read, publish patterns publish, $sys: patterns and admin tokens admin"),
               (status = 503, description = "No token key configured")),
     security(("api_key" = [])))]
 #[post("/tokens")]
@@ -53,21 +64,21 @@ pub async fn issue(
             format!("send {{\"sub\":\"user-42\",\"ttl\":3600,\"subscribe\":[\"news\"],\"publish\":[]}}: {e}"),
         )
     })?;
-    caller.require(if request.admin {
-        Scope::Admin
-    } else {
-        Scope::Publish
-    })?;
+    require_scopes(&caller, &request)?;
     if request.sub.trim().is_empty() || request.sub.len() > 200 {
         return Err(ApiError::bad_request(
             "bad_request",
             "sub must be 1 to 200 characters",
         ));
     }
-    if request.ttl == 0 || request.ttl > MAX_TTL {
+    let max_ttl = max_ttl(&state);
+    let ttl = request.ttl.unwrap_or(DEFAULT_TTL.min(max_ttl));
+    if ttl == 0 || ttl > max_ttl {
         return Err(ApiError::bad_request(
             "bad_parameter",
-            format!("ttl must be from 1 to {MAX_TTL} seconds"),
+            format!(
+                "ttl must be from 1 to {max_ttl} seconds (this server's --max-token-ttl); ask for a fresh token when it runs out"
+            ),
         ));
     }
     let patterns_ok = request
@@ -84,12 +95,16 @@ pub async fn issue(
     let now = now_secs();
     let claims = Claims {
         sub: request.sub.trim().to_owned(),
-        exp: now + request.ttl,
+        exp: now + ttl,
         iat: now,
         subscribe: request.subscribe,
         publish: request.publish,
         admin: request.admin,
-        ..Default::default()
+        nbf: None,
+        key: match &caller {
+            Caller::Key { id, .. } => Some(id.clone()),
+            _ => None,
+        },
     };
     let token = sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
@@ -98,6 +113,42 @@ pub async fn issue(
         "sub": claims.sub,
         "expires_at": claims.exp,
     })))
+}
+
+/// The longest token lifetime this server issues, in seconds; also how
+/// long a revoked key's id stays in the revocation set.
+pub(crate) fn max_ttl(state: &AppState) -> u64 {
+    state
+        .token_keys
+        .as_ref()
+        .map_or(asynchronio_protocol::token::DEFAULT_MAX_TTL_SECS, |keys| {
+            keys.max_ttl()
+        })
+}
+
+/// Succeeds when the caller's scopes cover everything the token would
+/// grant (see the module documentation).
+fn require_scopes(caller: &Caller, request: &TokenRequest) -> Result<(), ApiError> {
+    let system = request
+        .subscribe
+        .iter()
+        .chain(&request.publish)
+        .any(|p| p.starts_with("$sys:"));
+    if request.admin || system {
+        caller.require(Scope::Admin)?;
+    }
+    if !request.subscribe.is_empty() {
+        caller.require(Scope::Read)?;
+    }
+    if !request.publish.is_empty() {
+        caller.require(Scope::Publish)?;
+    }
+    if request.subscribe.is_empty() && request.publish.is_empty() && !request.admin {
+        caller
+            .require(Scope::Read)
+            .or_else(|_| caller.require(Scope::Publish))?;
+    }
+    Ok(())
 }
 
 /// Signs `claims` with the configured token key (503 when none is set).
