@@ -160,3 +160,17 @@ pub fn read_pid(path: &Path, limit: Duration) -> u32 {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A `/proc/PID/status` memory figure in KiB (`VmHWM` is the peak resident
+/// size, `VmRSS` the current one); 0 when the process is gone.
+pub fn memory_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}

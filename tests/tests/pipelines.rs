@@ -213,7 +213,7 @@ for line in sys.stdin:
 [[pipeline]]
 name = "picky"
 input = "in"
-outputs = ["out"]
+outputs = ["out", "audit"]
 command = "python3"
 args = ["-u", "picky.py"]
 max_retries = 2
@@ -259,7 +259,11 @@ max_quick_failures = 10
         .history("audit", Offset(0), None, 10)
         .await
         .expect("audit");
-    assert_eq!(audit.len(), 2, "an answer may name its own output channel");
+    assert_eq!(
+        audit.len(),
+        2,
+        "an answer may name another of the stage's outputs"
+    );
     let dead = redis.cli(&["XRANGE", &dead_key, "-", "+"]);
     assert!(dead.contains("cannot digest poison"), "{dead}");
     assert!(dead.contains("crashed"), "{dead}");

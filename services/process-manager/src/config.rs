@@ -11,8 +11,20 @@ use asynchronio_protocol::{ChannelName, ChannelRules};
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 
-/// Name of the program `up` adds when no Redis URL is configured.
+use crate::lines::DEFAULT_MAX_LINE;
+
+/// Name of the program `up` adds when no Redis URL is configured. With an
+/// external Redis, `depends_on = ["redis"]` names that Redis instead, and
+/// is satisfied before any program starts (the manager connects first).
 pub const PRIVATE_REDIS: &str = "redis";
+
+/// Most instances of one program, in the file and through `scale`: each
+/// instance is a task with its own state, and a typo of a few zeros should
+/// not cost gigabytes.
+pub const MAX_INSTANCES: u32 = 10_000;
+
+/// Bounds of `max_line_bytes`: the longest output line the manager holds.
+const MAX_LINE_RANGE: std::ops::RangeInclusive<u64> = 1024..=64 * 1024 * 1024;
 
 /// A configuration file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +81,7 @@ struct ProgramSection {
     env: BTreeMap<String, String>,
     cwd: Option<PathBuf>,
     instances: Option<u32>,
+    max_line_bytes: Option<u64>,
     #[serde(default)]
     restart: RestartPolicy,
     #[serde(default)]
@@ -204,6 +217,9 @@ pub struct ProgramSpec {
     pub depends_on: Vec<String>,
     pub ready: Option<ReadyProbe>,
     pub autostart: bool,
+    /// Longest stdout/stderr line held: longer log lines are split, longer
+    /// processor answers fail their message.
+    pub max_line_bytes: usize,
     pub stage: Option<StageSpec>,
 }
 
@@ -295,6 +311,7 @@ impl Config {
                     ));
                 }
             }
+            checker.check_limits(&header, 0, &name, &section)?;
             programs.push(Arc::new(
                 checker.program(&header, name, section, &base, None)?,
             ));
@@ -317,6 +334,7 @@ impl Config {
                     ),
                 ));
             };
+            checker.check_limits(header, index, &name, &section)?;
             let rules = ChannelRules::default();
             let outputs = section.outputs.clone().unwrap_or_default();
             for channel in std::iter::once(&input).chain(outputs.iter()) {
@@ -327,6 +345,16 @@ impl Config {
                         format!("pipeline stage \"{name}\": {error}"),
                     )
                 })?;
+            }
+            if let Some(system) = outputs
+                .iter()
+                .find(|c| c.starts_with(asynchronio_protocol::channel::SYSTEM_PREFIX))
+            {
+                return Err(checker.invalid_nth(
+                    header,
+                    index,
+                    format!("pipeline stage \"{name}\" outputs to the system channel \"{system}\"; only the services publish on $sys: channels"),
+                ));
             }
             if outputs.contains(&input) {
                 return Err(checker.invalid_nth(
@@ -365,6 +393,18 @@ impl Config {
                     &program.name,
                     format!("two programs are named \"{}\"; names of processes and pipeline stages must be unique", program.name),
                 ));
+            }
+        }
+        // With an external Redis and no program of that name, a dependency
+        // on "redis" is the external Redis: it is reachable before any
+        // program starts, because the manager connects to it first.
+        if matches!(redis, RedisPlacement::External(_)) && !seen.contains_key(PRIVATE_REDIS) {
+            for program in &mut programs {
+                if program.depends_on.iter().any(|d| d == PRIVATE_REDIS) {
+                    Arc::make_mut(program)
+                        .depends_on
+                        .retain(|d| d != PRIVATE_REDIS);
+                }
             }
         }
         for program in &programs {
@@ -535,8 +575,73 @@ impl Checker<'_> {
             depends_on: section.depends_on,
             ready,
             autostart: section.autostart.unwrap_or(true),
+            max_line_bytes: section
+                .max_line_bytes
+                .map_or(DEFAULT_MAX_LINE, |bytes| bytes as usize),
             stage,
         })
+    }
+
+    /// The fields whose size the manager pays for: `instances` (at most
+    /// [`MAX_INSTANCES`]) and `max_line_bytes`. Errors point at the field's
+    /// line in the `nth` section headed `header`.
+    fn check_limits(
+        &self,
+        header: &str,
+        nth: usize,
+        name: &str,
+        section: &ProgramSection,
+    ) -> Result<(), ConfigError> {
+        if let Some(instances) = section.instances
+            && instances > MAX_INSTANCES
+        {
+            return Err(self.invalid_field(
+                header,
+                nth,
+                "instances",
+                format!(
+                    "\"{name}\": instances = {instances} is more than the limit of {MAX_INSTANCES}"
+                ),
+            ));
+        }
+        if let Some(bytes) = section.max_line_bytes
+            && !MAX_LINE_RANGE.contains(&bytes)
+        {
+            return Err(self.invalid_field(
+                header,
+                nth,
+                "max_line_bytes",
+                format!(
+                    "\"{name}\": max_line_bytes = {bytes} is out of range; use {} to {} (default {DEFAULT_MAX_LINE})",
+                    MAX_LINE_RANGE.start(),
+                    MAX_LINE_RANGE.end()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An error on `field` of the `nth` section headed `header`, at the
+    /// field's line (the header's when the field cannot be found).
+    fn invalid_field(&self, header: &str, nth: usize, field: &str, message: String) -> ConfigError {
+        let start = self.line_of_nth(header, nth);
+        let line = self
+            .text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .take_while(|(_, line)| !line.trim_start().starts_with('['))
+            .find(|(_, line)| {
+                line.trim_start()
+                    .strip_prefix(field)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map_or(start, |(i, _)| i + 1);
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line,
+            message: format!("field `{field}`: {message}"),
+        }
     }
 
     fn invalid(&self, needle: &str, message: String) -> ConfigError {
@@ -669,6 +774,7 @@ fn private_redis(base: &Path, port: u16, dir: &Path) -> ProgramSpec {
         depends_on: Vec::new(),
         ready: Some(ReadyProbe::Tcp(format!("127.0.0.1:{port}"))),
         autostart: true,
+        max_line_bytes: DEFAULT_MAX_LINE,
         stage: None,
     }
 }
@@ -797,6 +903,102 @@ depends_on = ["ws-gateway"]
         .expect_err("loop")
         .to_string();
         assert!(error.contains("loop"), "{error}");
+    }
+
+    #[test]
+    fn an_external_redis_satisfies_depends_on_redis() {
+        // The default asynchronio.toml, run with REDIS_URL or --redis-url.
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../asynchronio.toml"),
+        )
+        .expect("the default asynchronio.toml");
+        let config = Config::parse(
+            Path::new("asynchronio.toml"),
+            &text,
+            Some("redis://elsewhere:6379"),
+        )
+        .expect("the default file runs on an external Redis");
+        assert_eq!(
+            config.redis,
+            RedisPlacement::External("redis://elsewhere:6379".into())
+        );
+        assert!(config.program(PRIVATE_REDIS).is_none());
+        for program in &config.programs {
+            assert!(
+                !program.depends_on.iter().any(|d| d == PRIVATE_REDIS),
+                "{} still waits for a private redis",
+                program.name
+            );
+        }
+        // A program really named "redis" is still a dependency.
+        let config = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.redis]\ncommand=\"x\"\n[process.a]\ncommand=\"x\"\ndepends_on=[\"redis\"]\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            config.program("a").expect("a").depends_on,
+            vec!["redis".to_owned()]
+        );
+    }
+
+    #[test]
+    fn instances_are_capped_like_scale() {
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\n[process.b]\ncommand=\"x\"\n# many\ninstances = 100000\n",
+        )
+        .expect_err("100,000 instances")
+        .to_string();
+        assert!(
+            error.contains("conf/asynchronio.toml")
+                && error.contains("line 8")
+                && error.contains("`instances`")
+                && error.contains("10000"),
+            "{error}"
+        );
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[[pipeline]]\nname=\"a\"\ninput=\"i\"\ncommand=\"x\"\n[[pipeline]]\nname=\"b\"\ninput=\"i\"\ncommand=\"x\"\ninstances = 10001\n",
+        )
+        .expect_err("10,001 stage instances")
+        .to_string();
+        assert!(
+            error.contains("line 11") && error.contains("\"b\""),
+            "{error}"
+        );
+        let config = parse(&format!(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\ninstances = {MAX_INSTANCES}\n"
+        ))
+        .expect("the limit itself is allowed");
+        assert_eq!(config.programs[0].instances, MAX_INSTANCES);
+    }
+
+    #[test]
+    fn max_line_bytes_defaults_to_1_mib_and_is_bounded() {
+        let config =
+            parse("[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\n").expect("parses");
+        assert_eq!(config.programs[0].max_line_bytes, 1024 * 1024);
+        let config = parse(
+            "[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\nmax_line_bytes = 4096\n",
+        )
+        .expect("parses");
+        assert_eq!(config.programs[0].max_line_bytes, 4096);
+        let error =
+            parse("[redis]\nurl=\"redis://x\"\n[process.a]\ncommand=\"x\"\nmax_line_bytes = 1\n")
+                .expect_err("too small")
+                .to_string();
+        assert!(
+            error.contains("line 5") && error.contains("max_line_bytes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn stages_may_not_output_to_system_channels() {
+        let error = parse(
+            "[redis]\nurl=\"redis://x\"\n[[pipeline]]\nname=\"a\"\ninput=\"in\"\noutputs=[\"$sys:processes\"]\ncommand=\"x\"\n",
+        )
+        .expect_err("system output")
+        .to_string();
+        assert!(error.contains("$sys:processes"), "{error}");
     }
 
     #[test]

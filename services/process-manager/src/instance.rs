@@ -336,6 +336,7 @@ impl Supervised {
                 program.clone(),
                 self.state.instance,
                 "stderr",
+                spec.max_line_bytes,
             ));
         }
         let mut processor = None;
@@ -354,6 +355,7 @@ impl Supervised {
                     program.clone(),
                     self.state.instance,
                     "stdout",
+                    spec.max_line_bytes,
                 ));
             }
             _ => {}
@@ -389,27 +391,50 @@ impl Supervised {
         self.context.readiness.up();
         self.set_status(ProcessStatus::Running).await;
 
-        loop {
-            tokio::select! {
-                status = child.wait() => {
-                    finish_processor(processor.take()).await;
-                    break self.exited(status, pid, started, true).await;
+        tokio::select! {
+            status = child.wait() => {
+                finish_processor(processor.take()).await;
+                self.exited(status, pid, started, true).await
+            }
+            end = self.until_told_otherwise() => {
+                self.stop_process(&mut child, pid).await;
+                finish_processor(processor.take()).await;
+                self.finish_run(pid, true).await;
+                end
+            }
+            why = async {
+                match processor.as_mut() {
+                    Some(p) => p.await,
+                    None => std::future::pending().await,
                 }
-                end = self.until_told_otherwise() => {
-                    self.stop_process(&mut child, pid).await;
-                    finish_processor(processor.take()).await;
-                    self.finish_run(pid, true).await;
-                    break end;
-                }
-                () = async {
-                    match processor.as_mut() {
-                        Some(p) => p.await,
-                        None => std::future::pending().await,
+            } => {
+                // Usually the processor closed its stdout because it is
+                // exiting. If it still runs, nothing reads its answers any
+                // more: restart it rather than leave the stage "running"
+                // with its messages pending for ever.
+                tokio::select! {
+                    status = child.wait() => {
+                        return self.exited(status, pid, started, true).await;
                     }
-                } => {
-                    // The processor closed its stdout: it is exiting.
-                    processor = None;
+                    () = tokio::time::sleep(PROCESSOR_EXIT_WAIT) => {}
+                    end = self.until_told_otherwise() => {
+                        self.stop_process(&mut child, pid).await;
+                        self.finish_run(pid, true).await;
+                        return end;
+                    }
                 }
+                let line = format!("the stage stopped reading the processor's answers ({why}) while it still runs; restarting it");
+                tracing::warn!(program = %spec.name, instance = self.state.instance, "{line}");
+                self.context.logs.push(LogLine {
+                    program: program.clone(),
+                    instance: self.state.instance,
+                    stream: "manager",
+                    line,
+                });
+                self.stop_process(&mut child, pid).await;
+                let uptime = started.elapsed();
+                self.finish_run(pid, true).await;
+                RunEnd::Exited { code: None, signal: None, uptime }
             }
         }
     }
@@ -508,9 +533,13 @@ impl Supervised {
     }
 }
 
+/// How long a processor whose stdout closed may take to exit on its own
+/// before it is stopped and restarted.
+const PROCESSOR_EXIT_WAIT: Duration = Duration::from_secs(2);
+
 /// Lets a stage runner settle its books after its processor exited (its
 /// stdout is closed by then, so this is quick).
-async fn finish_processor<F: std::future::Future<Output = ()>>(
+async fn finish_processor<F: std::future::Future<Output = String>>(
     processor: Option<std::pin::Pin<Box<F>>>,
 ) {
     if let Some(processor) = processor {

@@ -8,6 +8,7 @@
 //! * [`ready`]: readiness probes;
 //! * [`stage`]: a pipeline stage feeding a stdio processor;
 //! * [`reporter`] and [`log_capture`]: states, events and logs into Redis;
+//! * [`lines`]: reading children's output with a cap on line length;
 //! * [`control`]: the command stream;
 //! * [`strays`] and [`procfs`]: cleaning up after a killed manager, reading
 //!   `/proc`.
@@ -18,6 +19,7 @@
 pub mod config;
 pub mod control;
 pub mod instance;
+pub mod lines;
 pub mod log_capture;
 pub mod manager;
 pub mod procfs;

@@ -7,6 +7,11 @@
 //! then dead-lettered. Messages a crashed processor held are claimed again
 //! when its instance restarts, and entries left by instances that are gone
 //! are taken over with `XAUTOCLAIM`.
+//!
+//! Nothing a processor writes is trusted: answer lines are held up to the
+//! program's `max_line_bytes` (a longer answer fails its message), lines
+//! that are not UTF-8 or not answers are logged and counted as errors, and
+//! outputs go only to the stage's declared `outputs`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -24,12 +29,13 @@ use asynchronio_protocol::{
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::config::{ProgramSpec, StageSpec, StageStart};
+use crate::lines::{LineReader, Read};
 use crate::log_capture::{LogLine, LogSink};
 
 /// Dead-letter entries kept per stage.
@@ -107,16 +113,25 @@ impl StageContext {
     }
 
     /// Feeds the processor until its stdout closes (it exited or was
-    /// stopped). Messages still in flight stay pending in Redis.
-    pub async fn run(self, instance: u32, stdin: ChildStdin, stdout: ChildStdout, logs: LogSink) {
+    /// stopped) or cannot be read, and tells why it stopped. Messages still
+    /// in flight stay pending in Redis.
+    pub async fn run(
+        self,
+        instance: u32,
+        stdin: ChildStdin,
+        stdout: ChildStdout,
+        logs: LogSink,
+    ) -> String {
         let mut bus_rx = self.bus.clone();
         let bus = match bus_rx.wait_for(Option::is_some).await {
             Ok(bus) => bus.clone(),
-            Err(_) => return,
+            Err(_) => return "the manager is stopping".into(),
         };
-        let Some(bus) = bus else { return };
+        let Some(bus) = bus else {
+            return "the manager is stopping".into();
+        };
         let runner = Runner::new(self, instance, bus, logs);
-        runner.run(stdin, stdout).await;
+        runner.run(stdin, stdout).await
     }
 }
 
@@ -169,7 +184,57 @@ impl Runner {
             .await
     }
 
-    async fn run(self, stdin: ChildStdin, stdout: ChildStdout) {
+    /// Counts a line the processor should not have written, and logs it.
+    fn protocol_error(&self, what: &str) {
+        self.context.counters.errors.fetch_add(1, Ordering::Relaxed);
+        self.log(format!(
+            "processor protocol error: {what}; processors must write one JSON answer (UTF-8) per line to stdout and log to stderr"
+        ));
+    }
+
+    /// Takes one line or piece from the processor's stdout.
+    async fn take_line(
+        &self,
+        read: Read,
+        answers: &mut LineReader<ChildStdout>,
+        in_flight: &mut HashMap<String, InFlight>,
+        retries: &mut BinaryHeap<Reverse<(Instant, String)>>,
+        credits: &Semaphore,
+    ) {
+        match read {
+            Read::Eof => {}
+            Read::Line => match std::str::from_utf8(answers.line()) {
+                Ok(line) => self.answer(line, in_flight, retries, credits).await,
+                Err(_) => {
+                    let lossy = String::from_utf8_lossy(answers.line());
+                    self.protocol_error(&format!(
+                        "stdout line is not UTF-8: {}",
+                        truncate(&lossy, 200)
+                    ));
+                }
+            },
+            Read::Piece => {
+                // Read the id from the start of the answer, skip the rest
+                // without holding it, and fail that message.
+                let max = answers.max();
+                let id = answer_id(answers.line());
+                answers.skip_rest();
+                match id.filter(|id| in_flight.contains_key(id)) {
+                    Some(id) => {
+                        let why = format!(
+                            "the answer is longer than max_line_bytes ({max} bytes); answer with less, or raise max_line_bytes for this stage"
+                        );
+                        self.failed(&id, why, in_flight, retries, credits).await;
+                    }
+                    None => self.protocol_error(&format!(
+                        "a stdout line longer than max_line_bytes ({max} bytes) with no known message id at its start"
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn run(self, stdin: ChildStdin, stdout: ChildStdout) -> String {
         let stage = self.context.stage().clone();
         let mut backoff = Backoff::default();
         while let Err(error) = self.prepare().await {
@@ -182,7 +247,7 @@ impl Runner {
             Ok(bus) => bus,
             Err(error) => {
                 tracing::error!(stage = %self.program, %error, "cannot connect the stage reader");
-                return;
+                return format!("cannot connect the stage reader to Redis: {error}");
             }
         };
         let credits = Arc::new(Semaphore::new(stage.max_in_flight as usize));
@@ -200,20 +265,25 @@ impl Runner {
         let (lines_tx, lines_rx) = mpsc::channel::<Vec<u8>>(stage.max_in_flight as usize);
         let writer = tokio::spawn(write_lines(stdin, lines_rx));
 
-        let mut answers = BufReader::new(stdout).lines();
+        let mut answers = LineReader::new(stdout, self.context.spec.max_line_bytes);
         let mut in_flight: HashMap<String, InFlight> = HashMap::new();
         let mut retries: BinaryHeap<Reverse<(Instant, String)>> = BinaryHeap::new();
         let mut timeouts = tokio::time::interval(Duration::from_millis(250));
-        loop {
+        let why = loop {
             let next_retry = retries.peek().map(|Reverse((at, _))| *at);
             tokio::select! {
                 received = entries_rx.recv() => {
-                    let Some((entry, attempts)) = received else { break };
+                    let Some((entry, attempts)) = received else {
+                        break "the input stream reader stopped".to_owned();
+                    };
                     self.accept(entry, attempts, &mut in_flight, &lines_tx, &credits).await;
                 }
-                line = answers.next_line() => match line {
-                    Ok(Some(line)) => self.answer(&line, &mut in_flight, &mut retries, &credits).await,
-                    Ok(None) | Err(_) => break,
+                read = answers.next() => match read {
+                    Ok(Read::Eof) => break "its stdout closed".to_owned(),
+                    Ok(read) => {
+                        self.take_line(read, &mut answers, &mut in_flight, &mut retries, &credits).await;
+                    }
+                    Err(error) => break format!("cannot read its stdout: {error}"),
                 },
                 () = sleep_until_opt(next_retry) => {
                     let now = Instant::now();
@@ -241,7 +311,7 @@ impl Runner {
                     }
                 }
             }
-        }
+        };
         reader.abort();
         writer.abort();
         reader_bus.quit().await;
@@ -255,6 +325,7 @@ impl Runner {
                 in_flight.len()
             ));
         }
+        why
     }
 
     /// Takes a new entry: dead-letters it straight away if it already
@@ -322,8 +393,8 @@ impl Runner {
         let answer: Answer = match serde_json::from_str(line) {
             Ok(answer) => answer,
             Err(error) => {
-                self.log(format!(
-                    "stdout line is not an answer ({error}); processors must write one JSON object per line to stdout and log to stderr: {}",
+                self.protocol_error(&format!(
+                    "stdout line is not an answer ({error}): {}",
                     truncate(line, 200)
                 ));
                 return;
@@ -395,6 +466,14 @@ impl Runner {
             };
             if let Err(error) = ChannelName::parse(&channel, &rules) {
                 return Err(OutputError::Refused(format!("output channel: {error}")));
+            }
+            // Only the declared outputs: not `$sys:` channels (forged
+            // states), not `private:` ones, not the stage's own input.
+            if !stage.outputs.contains(&channel) {
+                return Err(OutputError::Refused(format!(
+                    "output channel {channel:?} is not one of the stage's declared outputs ({}); publish only there, or declare it in `outputs`",
+                    stage.outputs.join(", ")
+                )));
             }
             let payload = Bytes::from(output.data.get().as_bytes().to_vec());
             let mut draft = EnvelopeDraft {
@@ -724,6 +803,24 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
+/// The `id` of an answer from the start of its line, which may be cut
+/// anywhere after it: the string after the first `"id":`.
+fn answer_id(start: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"id\"";
+    let at = start.windows(KEY.len()).position(|w| w == KEY)?;
+    let rest = &start[at + KEY.len()..];
+    let skip = |bytes: &[u8]| bytes.iter().position(|b| !b.is_ascii_whitespace());
+    let rest = &rest[skip(rest)?..];
+    let rest = rest.strip_prefix(b":")?;
+    let rest = &rest[skip(rest)?..];
+    // The first JSON value after the colon, which must be a string; what
+    // follows it may be cut.
+    serde_json::Deserializer::from_slice(rest)
+        .into_iter::<String>()
+        .next()?
+        .ok()
+}
+
 fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
@@ -733,4 +830,24 @@ fn truncate(text: &str, max: usize) -> &str {
         cut -= 1;
     }
     &text[..cut]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answer_id;
+
+    #[test]
+    fn the_id_is_read_from_the_start_of_a_cut_answer() {
+        assert_eq!(
+            answer_id(br#"{"id":"42-0","out":[{"data":"xxxxx"#),
+            Some("42-0".into())
+        );
+        assert_eq!(
+            answer_id(br#"{ "out": [], "id" : "7-0" "#),
+            Some("7-0".into())
+        );
+        assert_eq!(answer_id(br#"{"out":[{"data":"xxxx"#), None);
+        assert_eq!(answer_id(br#"{"id":"42-"#), None);
+        assert_eq!(answer_id(br#"{"id":42}"#), None);
+    }
 }

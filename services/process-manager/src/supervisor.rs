@@ -17,7 +17,7 @@ use asynchronio_protocol::process::{
 };
 use tokio::sync::watch;
 
-use crate::config::{Config, ProgramSpec};
+use crate::config::{Config, MAX_INSTANCES, ProgramSpec};
 use crate::instance::{self, InstanceContext, InstanceHandle, Readiness, Want};
 use crate::log_capture::LogSink;
 use crate::reporter::{Report, Reporter, now_ms};
@@ -286,9 +286,9 @@ impl Supervisor {
     }
 
     async fn scale(&mut self, name: &str, instances: u32) -> Result<Outcome, String> {
-        if instances > 10_000 {
+        if instances > MAX_INSTANCES {
             return Err(format!(
-                "{instances} instances is more than the limit of 10000"
+                "{instances} instances is more than the limit of {MAX_INSTANCES}"
             ));
         }
         let spec = self.program_mut(name)?.spec.clone();
