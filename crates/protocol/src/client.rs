@@ -86,6 +86,9 @@ pub enum ErrorCode {
     Forbidden,
     /// Redis cannot be reached right now; retry later.
     Unavailable,
+    /// Too many attempts (subscribes) in too short a time; slow down and
+    /// retry after a second.
+    RateLimited,
     /// A server fault; the message says more.
     Internal,
 }

@@ -219,10 +219,14 @@ impl ChannelActor {
             return;
         };
         if envelope.epoch != *epoch {
-            tracing::info!(
-                channel = %self.channel, old = %epoch, new = %envelope.epoch,
-                "channel history was reset (new epoch); delivering from its start"
-            );
+            // The empty epoch is a channel nobody had published to yet: its
+            // first epoch is no reset.
+            if !epoch.is_empty() {
+                tracing::info!(
+                    channel = %self.channel, old = %epoch, new = %envelope.epoch,
+                    "channel history was reset (new epoch); delivering from its start"
+                );
+            }
             *epoch = envelope.epoch.clone();
             *last = 0;
             self.behind.store(true, Ordering::Release);

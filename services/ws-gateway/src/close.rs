@@ -22,6 +22,8 @@ pub enum CloseReason {
     IdleTimeout,
     /// The connection's token expired (1008).
     TokenExpired,
+    /// The API key that issued the connection's token was revoked (1008).
+    TokenRevoked,
     /// A frame broke RFC 6455 (1002).
     Protocol(String),
     /// A binary frame on the JSON protocol or text on MessagePack (1003).
@@ -70,6 +72,10 @@ impl CloseReason {
             CloseReason::TokenExpired => (
                 CloseCode::Policy,
                 "token expired: reconnect with a fresh token".into(),
+            ),
+            CloseReason::TokenRevoked => (
+                CloseCode::Policy,
+                "token revoked: its API key was revoked; reconnect with a new token".into(),
             ),
             CloseReason::Protocol(why) => (CloseCode::Protocol, format!("protocol error: {why}").into()),
             CloseReason::UnsupportedData(why) => (CloseCode::Unsupported, (*why).into()),

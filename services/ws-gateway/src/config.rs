@@ -7,6 +7,8 @@ use std::time::Duration;
 use asynchronio_protocol::ChannelRules;
 use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 
+pub use crate::limits::Rate;
+
 /// WebSocket gateway of Asynchronio: clients subscribe to channels at
 /// ws://HOST:PORT/ws and receive every message published to them, in order,
 /// resuming after a disconnect from the last offset they saw.
@@ -49,9 +51,53 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_SEND_QUEUE", default_value_t = 1024)]
     pub send_queue: usize,
 
-    /// Most concurrent connections; more are refused with HTTP 503.
+    /// Most concurrent WebSocket connections (counted once upgraded); more
+    /// are refused with HTTP 503.
     #[arg(long, env = "ASYNCHRONIO_MAX_CONNECTIONS", default_value_t = 15_000)]
     pub max_connections: usize,
+
+    /// Most sockets that have not finished their handshake (or HTTP
+    /// request) at once, from all addresses; more are refused with 503.
+    #[arg(long, env = "ASYNCHRONIO_MAX_PENDING", default_value_t = 4096)]
+    pub max_pending: usize,
+
+    /// Most such sockets from one IP address at once, so idle sockets from
+    /// one host cannot crowd out others.
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_MAX_PENDING_PER_ADDRESS",
+        default_value_t = 64
+    )]
+    pub max_pending_per_address: usize,
+
+    /// Subscribe attempts one connection may make per second, on average
+    /// (successful or not: unsubscribing does not give them back); more
+    /// get a `rate_limited` error.
+    #[arg(long, env = "ASYNCHRONIO_SUBSCRIBE_RATE", default_value_t = 20)]
+    pub subscribe_rate: u32,
+
+    /// Subscribe attempts one connection may make at once before the rate
+    /// applies (a reconnecting client resubscribes everything at once).
+    #[arg(long, env = "ASYNCHRONIO_SUBSCRIBE_BURST", default_value_t = 256)]
+    pub subscribe_burst: u32,
+
+    /// Subscribe attempts all connections from one IP address may make per
+    /// second, on average (0: no per-address limit).
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_ADDRESS_SUBSCRIBE_RATE",
+        default_value_t = 2_000
+    )]
+    pub address_subscribe_rate: u32,
+
+    /// Subscribe attempts from one IP address at once before its rate
+    /// applies (many clients behind one NAT reconnecting together).
+    #[arg(
+        long,
+        env = "ASYNCHRONIO_ADDRESS_SUBSCRIBE_BURST",
+        default_value_t = 20_000
+    )]
+    pub address_subscribe_burst: u32,
 
     /// Milliseconds between keepalive pings to each client.
     #[arg(long, env = "ASYNCHRONIO_PING_INTERVAL_MS", default_value_t = 25_000)]
@@ -62,11 +108,12 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
     pub idle_timeout_ms: u64,
 
-    /// Milliseconds a client has to complete the WebSocket handshake.
+    /// Milliseconds a client has to send its request and complete the
+    /// WebSocket handshake.
     #[arg(
         long,
         env = "ASYNCHRONIO_HANDSHAKE_TIMEOUT_MS",
-        default_value_t = 10_000
+        default_value_t = 5_000
     )]
     pub handshake_timeout_ms: u64,
 
@@ -101,6 +148,12 @@ pub struct Limits {
     pub channel_rules: ChannelRules,
     pub send_queue: usize,
     pub max_connections: usize,
+    pub max_pending: usize,
+    pub max_pending_per_address: usize,
+    /// Subscribe attempts per connection: (per second, burst).
+    pub subscribe_rate: Rate,
+    /// Subscribe attempts per IP address, if limited.
+    pub address_subscribe_rate: Option<Rate>,
     pub ping_interval: Duration,
     pub idle_timeout: Duration,
     pub handshake_timeout: Duration,
@@ -117,6 +170,11 @@ impl GatewayArgs {
             },
             send_queue: self.send_queue.max(1),
             max_connections: self.max_connections,
+            max_pending: self.max_pending.max(1),
+            max_pending_per_address: self.max_pending_per_address.max(1),
+            subscribe_rate: Rate::new(self.subscribe_rate, self.subscribe_burst),
+            address_subscribe_rate: (self.address_subscribe_rate > 0)
+                .then(|| Rate::new(self.address_subscribe_rate, self.address_subscribe_burst)),
             ping_interval: Duration::from_millis(self.ping_interval_ms.max(10)),
             idle_timeout: Duration::from_millis(self.idle_timeout_ms.max(20)),
             handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(10)),

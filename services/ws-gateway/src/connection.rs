@@ -1,19 +1,23 @@
 //! One client connection's event loop: read frames, write deliveries in
 //! batches, keep the connection alive, and close it with the right code.
+//!
+//! One timer serves both the keepalive and the token's expiry (it is set to
+//! whichever comes first), and one cancellation token both shutdown and
+//! revocation (a child of the shutdown token, cancelled by itself when the
+//! token's API key is revoked), so neither adds work per delivery.
 
 use std::sync::Arc;
 
 use asynchronio_protocol::Codec;
-use asynchronio_protocol::token::Claims;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::close::CloseReason;
 use crate::delivery::Delivery;
-use crate::session::{Session, SessionContext};
+use crate::session::{ClientInfo, Session, SessionContext};
 use crate::socket::ClientSocket;
 
 /// Most deliveries written between two flushes.
@@ -24,22 +28,22 @@ const WRITE_BATCH: usize = 64;
 pub async fn serve(
     socket: ClientSocket,
     slow: CancellationToken,
-    conn_id: u64,
-    codec: Codec,
+    client: ClientInfo,
     context: Arc<SessionContext>,
-    claims: Option<Claims>,
     shutdown: CancellationToken,
 ) {
+    let conn_id = client.conn_id;
     let limits = context.limits.clone();
     let (queue, mut deliveries) = mpsc::channel::<Arc<Delivery>>(limits.send_queue);
-    let mut session = Session::new(conn_id, codec, context, queue, slow.clone(), claims);
+    let stop = shutdown.child_token();
+    let mut session = Session::new(client, context, queue, slow.clone(), stop.clone());
     let mut socket = socket;
     let reason = run(
         &mut socket,
         &mut session,
         &mut deliveries,
         &slow,
-        &shutdown,
+        (&stop, &shutdown),
         &limits,
     )
     .await;
@@ -53,17 +57,23 @@ async fn run(
     session: &mut Session,
     deliveries: &mut mpsc::Receiver<Arc<Delivery>>,
     slow: &CancellationToken,
-    shutdown: &CancellationToken,
+    (stop, shutdown): (&CancellationToken, &CancellationToken),
     limits: &crate::config::Limits,
 ) -> CloseReason {
-    let mut keepalive =
-        tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
-    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut next_ping = Instant::now() + limits.ping_interval;
+    let mut expiry = session.token_deadline();
+    let mut generation = session.token_generation();
+    let timer = tokio::time::sleep_until(earliest(next_ping, expiry));
+    tokio::pin!(timer);
     let mut last_heard = Instant::now();
     loop {
         let step = tokio::select! {
             biased;
-            () = shutdown.cancelled() => Err(CloseReason::Shutdown),
+            () = stop.cancelled() => Err(if shutdown.is_cancelled() {
+                CloseReason::Shutdown
+            } else {
+                CloseReason::TokenRevoked
+            }),
             () = slow.cancelled() => Err(CloseReason::SlowConsumer { queue: limits.send_queue }),
             Some(delivery) = deliveries.recv() => write_deliveries(socket, session, deliveries, delivery).await,
             incoming = socket.ws.next() => {
@@ -73,15 +83,30 @@ async fn run(
                     Some(Err(error)) => Err(CloseReason::from_read_error(&error)),
                     // Boxed: frame handling (publish, recovery) has a large
                     // state that an idle connection should not carry.
-                    Some(Ok(message)) => Box::pin(on_message(socket, session, message)).await,
+                    Some(Ok(message)) => {
+                        let result = Box::pin(on_message(socket, session, message)).await;
+                        if session.token_generation() != generation {
+                            // A connect frame brought another token.
+                            generation = session.token_generation();
+                            expiry = session.token_deadline();
+                            timer.as_mut().reset(earliest(next_ping, expiry));
+                        }
+                        result
+                    }
                 }
             }
-            _ = keepalive.tick() => {
-                if last_heard.elapsed() > limits.idle_timeout {
-                    Err(CloseReason::IdleTimeout)
-                } else if session.token_expired() {
+            () = &mut timer => {
+                let now = Instant::now();
+                if expiry.is_some_and(|at| at <= now) {
                     Err(CloseReason::TokenExpired)
+                } else if now < next_ping {
+                    timer.as_mut().reset(earliest(next_ping, expiry));
+                    Ok(())
+                } else if last_heard.elapsed() > limits.idle_timeout {
+                    Err(CloseReason::IdleTimeout)
                 } else {
+                    next_ping = now + limits.ping_interval;
+                    timer.as_mut().reset(earliest(next_ping, expiry));
                     socket.send(Message::Ping(Bytes::new())).await
                 }
             }
@@ -90,6 +115,11 @@ async fn run(
             return reason;
         }
     }
+}
+
+/// The sooner of the next ping and the token's expiry.
+fn earliest(next_ping: Instant, expiry: Option<Instant>) -> Instant {
+    expiry.map_or(next_ping, |at| at.min(next_ping))
 }
 
 /// Writes one delivery and any others already queued, then flushes once.

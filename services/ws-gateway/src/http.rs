@@ -1,6 +1,8 @@
 //! The plain-HTTP side of the gateway's port: reading a request head to
-//! tell WebSocket upgrades from ordinary requests, a health check, and the
-//! browser client and demo page as static files (with `--static-dir`).
+//! tell WebSocket upgrades from ordinary requests, checking an upgrade
+//! request before the handshake (so a refused one gets an HTTP answer that
+//! says why, RFC 6455 §4.2.2), a health check, and the browser client and
+//! demo page as static files (with `--static-dir`).
 
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -18,47 +20,212 @@ pub struct RequestHead {
     pub bytes: Vec<u8>,
     pub method: String,
     pub path: String,
+    /// `HTTP/1.1`, normally.
+    pub version: String,
+    /// `Upgrade: websocket` was sent.
     pub upgrade: bool,
+    /// `Connection` names `upgrade`.
+    pub connection_upgrade: bool,
+    pub websocket_version: Option<String>,
+    pub websocket_key: Option<String>,
 }
 
-/// Reads until the end of the request head (or fails on a bad one).
-pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Option<RequestHead> {
+/// Why no request head could be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    /// The peer closed, or sent nothing in time: nobody to answer.
+    Gone,
+    /// Longer than [`MAX_HEAD`]: 431.
+    TooLarge,
+    /// Not an HTTP request head: 400.
+    Malformed,
+}
+
+/// Reads until the end of the request head.
+pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<RequestHead, HeadError> {
     let mut bytes = Vec::with_capacity(1024);
     let read = async {
         let mut chunk = [0u8; 1024];
         loop {
-            let n = stream.read(&mut chunk).await.ok()?;
+            let n = stream.read(&mut chunk).await.map_err(|_| HeadError::Gone)?;
             if n == 0 {
-                return None;
+                return Err(HeadError::Gone);
             }
             bytes.extend_from_slice(&chunk[..n]);
             if let Some(end) = find_head_end(&bytes) {
-                return Some(end);
+                return if end > MAX_HEAD {
+                    Err(HeadError::TooLarge)
+                } else {
+                    Ok(end)
+                };
             }
             if bytes.len() > MAX_HEAD {
-                return None;
+                return Err(HeadError::TooLarge);
             }
         }
     };
-    let end = tokio::time::timeout(limit, read).await.ok()??;
-    let head = std::str::from_utf8(&bytes[..end]).ok()?;
+    let end = tokio::time::timeout(limit, read)
+        .await
+        .map_err(|_| HeadError::Gone)??;
+    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| HeadError::Malformed)?;
     let mut lines = head.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_owned();
-    let target = request_line.next()?;
-    let path = target.split('?').next().unwrap_or("/").to_owned();
-    let upgrade = lines.any(|line| {
-        line.split_once(':').is_some_and(|(name, value)| {
-            name.trim().eq_ignore_ascii_case("upgrade")
-                && value.trim().eq_ignore_ascii_case("websocket")
-        })
-    });
-    Some(RequestHead {
-        bytes,
-        method,
-        path,
-        upgrade,
+    let mut request_line = lines.next().ok_or(HeadError::Malformed)?.split(' ');
+    let (Some(method), Some(target), Some(version), None) = (
+        request_line.next(),
+        request_line.next(),
+        request_line.next(),
+        request_line.next(),
+    ) else {
+        return Err(HeadError::Malformed);
+    };
+    let mut parsed = RequestHead {
+        method: method.to_owned(),
+        path: target.split('?').next().unwrap_or("/").to_owned(),
+        version: version.to_owned(),
+        upgrade: false,
+        connection_upgrade: false,
+        websocket_version: None,
+        websocket_key: None,
+        bytes: Vec::new(),
+    };
+    for line in lines.filter(|line| !line.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or(HeadError::Malformed)?;
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("upgrade") {
+            parsed.upgrade |= value.eq_ignore_ascii_case("websocket");
+        } else if name.eq_ignore_ascii_case("connection") {
+            parsed.connection_upgrade |= value
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
+        } else if name.eq_ignore_ascii_case("sec-websocket-version") {
+            parsed.websocket_version = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("sec-websocket-key") {
+            parsed.websocket_key = Some(value.to_owned());
+        }
+    }
+    parsed.bytes = bytes;
+    Ok(parsed)
+}
+
+/// A refusal: status line, extra headers, and what to do.
+pub struct Refusal {
+    pub status: &'static str,
+    pub headers: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: &'static str, headers: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            status,
+            headers,
+            message: message.into(),
+        }
+    }
+
+    /// 400, with what is wrong.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Refusal::new("400 Bad Request", "", message)
+    }
+
+    /// 431: the request head is over 16 KiB.
+    pub fn too_large() -> Self {
+        Refusal::new(
+            "431 Request Header Fields Too Large",
+            "",
+            "the request head (URL and headers) is over 16 KiB; shorten the query string or headers",
+        )
+    }
+
+    /// 503, with why.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Refusal::new("503 Service Unavailable", "retry-after: 1\r\n", message)
+    }
+
+    /// 404 for a path that is no endpoint.
+    pub fn not_found(path: &str, ws_path: &str) -> Self {
+        Refusal::new(
+            "404 Not Found",
+            "",
+            format!("no WebSocket endpoint at {path}; connect to {ws_path}"),
+        )
+    }
+}
+
+/// Checks a WebSocket upgrade request against RFC 6455 §4.2.1 before the
+/// handshake, so that a bad one is answered rather than dropped.
+pub fn check_upgrade(head: &RequestHead) -> Result<(), Refusal> {
+    if head.method != "GET" {
+        return Err(Refusal::new(
+            "405 Method Not Allowed",
+            "allow: GET\r\n",
+            format!(
+                "a WebSocket handshake is a GET request, not {}",
+                head.method
+            ),
+        ));
+    }
+    if head.version != "HTTP/1.1" {
+        return Err(Refusal::bad_request(format!(
+            "a WebSocket handshake needs HTTP/1.1, not {}",
+            head.version
+        )));
+    }
+    if head.websocket_version.as_deref() != Some("13") {
+        return Err(Refusal::new(
+            "426 Upgrade Required",
+            "sec-websocket-version: 13\r\nupgrade: websocket\r\n",
+            "this gateway speaks WebSocket version 13 only (Sec-WebSocket-Version: 13)",
+        ));
+    }
+    if !head.connection_upgrade {
+        return Err(Refusal::bad_request(
+            "a WebSocket handshake needs Connection: Upgrade",
+        ));
+    }
+    if !head.websocket_key.as_deref().is_some_and(is_websocket_key) {
+        return Err(Refusal::bad_request(
+            "Sec-WebSocket-Key must be 16 random bytes in base64 (24 characters)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `key` is the base64 of 16 bytes: 22 base64 digits and `==`.
+fn is_websocket_key(key: &str) -> bool {
+    key.len() == 24
+        && key.ends_with("==")
+        && key[..22]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// Answers with `refusal` and closes.
+pub async fn refuse(mut stream: TcpStream, refusal: &Refusal) {
+    let body = format!("{}\n", refusal.message);
+    let response = format!(
+        "HTTP/1.1 {}\r\n{}content-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\n\
+         x-content-type-options: nosniff\r\nconnection: close\r\n\r\n{body}",
+        refusal.status,
+        refusal.headers,
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
     })
+    .await;
+}
+
+/// What `/healthz` reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Health {
+    /// Upgraded WebSocket connections.
+    pub connections: usize,
+    /// Sockets still in their request or handshake.
+    pub pending_handshakes: usize,
+    /// Topic changes waiting for Redis (at most one per channel).
+    pub topic_queue: usize,
 }
 
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
@@ -73,26 +240,43 @@ pub async fn respond(
     mut stream: TcpStream,
     head: &RequestHead,
     static_dir: Option<&Path>,
-    open: usize,
+    ws_path: &str,
+    health: Health,
 ) {
+    let mut extra = "";
     let (status, content_type, body) = match (head.method.as_str(), head.path.as_str()) {
         ("GET" | "HEAD", "/healthz") => (
             "200 OK",
             "application/json",
-            format!("{{\"status\":\"ok\",\"connections\":{open}}}").into_bytes(),
+            format!(
+                "{{\"status\":\"ok\",\"connections\":{},\"pending_handshakes\":{},\"topic_queue\":{}}}",
+                health.connections, health.pending_handshakes, health.topic_queue
+            )
+            .into_bytes(),
         ),
+        ("GET" | "HEAD", path) if path == ws_path => {
+            extra = "upgrade: websocket\r\nsec-websocket-version: 13\r\n";
+            (
+                "426 Upgrade Required",
+                "text/plain; charset=utf-8",
+                b"this is the WebSocket endpoint: connect with a WebSocket client".to_vec(),
+            )
+        }
         ("GET" | "HEAD", path) => match static_dir {
             Some(root) => static_file(root, path).await,
             None => not_found(),
         },
-        _ => (
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            b"only GET is served here; WebSocket clients connect to /ws".to_vec(),
-        ),
+        _ => {
+            extra = "allow: GET, HEAD\r\n";
+            (
+                "405 Method Not Allowed",
+                "text/plain; charset=utf-8",
+                b"only GET and HEAD are served here; WebSocket clients connect to /ws".to_vec(),
+            )
+        }
     };
     let mut response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+        "HTTP/1.1 {status}\r\n{extra}content-type: {content_type}\r\ncontent-length: {}\r\n\
          cache-control: no-cache\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n",
         body.len()
     )
@@ -161,6 +345,14 @@ fn content_type(file: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_keys_are_16_bytes_of_base64() {
+        assert!(is_websocket_key("dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(!is_websocket_key("short"));
+        assert!(!is_websocket_key("dGhlIHNhbXBsZSBub25jZQ=A"));
+        assert!(!is_websocket_key("dGhlIHNhbXBsZSBub25jZ!=="));
+    }
 
     #[test]
     fn paths_cannot_escape_the_root() {

@@ -11,16 +11,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use asynchronio_bus::{Bus, Position};
+use asynchronio_protocol::Keys;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::{ChannelActor, ChannelCommand, JoinError, SubscriberHandle};
 use crate::delivery::{Delivery, Payload};
-use crate::subscription::{TopicCommand, TopicControl};
+use crate::subscription::TopicQueue;
 
 /// Live messages that may wait for one channel's actor; when it is full the
 /// channel catches up from its stream instead.
 const MAILBOX: usize = 4096;
+
+/// The Redis topics a channel's actor listens to: its deliveries and its
+/// presence notices.
+pub fn topics_of(keys: &Keys, channel: &str) -> Vec<String> {
+    vec![keys.topic(channel), keys.presence_topic(channel)]
+}
 
 /// Cheap to clone; every connection and the dispatcher share one.
 #[derive(Clone)]
@@ -31,7 +38,7 @@ pub struct ChannelHub {
 struct HubInner {
     channels: Mutex<HashMap<Arc<str>, ChannelEntry>>,
     bus: Bus,
-    topics: TopicControl,
+    topics: Arc<TopicQueue>,
 }
 
 struct ChannelEntry {
@@ -41,7 +48,7 @@ struct ChannelEntry {
 }
 
 impl ChannelHub {
-    pub fn new(bus: Bus, topics: TopicControl) -> Self {
+    pub fn new(bus: Bus, topics: Arc<TopicQueue>) -> Self {
         Self {
             inner: Arc::new(HubInner {
                 channels: Mutex::new(HashMap::new()),
@@ -85,12 +92,9 @@ impl ChannelHub {
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
         let behind = Arc::new(AtomicBool::new(false));
         let (subscribed, confirmation) = oneshot::channel();
-        // Sent under the lock so that topic commands for one channel reach
-        // Redis in the order the hub decided them.
-        let _ = self
-            .inner
-            .topics
-            .send(TopicCommand::Subscribe(self.topics_of(channel), subscribed));
+        // Recorded under the lock so that topic changes for one channel
+        // are recorded in the order the hub decided them.
+        self.inner.topics.subscribe(channel, subscribed);
         let actor = ChannelActor::new(
             Arc::clone(channel),
             self.inner.bus.clone(),
@@ -119,11 +123,9 @@ impl ChannelHub {
         if entry.members == 0 {
             // Dropping the entry drops the hub's mailbox sender; the actor
             // ends once the last in-flight sender is gone.
-            channels.remove(channel);
-            let _ = self
-                .inner
-                .topics
-                .send(TopicCommand::Unsubscribe(self.topics_of(channel)));
+            if let Some((channel, _)) = channels.remove_entry(channel) {
+                self.inner.topics.unsubscribe(&channel);
+            }
             return;
         }
         let command = ChannelCommand::Leave { conn_id };
@@ -135,11 +137,9 @@ impl ChannelHub {
         }
     }
 
-    /// The Redis topics a channel's actor listens to: its deliveries and its
-    /// presence notices.
-    fn topics_of(&self, channel: &str) -> Vec<String> {
-        let keys = self.inner.bus.keys();
-        vec![keys.topic(channel), keys.presence_topic(channel)]
+    /// Topic changes waiting for Redis (at most one per channel).
+    pub fn topic_queue_len(&self) -> usize {
+        self.inner.topics.len()
     }
 
     /// Routes what arrived from Redis to its channel, never waiting: a full

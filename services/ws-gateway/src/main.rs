@@ -14,8 +14,10 @@ mod delivery;
 mod echo;
 mod http;
 mod hub;
+mod limits;
 mod prefixed;
 mod registry;
+mod revocation;
 mod server;
 mod session;
 mod socket;
@@ -29,7 +31,6 @@ use asynchronio_bus::Bus;
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 
 use crate::config::GatewayArgs;
 use crate::hub::ChannelHub;
@@ -70,12 +71,14 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     };
 
     let gateway_id = asynchronio_service::instance_id(args.gateway_id.as_deref());
-    let (topics, topic_commands) = mpsc::unbounded_channel();
-    let hub = ChannelHub::new(bus.clone(), topics);
+    let topics = Arc::new(subscription::TopicQueue::default());
+    let hub = ChannelHub::new(bus.clone(), Arc::clone(&topics));
+    let keys = bus.keys().clone();
     let control = tokio::spawn(subscription::run_topic_control(
         bus.clone(),
         subscriber.clone(),
-        topic_commands,
+        topics,
+        move |channel| hub::topics_of(&keys, channel),
     ));
     let dispatch = tokio::spawn(subscription::run_dispatch(
         bus.clone(),
@@ -83,15 +86,20 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         hub.clone(),
     ));
 
+    let limits = args.limits();
+    let revocations = Arc::new(revocation::Revocations::default());
     let context = Arc::new(SessionContext {
         hub: hub.clone(),
         bus: bus.clone(),
-        limits: args.limits(),
+        address_buckets: limits::AddressBuckets::new(limits.address_subscribe_rate),
+        limits,
         token_keys,
         require_token: args.tokens.require_token,
         gateway_id: gateway_id.clone(),
+        revocations: Arc::clone(&revocations),
     });
     let stop_registry = tokio_util::sync::CancellationToken::new();
+    let revocation = tokio::spawn(revocations.run(bus.clone(), stop_registry.clone()));
     let registry = tokio::spawn(registry::run(
         bus.clone(),
         hub.clone(),
@@ -114,6 +122,9 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
     stop_registry.cancel();
     let _ = registry.await;
+    // Aborted, not awaited: a read from an unresponsive Redis must not
+    // hold up the exit.
+    revocation.abort();
     drop(hub);
     control.abort();
     dispatch.abort();

@@ -1,10 +1,16 @@
 //! Accepting TCP connections and upgrading them to WebSocket (other HTTP
-//! requests go to [`http`]): path routing,
-//! subprotocol (codec) negotiation, the connection limit, the handshake
-//! timeout, and the small per-connection buffers that keep idle
-//! connections cheap.
+//! requests go to [`http`]): path routing, checking the upgrade request
+//! (refusals get an HTTP answer), subprotocol (codec) negotiation, the
+//! limits, the handshake timeout, and the small per-connection buffers that
+//! keep idle connections cheap.
+//!
+//! A socket counts against `--max-connections` only once it has upgraded.
+//! Until then it holds a pending place, bounded per address and in total,
+//! for at most the handshake timeout: sockets that never upgrade cannot
+//! lock clients out.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,8 +26,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::http::Refusal;
+use crate::limits::{PendingGuard, PendingSockets};
 use crate::prefixed::PrefixedStream;
-use crate::session::SessionContext;
+use crate::session::{ClientInfo, SessionContext};
 use crate::socket::ClientSocket;
 use crate::{connection, echo, http};
 
@@ -42,7 +50,10 @@ pub struct Server {
     pub echo_path: Option<String>,
     /// Where the browser client and demo are served from, if anywhere.
     pub static_dir: Option<PathBuf>,
+    /// Upgraded connections.
     open: AtomicUsize,
+    /// Sockets not yet upgraded (or answered).
+    pending: Arc<PendingSockets>,
     next_id: AtomicU64,
 }
 
@@ -53,12 +64,17 @@ impl Server {
         echo_path: Option<String>,
         static_dir: Option<PathBuf>,
     ) -> Self {
+        let pending = Arc::new(PendingSockets::new(
+            context.limits.max_pending,
+            context.limits.max_pending_per_address,
+        ));
         Self {
             context,
             ws_path,
             echo_path,
             static_dir,
             open: AtomicUsize::new(0),
+            pending,
             next_id: AtomicU64::new(1),
         }
     }
@@ -93,15 +109,27 @@ impl Server {
                 Ok((stream, peer)) => {
                     let server = Arc::clone(&self);
                     let shutdown = shutdown.clone();
+                    let Some(pending) = self.pending.admit(peer.ip()) else {
+                        tracing::debug!(%peer, "too many pending sockets; refused");
+                        tracker.spawn(async move {
+                            let refusal = Refusal::unavailable(
+                                "too many connections waiting for their handshake from your address; finish or close them and retry",
+                            );
+                            http::refuse(stream, &refusal).await;
+                        });
+                        continue;
+                    };
                     tracker.spawn(async move {
-                        server.open.fetch_add(1, Ordering::AcqRel);
                         // The handshake's state is large but short-lived;
                         // boxing it keeps the task itself to a few words
                         // plus the boxed connection it returns.
-                        if let Some(connection) = Box::pin(server.accept(stream, shutdown)).await {
+                        let accepted =
+                            Box::pin(server.accept(stream, peer.ip(), pending, shutdown)).await;
+                        if let Some(connection) = accepted {
                             connection.await;
+                            // Counted by `accept` when it upgraded.
+                            server.open.fetch_sub(1, Ordering::AcqRel);
                         }
-                        server.open.fetch_sub(1, Ordering::AcqRel);
                         tracing::trace!(%peer, "connection ended");
                     });
                 }
@@ -127,47 +155,99 @@ impl Server {
         reason = "tungstenite's handshake callback returns ErrorResponse"
     )]
     /// Reads the request and, for a WebSocket upgrade, completes the
-    /// handshake and returns the connection to run.
+    /// handshake and returns the connection to run; it then counts as open
+    /// (the caller uncounts it when it ends).
     async fn accept(
         &self,
         mut stream: TcpStream,
+        peer: IpAddr,
+        pending: PendingGuard,
         shutdown: CancellationToken,
     ) -> Option<Connection> {
         let _ = stream.set_nodelay(true);
         let limits = &self.context.limits;
-        let head = http::read_head(&mut stream, limits.handshake_timeout).await?;
+        // One deadline for reading the request and the handshake.
+        let deadline = tokio::time::Instant::now() + limits.handshake_timeout;
+        let head = match http::read_head(&mut stream, limits.handshake_timeout).await {
+            Ok(head) => head,
+            Err(http::HeadError::Gone) => return None,
+            Err(http::HeadError::TooLarge) => {
+                http::refuse(stream, &Refusal::too_large()).await;
+                return None;
+            }
+            Err(http::HeadError::Malformed) => {
+                http::refuse(stream, &Refusal::bad_request("malformed HTTP request")).await;
+                return None;
+            }
+        };
         if !head.upgrade {
-            let open = self.open.load(Ordering::Acquire).saturating_sub(1);
-            http::respond(stream, &head, self.static_dir.as_deref(), open).await;
+            let health = http::Health {
+                connections: self.open.load(Ordering::Acquire),
+                pending_handshakes: self.pending.total(),
+                topic_queue: self.context.hub.topic_queue_len(),
+            };
+            http::respond(
+                stream,
+                &head,
+                self.static_dir.as_deref(),
+                &self.ws_path,
+                health,
+            )
+            .await;
+            return None;
+        }
+        let known = head.path == self.ws_path || self.echo_path.as_deref() == Some(&head.path);
+        let checked = if known {
+            http::check_upgrade(&head)
+        } else {
+            Err(Refusal::not_found(&head.path, &self.ws_path))
+        };
+        if let Err(refusal) = checked {
+            http::refuse(stream, &refusal).await;
+            return None;
+        }
+        // Take a connection slot now, so concurrent handshakes cannot
+        // overshoot the limit; given back if the handshake fails.
+        if self.open.fetch_add(1, Ordering::AcqRel) >= limits.max_connections {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            http::refuse(
+                stream,
+                &Refusal::unavailable(
+                    "connection limit reached; retry later or connect to another gateway",
+                ),
+            )
+            .await;
             return None;
         }
         let stream = PrefixedStream::new(head.bytes, stream);
-        let over_limit = self.open.load(Ordering::Acquire) > limits.max_connections;
         let mut route = None;
         let callback = |request: &Request, response: Response| {
-            self.route(request, response, over_limit)
-                .map(|(decided, response)| {
-                    route = Some(decided);
-                    response
-                })
+            self.route(request, response).map(|(decided, response)| {
+                route = Some(decided);
+                response
+            })
         };
         let handshake = tokio_tungstenite::accept_hdr_async_with_config(
             stream,
             callback,
             Some(self.websocket_config()),
         );
-        let ws = match tokio::time::timeout(limits.handshake_timeout, handshake).await {
-            Ok(Ok(ws)) => ws,
+        let ws = match tokio::time::timeout_at(deadline, handshake).await {
+            Ok(Ok(ws)) => Some(ws),
             Ok(Err(error)) => {
                 tracing::debug!(%error, "WebSocket handshake failed");
-                return None;
+                None
             }
             Err(_) => {
                 tracing::debug!("WebSocket handshake timed out");
-                return None;
+                None
             }
         };
-        let route = route?;
+        drop(pending);
+        let (Some(ws), Some(route)) = (ws, route) else {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        };
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
         Some(match route {
@@ -176,10 +256,13 @@ impl Server {
                 Box::pin(connection::serve(
                     socket,
                     slow,
-                    conn_id,
-                    codec,
+                    ClientInfo {
+                        conn_id,
+                        codec,
+                        peer,
+                        claims,
+                    },
                     Arc::clone(&self.context),
-                    claims,
                     shutdown,
                 ))
             }
@@ -195,25 +278,19 @@ impl Server {
         &self,
         request: &Request,
         mut response: Response,
-        over_limit: bool,
     ) -> Result<(Route, Response), ErrorResponse> {
         let path = request.uri().path();
         if self.echo_path.as_deref() == Some(path) {
             return Ok((Route::Echo, response));
         }
         if path != self.ws_path {
+            // Checked before the handshake; kept for safety.
             return Err(reject(
                 StatusCode::NOT_FOUND,
                 format!(
                     "no WebSocket endpoint at {path}; connect to {}",
                     self.ws_path
                 ),
-            ));
-        }
-        if over_limit {
-            return Err(reject(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "connection limit reached; retry later or connect to another gateway".into(),
             ));
         }
         let offered = request
@@ -231,38 +308,53 @@ impl Server {
             );
         }
         let claims = match query_token(request.uri().query()) {
-            None => None,
-            Some(token) => {
-                let Some(keys) = &self.context.token_keys else {
-                    return Err(reject(
-                        StatusCode::UNAUTHORIZED,
-                        "this gateway has no token key configured (ASYNCHRONIO_TOKEN_SECRET)"
-                            .into(),
-                    ));
-                };
-                match keys.verify(&token) {
-                    Ok(claims) => Some(claims),
-                    Err(error) => return Err(reject(StatusCode::UNAUTHORIZED, error.to_string())),
-                }
+            Ok(None) => None,
+            Ok(Some(token)) => match self.context.verify_token(&token) {
+                Ok(claims) => Some(claims),
+                Err(message) => return Err(reject(StatusCode::UNAUTHORIZED, message)),
+            },
+            Err(Undecodable) => {
+                return Err(reject(
+                    StatusCode::UNAUTHORIZED,
+                    "the token parameter is not valid percent-encoded UTF-8; URL-encode the token"
+                        .into(),
+                ));
             }
         };
         Ok((Route::Client(codec, claims), response))
     }
 }
 
-/// The `token` parameter of a query string, percent-decoded.
-fn query_token(query: Option<&str>) -> Option<String> {
-    let value = query?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))?;
+/// A `token` parameter that does not percent-decode to UTF-8.
+#[derive(Debug, PartialEq, Eq)]
+struct Undecodable;
+
+/// The `token` parameter of a query string, percent-decoded; `Ok(None)`
+/// when there is none. A token that does not decode is an error, never
+/// "no token": the client meant to present one.
+fn query_token(query: Option<&str>) -> Result<Option<String>, Undecodable> {
+    let Some(value) = query.and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+    }) else {
+        return Ok(None);
+    };
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .ok_or(Undecodable)?;
+                // from_str_radix accepts a sign; a hex digit pair has none.
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(Undecodable);
+                }
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| Undecodable)?);
                 i += 3;
             }
             b'+' => {
@@ -275,7 +367,7 @@ fn query_token(query: Option<&str>) -> Option<String> {
             }
         }
     }
-    String::from_utf8(out).ok()
+    String::from_utf8(out).map(Some).map_err(|_| Undecodable)
 }
 
 fn reject(status: StatusCode, message: String) -> ErrorResponse {
@@ -286,14 +378,25 @@ fn reject(status: StatusCode, message: String) -> ErrorResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::query_token;
+    use super::{Undecodable, query_token};
 
     #[test]
     fn token_is_read_from_the_query() {
-        assert_eq!(query_token(Some("token=abc.def")), Some("abc.def".into()));
-        assert_eq!(query_token(Some("x=1&token=a%2Eb")), Some("a.b".into()));
-        assert_eq!(query_token(Some("x=1")), None);
-        assert_eq!(query_token(None), None);
-        assert_eq!(query_token(Some("token=%zz")), None);
+        assert_eq!(
+            query_token(Some("token=abc.def")),
+            Ok(Some("abc.def".into()))
+        );
+        assert_eq!(query_token(Some("x=1&token=a%2Eb")), Ok(Some("a.b".into())));
+        assert_eq!(query_token(Some("x=1")), Ok(None));
+        assert_eq!(query_token(None), Ok(None));
+        for bad in [
+            "token=%zz",
+            "token=%",
+            "token=%e9",
+            "token=%+1",
+            "token=ab%2",
+        ] {
+            assert_eq!(query_token(Some(bad)), Err(Undecodable), "{bad}");
+        }
     }
 }

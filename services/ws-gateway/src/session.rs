@@ -7,16 +7,19 @@
 //! through, skipping any offset already sent. No gap, no duplicate.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use asynchronio_bus::Bus;
 use asynchronio_protocol::envelope::ContentType;
 use asynchronio_protocol::presence::{PresenceEvent, PresenceInfo, PresenceKind};
-use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
+use asynchronio_protocol::token::{Claims, TokenKeys};
 use asynchronio_protocol::{
     ChannelName, ClientFrame, Codec, EnvelopeDraft, ErrorCode, Offset, ServerFrame, Since,
 };
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +29,8 @@ use crate::close::CloseReason;
 use crate::config::Limits;
 use crate::delivery::{Delivery, Payload, to_message};
 use crate::hub::ChannelHub;
+use crate::limits::{AddressBuckets, Bucket};
+use crate::revocation::{Holding, Revocations};
 use crate::socket::ClientSocket;
 
 /// Messages read from the stream per page while replaying history.
@@ -50,6 +55,35 @@ pub struct SessionContext {
     pub require_token: bool,
     /// This gateway's name in Redis, for presence entries.
     pub gateway_id: String,
+    /// Revoked API keys, whose tokens are refused.
+    pub revocations: Arc<Revocations>,
+    /// Subscribe attempts left per IP address.
+    pub address_buckets: AddressBuckets,
+}
+
+impl SessionContext {
+    /// Verifies a presented token: signature, expiry, `nbf`, and that the
+    /// API key that issued it is not revoked. The error says what to do.
+    pub fn verify_token(&self, token: &str) -> Result<Claims, String> {
+        let Some(keys) = &self.token_keys else {
+            return Err(
+                "this gateway has no token key configured (ASYNCHRONIO_TOKEN_SECRET)".into(),
+            );
+        };
+        let claims = keys.verify(token).map_err(|e| e.to_string())?;
+        self.revocations.check(&claims).map_err(|e| e.to_string())?;
+        Ok(claims)
+    }
+}
+
+/// Who is on the other end of a new connection.
+pub struct ClientInfo {
+    pub conn_id: u64,
+    pub codec: Codec,
+    /// The client's IP address, for per-address limits.
+    pub peer: IpAddr,
+    /// The token it presented as `?token=`, verified.
+    pub claims: Option<Claims>,
 }
 
 pub struct Session {
@@ -61,17 +95,37 @@ pub struct Session {
     subscriptions: HashMap<Arc<str>, Subscription>,
     /// The verified token, once the client presented one.
     claims: Option<Box<Claims>>,
+    /// Changes whenever `claims` does, so the event loop knows to re-arm
+    /// the expiry timer.
+    token_generation: u64,
+    /// Registration as a holder of the token's API key (for revocation).
+    holding: Option<Holding>,
+    /// Cancelled to close the connection (its key revoked, or shutdown).
+    stop: CancellationToken,
+    /// The client's IP address, for per-address limits.
+    peer: IpAddr,
+    /// Subscribe attempts left on this connection.
+    subscribe_bucket: Bucket,
 }
 
 impl Session {
     pub fn new(
-        conn_id: u64,
-        codec: Codec,
+        client: ClientInfo,
         context: Arc<SessionContext>,
         queue: mpsc::Sender<Arc<Delivery>>,
         slow: CancellationToken,
-        claims: Option<Claims>,
+        stop: CancellationToken,
     ) -> Self {
+        let ClientInfo {
+            conn_id,
+            codec,
+            peer,
+            claims,
+        } = client;
+        let subscribe_bucket = Bucket::full(context.limits.subscribe_rate);
+        let holding = claims
+            .as_ref()
+            .and_then(|claims| context.revocations.hold(claims, conn_id, &stop));
         Self {
             conn_id,
             codec,
@@ -80,14 +134,27 @@ impl Session {
             slow,
             subscriptions: HashMap::new(),
             claims: claims.map(Box::new),
+            token_generation: 0,
+            holding,
+            stop,
+            peer,
+            subscribe_bucket,
         }
     }
 
-    /// Whether the connection's token has run out (checked on keepalive).
-    pub fn token_expired(&self) -> bool {
-        self.claims
-            .as_ref()
-            .is_some_and(|c| c.expired_at(now_secs()))
+    /// Changes whenever the connection presents a new token.
+    pub fn token_generation(&self) -> u64 {
+        self.token_generation
+    }
+
+    /// When the connection's token expires, if it has one.
+    pub fn token_deadline(&self) -> Option<Instant> {
+        let exp = self.claims.as_ref()?.exp;
+        let at = UNIX_EPOCH + Duration::from_secs(exp);
+        let left = at
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Some(Instant::now() + left)
     }
 
     fn allowed(&self, action: Action, channel: &str, id: Option<u64>) -> Result<(), ServerFrame> {
@@ -101,21 +168,51 @@ impl Session {
     }
 
     fn connect(&mut self, id: Option<u64>, token: &str) -> ServerFrame {
-        let Some(keys) = &self.context.token_keys else {
-            return ServerFrame::error(
-                id,
-                ErrorCode::Unauthorized,
-                "this gateway has no token key configured (ASYNCHRONIO_TOKEN_SECRET)",
-            );
-        };
-        match keys.verify(token) {
+        match self.context.verify_token(token) {
             Ok(claims) => {
                 let sub = claims.sub.clone();
+                // The old token's registration goes with it.
+                self.holding = self
+                    .context
+                    .revocations
+                    .hold(&claims, self.conn_id, &self.stop);
                 self.claims = Some(Box::new(claims));
+                self.token_generation += 1;
                 ServerFrame::Connected { id, sub }
             }
-            Err(error) => ServerFrame::error(id, ErrorCode::Unauthorized, error.to_string()),
+            Err(message) => ServerFrame::error(id, ErrorCode::Unauthorized, message),
         }
+    }
+
+    /// Takes one subscribe attempt from the connection's and the address's
+    /// budgets; the error frame when either is spent.
+    fn take_subscribe_attempt(&mut self, id: Option<u64>) -> Result<(), ServerFrame> {
+        let rate = self.context.limits.subscribe_rate;
+        if !self.subscribe_bucket.take(rate) {
+            return Err(ServerFrame::error(
+                id,
+                ErrorCode::RateLimited,
+                format!(
+                    "too many subscribe attempts: at most {} per second per connection (bursts of {}); wait a second and retry",
+                    rate.per_second, rate.burst
+                ),
+            ));
+        }
+        if !self.context.address_buckets.take(self.peer) {
+            let rate = self
+                .context
+                .address_buckets
+                .rate()
+                .map_or(0, |r| r.per_second);
+            return Err(ServerFrame::error(
+                id,
+                ErrorCode::RateLimited,
+                format!(
+                    "too many subscribe attempts from your address: at most {rate} per second; wait a second and retry"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn codec(&self) -> Codec {
@@ -269,6 +366,9 @@ impl Session {
         presence: bool,
         socket: &mut ClientSocket,
     ) -> Result<(), CloseReason> {
+        if let Err(reply) = self.take_subscribe_attempt(id) {
+            return self.reply(socket, reply).await;
+        }
         let channel = match self.channel(name) {
             Ok(channel) => channel,
             Err(reply) => return self.reply(socket, with_id(reply, id)).await,
@@ -322,6 +422,18 @@ impl Session {
         // Recovery: replay (since, join position] when that range is whole.
         let mut first_page = Vec::new();
         let mut recovered = false;
+        // A client that saw offset 0 of the empty epoch (the channel had no
+        // messages yet) has missed everything since, in whatever epoch.
+        let since = since.map(|s| {
+            if s.epoch.is_empty() && s.offset.0 == 0 {
+                Since {
+                    offset: s.offset,
+                    epoch: position.epoch.clone(),
+                }
+            } else {
+                s
+            }
+        });
         if let Some(since) =
             since.filter(|s| s.epoch == position.epoch && s.offset <= position.offset)
         {
@@ -436,10 +548,14 @@ impl Session {
                 format!("data is {} bytes; the limit is {max}", data.len()),
             );
         }
+        let payload = match asynchronio_protocol::checked_json(data) {
+            Ok(payload) => payload,
+            Err(error) => return ServerFrame::error(id, ErrorCode::BadRequest, error.to_string()),
+        };
         let draft = EnvelopeDraft {
             channel: channel.to_string(),
             content_type: ContentType::Json,
-            payload: data,
+            payload,
             headers: Vec::new(),
             publisher: Some(match &self.claims {
                 Some(claims) => format!("user:{}", claims.sub),

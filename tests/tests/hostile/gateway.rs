@@ -1,1 +1,701 @@
-//! Hostile inputs: see main.rs.
+//! Hostile inputs against the WebSocket gateway and the client tokens it
+//! accepts: token tricks (scopes, lifetime, revocation, expiry, `nbf`,
+//! undecodable `?token=`), subscribe churn, sockets that never upgrade,
+//! handshake violations, and a Redis outage under retrying clients.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use asynchronio_e2e::http::request;
+use asynchronio_e2e::{Received, RedisServer, Service, Watch, WsClient};
+use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
+use asynchronio_protocol::{ClientFrame, Codec, EnvelopeDraft, ErrorCode, ServerFrame};
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ADMIN: &str = "hostile-gateway-admin-key";
+const SECRET: &str = "hostile-gateway-token-secret";
+
+fn database_url(dir: &tempfile::TempDir) -> String {
+    format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("hostile.db").display()
+    )
+}
+
+/// `POST /api/v1/tokens` with `key`; the status and the JSON answer.
+fn issue(rest: &Service, key: &str, body: &str) -> (u16, serde_json::Value) {
+    let auth = format!("Bearer {key}");
+    let response = request(
+        rest.port,
+        "POST",
+        "/api/v1/tokens",
+        &[("authorization", &auth)],
+        body.as_bytes(),
+    );
+    let json = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+    (response.status, json)
+}
+
+/// Creates an API key with `scopes`; its id and its secret.
+fn create_key(rest: &Service, scopes: &str) -> (String, String) {
+    let auth = format!("Bearer {ADMIN}");
+    let body = format!(r#"{{"name":"hostile","scopes":{scopes}}}"#);
+    let response = request(
+        rest.port,
+        "POST",
+        "/api/v1/keys",
+        &[("authorization", &auth)],
+        body.as_bytes(),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let json = response.json();
+    (
+        json["id"].as_str().expect("id").to_owned(),
+        json["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+/// Signs `claims` with the test secret, as the REST API would.
+fn sign(claims: &Claims) -> String {
+    TokenKeys::hs256(SECRET.as_bytes())
+        .expect("keys")
+        .sign(claims)
+        .expect("sign")
+}
+
+/// The HTTP status a WebSocket handshake to `url` is refused with, or
+/// `None` when it succeeds.
+async fn refused_status(url: &str) -> Option<u16> {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => None,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Some(response.status().as_u16())
+        }
+        Err(other) => panic!("handshake to {url} failed without an HTTP answer: {other}"),
+    }
+}
+
+/// Waits for the connection to close; its close code and reason, and when.
+async fn closed_within(client: &mut WsClient, limit: Duration) -> ((u16, String), SystemTime) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the connection stayed open for {limit:?}");
+        match client.recv_within(left).await {
+            Received::Closed(close) => {
+                return (close.expect("a close frame"), SystemTime::now());
+            }
+            Received::Frame(_) => {}
+        }
+    }
+}
+
+fn unix_secs(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH).expect("clock").as_secs_f64()
+}
+
+/// Sends raw bytes to the gateway and reads its whole answer (until it
+/// closes or 5 s pass).
+fn raw_exchange(port: u16, bytes: &[u8]) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let _ = stream.write_all(bytes);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+fn upgrade_request(method: &str, target: &str, key: &str, version: &str) -> Vec<u8> {
+    format!(
+        "{method} {target} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn has_header(response: &str, name: &str, value: &str) -> bool {
+    let head = response.split("\r\n\r\n").next().unwrap_or("");
+    head.split("\r\n").skip(1).any(|line| {
+        line.split_once(':').is_some_and(|(n, v)| {
+            n.trim().eq_ignore_ascii_case(name) && v.to_ascii_lowercase().contains(value)
+        })
+    })
+}
+
+/// The gateway's `/healthz` JSON.
+fn health(gateway: &Service) -> serde_json::Value {
+    request(gateway.port, "GET", "/healthz", &[], b"").json()
+}
+
+/// B6: a key grants in a token only what its own scopes allow; lifetimes
+/// are capped; revoking a key ends its tokens, live connections included.
+#[tokio::test]
+async fn tokens_grant_no_more_than_their_key_and_die_with_it() {
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    let rest = Service::rest_with_env(&redis.url(), &database_url(&db), ADMIN, &[], &env);
+    let gateway = Service::gateway_with_env(&redis.url(), &[], &env);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+
+    let (_, publisher) = create_key(&rest, r#"["publish"]"#);
+    let (reader_id, reader) = create_key(&rest, r#"["read"]"#);
+
+    // The attack: a publish-only key minting a month-long token for every
+    // private channel.
+    let (status, body) = issue(
+        &rest,
+        &publisher,
+        r#"{"sub":"m","subscribe":["private:*"],"ttl":2592000}"#,
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = issue(
+        &rest,
+        &publisher,
+        r#"{"sub":"m","subscribe":["private:*"],"ttl":600}"#,
+    );
+    assert_eq!(
+        status, 403,
+        "subscribe patterns need the read scope: {body}"
+    );
+    // What each scope does grant.
+    let (status, body) = issue(&rest, &publisher, r#"{"sub":"p","publish":["chat"]}"#);
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = issue(&rest, &reader, r#"{"sub":"r","publish":["chat"]}"#);
+    assert_eq!(
+        status, 403,
+        "publish patterns need the publish scope: {body}"
+    );
+    let (status, body) = issue(&rest, &reader, r#"{"sub":"r","subscribe":["$sys:*"]}"#);
+    assert_eq!(status, 403, "$sys: patterns need the admin scope: {body}");
+    let (status, body) = issue(&rest, &reader, r#"{"sub":"r","admin":true}"#);
+    assert_eq!(status, 403, "{body}");
+    // Lifetime: at most 24 h by default, whoever asks.
+    let (status, body) = issue(&rest, ADMIN, r#"{"sub":"m","ttl":2592000}"#);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("86400"), "{body}");
+    let (status, body) = issue(&rest, ADMIN, r#"{"sub":"m","ttl":86400}"#);
+    assert_eq!(status, 201, "{body}");
+
+    // A token of the read key works until the key is revoked.
+    let (status, body) = issue(
+        &rest,
+        &reader,
+        r#"{"sub":"r","subscribe":["private:r:*"],"ttl":600}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let token = body["token"].as_str().expect("token").to_owned();
+    let url = format!("{}?token={token}", gateway.ws_url());
+    let mut live = WsClient::connect(&url, Codec::Json).await;
+    live.subscribe("private:r:inbox", None).await;
+    let mut by_frame = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    by_frame
+        .send(&ClientFrame::Connect {
+            id: Some(1),
+            token: token.clone(),
+        })
+        .await;
+    assert!(matches!(
+        by_frame.frame().await,
+        ServerFrame::Connected { .. }
+    ));
+    let (_, admin_body) = issue(&rest, ADMIN, r#"{"sub":"ops","subscribe":["private:*"]}"#);
+    let admin_url = format!(
+        "{}?token={}",
+        gateway.ws_url(),
+        admin_body["token"].as_str().expect("token")
+    );
+    let mut bootstrap = WsClient::connect(&admin_url, Codec::Json).await;
+    bootstrap.subscribe("private:r:inbox", None).await;
+
+    let auth = format!("Bearer {ADMIN}");
+    let revoked = request(
+        rest.port,
+        "DELETE",
+        &format!("/api/v1/keys/{reader_id}"),
+        &[("authorization", &auth)],
+        b"",
+    );
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    let start = Instant::now();
+    for client in [&mut live, &mut by_frame] {
+        let ((code, reason), _) = closed_within(client, Duration::from_secs(10)).await;
+        assert_eq!(code, 1008, "{reason}");
+        assert!(reason.contains("revoked"), "{reason}");
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "live connections of a revoked key closed only after {:?}",
+        start.elapsed()
+    );
+    assert_eq!(refused_status(&url).await, Some(401));
+    let mut again = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    again
+        .send(&ClientFrame::Connect {
+            id: Some(2),
+            token: token.clone(),
+        })
+        .await;
+    match again.frame().await {
+        ServerFrame::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::Unauthorized, "{message}");
+            assert!(message.contains("revoked"), "{message}");
+        }
+        other => panic!("a revoked key's token was accepted: {other:?}"),
+    }
+    // Tokens of the bootstrap key have no key to revoke: still live.
+    bootstrap.send(&ClientFrame::Ping { id: Some(3) }).await;
+    assert_eq!(bootstrap.frame().await, ServerFrame::Pong { id: Some(3) });
+
+    watch
+        .finish("tokens_grant_no_more_than_their_key_and_die_with_it")
+        .await;
+}
+
+/// B11: a connection closes when its token expires (give or take a
+/// second), not at the next keepalive tick.
+#[tokio::test]
+async fn expired_tokens_close_their_connection_on_time() {
+    let redis = RedisServer::start();
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    // Default keepalive (25 s): expiry must not wait for it.
+    let gateway = Service::gateway_with_env(&redis.url(), &[], &env);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+
+    let claims = |ttl: u64| Claims {
+        sub: "brief".into(),
+        exp: now_secs() + ttl,
+        iat: now_secs(),
+        subscribe: vec!["news".into()],
+        ..Default::default()
+    };
+    // As ?token=.
+    let short = claims(2);
+    let mut by_url = WsClient::connect(
+        &format!("{}?token={}", gateway.ws_url(), sign(&short)),
+        Codec::Json,
+    )
+    .await;
+    by_url.subscribe("news", None).await;
+    // As a connect frame on an open connection.
+    let mut by_frame = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    let framed = claims(3);
+    by_frame
+        .send(&ClientFrame::Connect {
+            id: Some(1),
+            token: sign(&framed),
+        })
+        .await;
+    assert!(matches!(
+        by_frame.frame().await,
+        ServerFrame::Connected { .. }
+    ));
+    for (client, exp) in [(&mut by_url, short.exp), (&mut by_frame, framed.exp)] {
+        let ((code, reason), at) = closed_within(client, Duration::from_secs(30)).await;
+        assert_eq!(code, 1008, "{reason}");
+        assert!(reason.contains("token expired"), "{reason}");
+        let late = unix_secs(at) - exp as f64;
+        assert!(
+            (-1.0..=1.5).contains(&late),
+            "closed {late:.2} s after the token's expiry"
+        );
+    }
+    watch
+        .finish("expired_tokens_close_their_connection_on_time")
+        .await;
+}
+
+/// B12: an undecodable `?token=` is refused, not treated as anonymous,
+/// and a token is not used before its `nbf`.
+#[tokio::test]
+async fn undecodable_and_not_yet_valid_tokens_are_refused() {
+    let redis = RedisServer::start();
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    let gateway = Service::gateway_with_env(&redis.url(), &[], &env);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+
+    for query in ["token=%zz", "token=%", "token=%e9", "x=1&token=ab%2"] {
+        let url = format!("{}?{query}", gateway.ws_url());
+        assert_eq!(refused_status(&url).await, Some(401), "{query}");
+    }
+    let later = Claims {
+        sub: "early".into(),
+        exp: now_secs() + 600,
+        iat: now_secs(),
+        nbf: Some(now_secs() + 300),
+        subscribe: vec!["news".into()],
+        ..Default::default()
+    };
+    let url = format!("{}?token={}", gateway.ws_url(), sign(&later));
+    assert_eq!(refused_status(&url).await, Some(401), "nbf in the future");
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    client
+        .send(&ClientFrame::Connect {
+            id: Some(1),
+            token: sign(&later),
+        })
+        .await;
+    match client.frame().await {
+        ServerFrame::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::Unauthorized, "{message}")
+        }
+        other => panic!("a token used before its nbf was accepted: {other:?}"),
+    }
+    let valid = Claims {
+        nbf: Some(now_secs().saturating_sub(10)),
+        ..later
+    };
+    let mut ok = WsClient::connect(
+        &format!("{}?token={}", gateway.ws_url(), sign(&valid)),
+        Codec::Json,
+    )
+    .await;
+    ok.subscribe("news", None).await;
+    watch
+        .finish("undecodable_and_not_yet_valid_tokens_are_refused")
+        .await;
+}
+
+/// Subscribes to `channel` and returns the answer (subscribed or error).
+async fn try_subscribe(client: &mut WsClient, id: u64, channel: &str) -> ServerFrame {
+    client
+        .send(&ClientFrame::Subscribe {
+            id: Some(id),
+            channel: channel.into(),
+            since: None,
+            presence: false,
+        })
+        .await;
+    client.frame().await
+}
+
+/// B10 (gateway): subscribe attempts are limited per connection and per
+/// address, so subscribe/unsubscribe churn cannot get round the cap; an
+/// over-limit attempt is refused and costs the client nothing else.
+#[tokio::test]
+async fn subscribe_churn_is_rate_limited() {
+    let redis = RedisServer::start();
+    // Defaults: per connection.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    client.subscribe("kept", None).await;
+    let mut limited = None;
+    for i in 0..5_000u64 {
+        match try_subscribe(&mut client, i, &format!("churn-{i}")).await {
+            ServerFrame::Subscribed { .. } => {
+                client
+                    .send(&ClientFrame::Unsubscribe {
+                        id: Some(i),
+                        channel: format!("churn-{i}"),
+                    })
+                    .await;
+                assert!(matches!(client.frame().await, ServerFrame::Ok { .. }));
+            }
+            ServerFrame::Error { code, message, .. } => {
+                assert_eq!(code, ErrorCode::RateLimited, "{message}");
+                assert!(message.contains("per second"), "{message}");
+                limited = Some(i);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let limited = limited.expect("5,000 subscribe/unsubscribe attempts were never limited");
+    assert!(limited >= 128, "limited after only {limited} attempts");
+    // Nothing else is lost: the connection and its subscription still work.
+    client.send(&ClientFrame::Ping { id: Some(7) }).await;
+    assert_eq!(client.frame().await, ServerFrame::Pong { id: Some(7) });
+    redis
+        .bus()
+        .await
+        .publish(&EnvelopeDraft::new("kept", Bytes::from_static(b"1")), None)
+        .await
+        .expect("publish");
+    assert_eq!(client.message().await.0, "kept");
+    watch
+        .finish("subscribe_churn_is_rate_limited (connection)")
+        .await;
+
+    // Per address: many connections from one address share one budget
+    // (another Redis, so the second witness starts from offset 1).
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(
+        &redis.url(),
+        &[
+            "--address-subscribe-burst",
+            "40",
+            "--address-subscribe-rate",
+            "1",
+        ],
+    );
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let mut refused = 0;
+    for c in 0..4 {
+        let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+        for i in 0..15u64 {
+            match try_subscribe(&mut client, i, &format!("spread-{c}-{i}")).await {
+                ServerFrame::Subscribed { .. } => {}
+                ServerFrame::Error { code, .. } if code == ErrorCode::RateLimited => refused += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert!(
+        (15..=25).contains(&refused),
+        "60 attempts against a budget of 40 (minus the witness's one): {refused} refused"
+    );
+    watch
+        .finish("subscribe_churn_is_rate_limited (address)")
+        .await;
+}
+
+/// Opens a TCP connection to the gateway from `source` and sends nothing.
+async fn idle_socket(source: IpAddr, port: u16) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(SocketAddr::new(source, 0)).expect("bind");
+    socket
+        .connect(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port))
+        .await
+        .expect("connect")
+}
+
+/// C17: sockets that never upgrade do not take connection slots; they are
+/// bounded per address and time out.
+#[tokio::test]
+async fn idle_sockets_do_not_lock_clients_out() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(
+        &redis.url(),
+        &["--max-connections", "5", "--handshake-timeout-ms", "2000"],
+    );
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let attacker = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let mut idle = Vec::new();
+    for _ in 0..100 {
+        idle.push(idle_socket(attacker, gateway.port).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Real clients still get in, up to the limit (the witness holds one).
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        clients.push(WsClient::connect(&gateway.ws_url(), Codec::Json).await);
+    }
+    assert_eq!(refused_status(&gateway.ws_url()).await, Some(503));
+    // The attacker's sockets beyond its per-address share were refused at
+    // once; the rest are closed when the handshake timeout passes.
+    let mut last = idle.pop().expect("socket");
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_millis(500), last.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "an over-limit idle socket was kept open");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for mut socket in idle {
+        let _ = socket.write_all(b"G").await;
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_millis(500), socket.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+            "an idle socket outlived the handshake timeout"
+        );
+    }
+    let health = health(&gateway);
+    assert_eq!(health["connections"], 5, "{health}");
+    drop(clients);
+    watch.finish("idle_sockets_do_not_lock_clients_out").await;
+}
+
+/// C19: a handshake the gateway refuses gets an HTTP answer that says why
+/// (RFC 6455 §4.2.2), and wrong methods get 405 with `Allow`.
+#[tokio::test]
+async fn failed_handshakes_get_an_http_answer() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let key = "dGhlIHNhbXBsZSBub25jZQ==";
+    let port = gateway.port;
+
+    let bad_key = raw_exchange(port, &upgrade_request("GET", "/ws", "short", "13"));
+    assert!(bad_key.starts_with("HTTP/1.1 400"), "bad key: {bad_key:?}");
+    let no_key = raw_exchange(
+        port,
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert!(no_key.starts_with("HTTP/1.1 400"), "no key: {no_key:?}");
+    let no_connection = raw_exchange(
+        port,
+        format!(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: {key}\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    assert!(
+        no_connection.starts_with("HTTP/1.1 400"),
+        "no Connection: Upgrade: {no_connection:?}"
+    );
+    let version = raw_exchange(port, &upgrade_request("GET", "/ws", key, "8"));
+    assert!(
+        version.starts_with("HTTP/1.1 426"),
+        "version 8: {version:?}"
+    );
+    assert!(
+        has_header(&version, "sec-websocket-version", "13"),
+        "{version:?}"
+    );
+    let post = raw_exchange(port, &upgrade_request("POST", "/ws", key, "13"));
+    assert!(post.starts_with("HTTP/1.1 405"), "POST upgrade: {post:?}");
+    assert!(has_header(&post, "allow", "get"), "{post:?}");
+    let long = format!("/ws?pad={}", "a".repeat(17 * 1024));
+    let too_long = raw_exchange(port, &upgrade_request("GET", &long, key, "13"));
+    assert!(
+        too_long.starts_with("HTTP/1.1 431"),
+        "17 KiB query: {too_long:?}"
+    );
+    let plain_post = raw_exchange(
+        port,
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert!(plain_post.starts_with("HTTP/1.1 405"), "{plain_post:?}");
+    assert!(has_header(&plain_post, "allow", "get"), "{plain_post:?}");
+    let delete = raw_exchange(port, b"DELETE /ws HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(delete.starts_with("HTTP/1.1 405"), "{delete:?}");
+    let nope = raw_exchange(port, &upgrade_request("GET", "/nope", key, "13"));
+    assert!(nope.starts_with("HTTP/1.1 404"), "{nope:?}");
+    // A good handshake still works.
+    let good = raw_exchange(port, &upgrade_request("GET", "/ws", key, "13"));
+    assert!(good.starts_with("HTTP/1.1 101"), "{good:?}");
+    watch.finish("failed_handshakes_get_an_http_answer").await;
+}
+
+/// The pid of the Redis server, from `INFO server`.
+fn redis_pid(redis: &RedisServer) -> u32 {
+    let info = redis.cli(&["INFO", "server"]);
+    info.lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|pid| pid.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no process_id in INFO server: {info}"))
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// C21: while Redis is stopped, 1,000 clients retrying their subscriptions
+/// keep the gateway's topic-control queue at one pending change per
+/// channel; when Redis continues, every subscription and message arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_queue_stays_bounded_while_redis_is_stopped() {
+    const CLIENTS: usize = 1_000;
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        clients.push(WsClient::connect(&gateway.ws_url(), Codec::Json).await);
+    }
+    let pid = redis_pid(&redis);
+    signal(pid, "STOP");
+    let stopped_at = Instant::now();
+    let (done, _) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::with_capacity(CLIENTS);
+    for (i, mut client) in clients.into_iter().enumerate() {
+        let mut done = done.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let channel = format!("outage-{i}");
+            let mut attempts = 0u64;
+            loop {
+                attempts += 1;
+                client
+                    .send(&ClientFrame::Subscribe {
+                        id: Some(attempts),
+                        channel: channel.clone(),
+                        since: None,
+                        presence: false,
+                    })
+                    .await;
+                match client.recv_within(Duration::from_secs(60)).await {
+                    Received::Frame(ServerFrame::Subscribed { .. }) => break,
+                    Received::Frame(ServerFrame::Error { code, message, .. }) => {
+                        assert!(
+                            matches!(code, ErrorCode::Unavailable | ErrorCode::RateLimited),
+                            "{message}"
+                        );
+                        // Retry at once, as an impatient client would.
+                        if *done.borrow_and_update() && attempts > 100 {
+                            panic!("{channel}: never subscribed after {attempts} attempts");
+                        }
+                    }
+                    other => panic!("{channel}: {other:?}"),
+                }
+            }
+            (client, attempts)
+        }));
+    }
+    let mut largest = 0;
+    while stopped_at.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let health = health(&gateway);
+        let queue = health["topic_queue"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("/healthz does not report topic_queue: {health}"));
+        largest = largest.max(queue);
+        assert!(
+            queue <= CLIENTS as u64 + 10,
+            "the topic queue holds {queue} changes for {CLIENTS} channels after {:?}",
+            stopped_at.elapsed()
+        );
+    }
+    signal(pid, "CONT");
+    let _ = done.send(true);
+    let mut total_attempts = 0;
+    let mut subscribed = Vec::with_capacity(CLIENTS);
+    for task in tasks {
+        let (client, attempts) = tokio::time::timeout(Duration::from_secs(60), task)
+            .await
+            .expect("a client did not subscribe within 60 s of Redis continuing")
+            .expect("client task");
+        total_attempts += attempts;
+        subscribed.push(client);
+    }
+    assert!(
+        total_attempts > 2 * CLIENTS as u64,
+        "clients barely retried ({total_attempts} attempts); the outage was not exercised"
+    );
+    // Every channel delivers again.
+    let bus = redis.bus().await;
+    for i in (0..CLIENTS).step_by(97) {
+        let channel = format!("outage-{i}");
+        bus.publish(
+            &EnvelopeDraft::new(&channel, Bytes::from_static(b"1")),
+            None,
+        )
+        .await
+        .expect("publish");
+        assert_eq!(subscribed[i].message().await.0, channel);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let health = health(&gateway);
+        if health["topic_queue"] == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the topic queue never drained: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("largest topic queue during the outage: {largest}; attempts: {total_attempts}");
+    watch
+        .finish("topic_queue_stays_bounded_while_redis_is_stopped")
+        .await;
+}

@@ -1,0 +1,207 @@
+//! Limits on what one connection or one IP address may do: token buckets
+//! for subscribe attempts, and the count of sockets still in their
+//! handshake.
+//!
+//! Subscribe attempts are limited, not just live subscriptions: every
+//! subscribe costs Redis a SUBSCRIBE (and an UNSUBSCRIBE when the last
+//! subscriber leaves), so subscribe/unsubscribe churn must run out of
+//! attempts even though it never holds many subscriptions.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::time::Instant;
+
+/// A sustained rate and the burst allowed above it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    /// Attempts per second, on average.
+    pub per_second: u32,
+    /// Attempts that may be made at once.
+    pub burst: u32,
+}
+
+impl Rate {
+    pub fn new(per_second: u32, burst: u32) -> Rate {
+        Rate {
+            per_second: per_second.max(1),
+            burst: burst.max(1),
+        }
+    }
+}
+
+/// A token bucket: starts full, refills at the rate, holds at most the
+/// burst.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    pub fn full(rate: Rate) -> Bucket {
+        Bucket {
+            tokens: f64::from(rate.burst),
+            at: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self, rate: Rate, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens =
+            (self.tokens + elapsed * f64::from(rate.per_second)).min(f64::from(rate.burst));
+        self.at = now;
+    }
+
+    /// Takes one token if there is one.
+    pub fn take(&mut self, rate: Rate) -> bool {
+        self.refill(rate, Instant::now());
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether the bucket has refilled completely (its owner was idle).
+    fn is_full(&mut self, rate: Rate, now: Instant) -> bool {
+        self.refill(rate, now);
+        self.tokens >= f64::from(rate.burst)
+    }
+}
+
+/// Addresses remembered before idle (refilled) buckets are dropped. Only
+/// addresses with upgraded connections ever get a bucket, so the map is
+/// bounded by the connection limit plus recently active addresses.
+const PRUNE_AT: usize = 4096;
+
+/// One subscribe-attempt bucket per IP address, shared by all of that
+/// address's connections.
+pub struct AddressBuckets {
+    rate: Option<Rate>,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+impl AddressBuckets {
+    pub fn new(rate: Option<Rate>) -> Self {
+        Self {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The per-address rate, if any.
+    pub fn rate(&self) -> Option<Rate> {
+        self.rate
+    }
+
+    /// Takes one attempt from `address`'s bucket; false when it is empty.
+    pub fn take(&self, address: IpAddr) -> bool {
+        let Some(rate) = self.rate else {
+            return true;
+        };
+        let mut buckets = self.buckets.lock();
+        if buckets.len() >= PRUNE_AT && !buckets.contains_key(&address) {
+            let now = Instant::now();
+            buckets.retain(|_, bucket| !bucket.is_full(rate, now));
+        }
+        buckets
+            .entry(address)
+            .or_insert_with(|| Bucket::full(rate))
+            .take(rate)
+    }
+}
+
+/// Sockets accepted but not yet upgraded (or answered), in total and per
+/// address. They do not count against `--max-connections`.
+pub struct PendingSockets {
+    max_total: usize,
+    max_per_address: usize,
+    counts: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// Holds one pending place until dropped.
+pub struct PendingGuard {
+    sockets: Arc<PendingSockets>,
+    address: IpAddr,
+}
+
+impl PendingSockets {
+    pub fn new(max_total: usize, max_per_address: usize) -> Self {
+        Self {
+            max_total,
+            max_per_address,
+            counts: Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    /// A place for a new socket from `address`, or `None` when it (or the
+    /// gateway) has as many pending sockets as allowed.
+    pub fn admit(self: &Arc<Self>, address: IpAddr) -> Option<PendingGuard> {
+        let mut counts = self.counts.lock();
+        let (total, per_address) = &mut *counts;
+        let mine = per_address.entry(address).or_insert(0);
+        if *total >= self.max_total || *mine >= self.max_per_address {
+            if *mine == 0 {
+                per_address.remove(&address);
+            }
+            return None;
+        }
+        *mine += 1;
+        *total += 1;
+        Some(PendingGuard {
+            sockets: Arc::clone(self),
+            address,
+        })
+    }
+
+    /// Sockets pending now.
+    pub fn total(&self) -> usize {
+        self.counts.lock().0
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        let mut counts = self.sockets.counts.lock();
+        let (total, per_address) = &mut *counts;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_address.get_mut(&self.address) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                per_address.remove(&self.address);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_allow_the_burst_then_the_rate() {
+        let rate = Rate::new(1, 3);
+        let mut bucket = Bucket::full(rate);
+        assert!(bucket.take(rate) && bucket.take(rate) && bucket.take(rate));
+        assert!(!bucket.take(rate));
+    }
+
+    #[test]
+    fn pending_sockets_are_bounded_per_address_and_in_total() {
+        let sockets = Arc::new(PendingSockets::new(3, 2));
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        let first = sockets.admit(a).expect("first");
+        let _second = sockets.admit(a).expect("second");
+        assert!(sockets.admit(a).is_none(), "per address");
+        let _third = sockets.admit(b).expect("other address");
+        assert!(sockets.admit(b).is_none(), "in total");
+        drop(first);
+        assert!(sockets.admit(b).is_some());
+        assert_eq!(sockets.total(), 2);
+    }
+}
