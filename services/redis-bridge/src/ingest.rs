@@ -44,7 +44,12 @@ impl IngestReader {
         let stream = self.bus.keys().ingest();
         let mut leading = false;
         while !stop.is_cancelled() {
-            match self.bus.acquire_lease(&lease).await {
+            // Waiting on a Redis that is down is abandoned at shutdown.
+            let acquired = tokio::select! {
+                () = stop.cancelled() => break,
+                acquired = self.bus.acquire_lease(&lease) => acquired,
+            };
+            match acquired {
                 Ok(true) => {
                     if !leading {
                         tracing::info!(
@@ -94,18 +99,21 @@ impl IngestReader {
     async fn drain(&self, stream: &str, which: GroupRead, stop: &CancellationToken) {
         let block = (self.lease / 3).as_millis() as u64;
         loop {
-            let entries = match self
-                .bus
-                .read_group(
-                    stream,
-                    INGEST_GROUP,
-                    CONSUMER,
-                    which,
-                    BATCH as u64,
-                    Some(block.max(1)),
-                )
-                .await
-            {
+            let read = self.bus.read_group(
+                stream,
+                INGEST_GROUP,
+                CONSUMER,
+                which,
+                BATCH as u64,
+                Some(block.max(1)),
+            );
+            // Abandoning a read at shutdown loses nothing: what it delivered
+            // stays pending in the group and is read again by the next leader.
+            let read = tokio::select! {
+                () = stop.cancelled() => return,
+                read = read => read,
+            };
+            let entries = match read {
                 Ok(entries) => entries,
                 Err(error) => {
                     tracing::warn!(%error, "cannot read the ingest stream; retrying");

@@ -15,10 +15,12 @@ mod publisher;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
-use asynchronio_bus::Bus;
 use asynchronio_bus::fred::interfaces::ClientLike;
+use asynchronio_bus::{Bus, Lease};
+use asynchronio_service::shutdown::{FAREWELL, GRACE_PERIOD, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -33,6 +35,21 @@ use crate::pattern::PatternListener;
 
 /// Drafts waiting between the pattern listener and the publisher.
 const PUBLISH_QUEUE: usize = 65_536;
+
+/// At shutdown: how long the listeners may take to stop.
+const LISTENERS_STOP: Duration = Duration::from_secs(1);
+
+/// At shutdown: how long queued messages may take to reach Redis.
+const DRAIN: Duration = Duration::from_secs(5);
+
+// The shutdown steps' bounds add up to less than the grace period.
+const _: () = assert!(
+    LISTENERS_STOP.as_millis()
+        + DRAIN.as_millis()
+        + 2 * FAREWELL.as_millis()
+        + Lease::RELEASE_TIMEOUT.as_millis()
+        < GRACE_PERIOD.as_millis()
+);
 
 fn main() -> anyhow::Result<()> {
     let args = BridgeArgs::parse();
@@ -112,26 +129,46 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     });
 
     shutdown.wait().await;
+    // Every step is bounded, so the bridge exits within GRACE_PERIOD whether
+    // or not Redis answers: listeners 1 s, draining 5 s, leases and heartbeat
+    // 2 s, closing connections 1 s.
     stop_listening.cancel();
-    let _ = listener_task.await;
-    if let Some(task) = ingest_task {
-        let _ = task.await;
-    }
+    let ingest = async {
+        if let Some(task) = ingest_task {
+            // An entry read but not yet acknowledged is read again by the
+            // next leader, and deduplicated by its idempotency key.
+            join_within(task, LISTENERS_STOP, "the ingest reader").await;
+        }
+    };
+    tokio::join!(
+        join_within(listener_task, LISTENERS_STOP, "the PUBLISH listener"),
+        ingest
+    );
     // Give queued messages a bounded time to land, then stop retrying.
-    let drain = tokio::time::timeout(std::time::Duration::from_secs(5), publisher_task);
-    if drain.await.is_err() {
+    let mut publisher_task = publisher_task;
+    if tokio::time::timeout(DRAIN, &mut publisher_task)
+        .await
+        .is_err()
+    {
         stop_publishing.cancel();
         tracing::warn!(
-            "publisher did not drain within 5 s (is Redis down?); remaining messages dropped"
+            "publisher did not drain within {DRAIN:?} (is Redis down?); remaining messages dropped"
         );
+        join_within(publisher_task, FAREWELL, "the publisher").await;
     }
     stop_keeping.cancel();
-    let _ = keeper_task.await;
+    join_within(
+        keeper_task,
+        Lease::RELEASE_TIMEOUT + FAREWELL,
+        "giving back partition leases",
+    )
+    .await;
     let _ = health_task.await;
     health.ready.store(false, Ordering::Release);
-    let _ = subscriber.quit().await;
-    ingest_bus.quit().await;
-    bus.quit().await;
+    farewell("closing the Redis connections", async {
+        let _ = tokio::join!(subscriber.quit(), ingest_bus.quit(), bus.quit());
+    })
+    .await;
     tracing::info!("redis-bridge stopped");
     Ok(())
 }

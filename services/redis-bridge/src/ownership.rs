@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use asynchronio_bus::fred::interfaces::SortedSetsInterface;
+use asynchronio_bus::fred::interfaces::{ClientLike, SortedSetsInterface};
+use asynchronio_bus::fred::types::config::Options;
 use asynchronio_bus::{Bus, BusError, Lease};
+use asynchronio_service::shutdown::{FAREWELL, farewell};
 use tokio_util::sync::CancellationToken;
 
 /// The partition a channel belongs to (FNV-1a); identical in every replica.
@@ -100,8 +102,13 @@ impl PartitionKeeper {
     pub async fn run(self, shutdown: CancellationToken) {
         let tick = self.lease / 3;
         loop {
-            if let Err(error) = self.rebalance().await {
-                tracing::warn!(%error, "cannot renew partition leases; will retry");
+            // A rebalance waiting on a Redis that is down is abandoned at
+            // shutdown: release_all clears what it may have half done.
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                renewed = self.rebalance() => if let Err(error) = renewed {
+                    tracing::warn!(%error, "cannot renew partition leases; will retry");
+                },
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -191,22 +198,31 @@ impl PartitionKeeper {
         Ok(())
     }
 
+    /// Gives every partition and the heartbeat back, best effort: within
+    /// `Lease::RELEASE_TIMEOUT` and `FAREWELL`, whether or not Redis answers.
     async fn release_all(&self) {
         self.ownership.valid_until_ms.store(0, Ordering::Release);
-        for partition in 0..self.ownership.owned.len() as u32 {
-            if self.ownership.owned[partition as usize].swap(false, Ordering::AcqRel)
-                && let Err(error) = self.bus.release_lease(&self.lease_of(partition)).await
-            {
-                tracing::warn!(partition, %error, "could not release a partition lease; it will expire");
-            }
+        let held: Vec<Lease> = (0..self.ownership.owned.len() as u32)
+            .filter(|&p| self.ownership.owned[p as usize].swap(false, Ordering::AcqRel))
+            .map(|p| self.lease_of(p))
+            .collect();
+        if let Err(error) = self.bus.release_leases(&held).await {
+            tracing::warn!(partitions = held.len(), %error, "could not give partition leases back; they expire within a lease period");
         }
         let replicas_key = self.bus.keys().bridge_replicas();
-        let removed: Result<u64, _> = self
-            .bus
-            .client()
-            .zrem(&replicas_key, self.replica.as_str())
-            .await;
-        if let Err(error) = removed {
+        // One attempt, none while disconnected: the entry's score expires it.
+        let client = self.bus.client().with_options(&Options {
+            fail_fast: true,
+            max_attempts: Some(1),
+            timeout: Some(FAREWELL),
+            ..Options::default()
+        });
+        let removed = farewell(
+            "removing the replica heartbeat",
+            client.zrem::<u64, _, _>(&replicas_key, self.replica.as_str()),
+        )
+        .await;
+        if let Some(Err(error)) = removed {
             tracing::debug!(%error, "could not remove the replica heartbeat");
         }
     }

@@ -66,8 +66,9 @@ impl PatternListener {
                 Err(broadcast::error::RecvError::Closed) => break,
             }
         }
+        // No PUNSUBSCRIBE: the bridge closes this connection next, which
+        // ends its subscriptions, and Redis may be down.
         manager.abort();
-        let _ = self.subscriber.punsubscribe(self.patterns.clone()).await;
     }
 
     fn draft(
