@@ -1,25 +1,28 @@
 //! The cross-domain cache: small values any service or browser can read by
 //! key, with an optional expiry.
 
+use asynchronio_protocol::cache::CacheEntry;
 use bytes::Bytes;
-use fred::interfaces::{HashesInterface, KeysInterface};
-use fred::types::Value;
+use fred::interfaces::KeysInterface;
+use fred::types::{Expiration, Value};
 
 use crate::bus::Bus;
 use crate::error::BusError;
-use crate::reply;
 
 /// A cached value and the content type it was stored with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedValue {
+    /// The value's bytes.
     pub value: Bytes,
+    /// The content type it was stored with, as given.
     pub content_type: String,
     /// Seconds left before it expires; `None` when it does not.
     pub ttl_secs: Option<u64>,
 }
 
 impl Bus {
-    /// Stores `value` under `key`, replacing any previous value.
+    /// Stores `value` under `key`, replacing any previous value, in one
+    /// `SET … EX`: a failure leaves the old value as it was.
     pub async fn cache_put(
         &self,
         key: &str,
@@ -27,40 +30,55 @@ impl Bus {
         content_type: &str,
         ttl_secs: Option<u64>,
     ) -> Result<(), BusError> {
-        let redis_key = self.keys().cache(key);
-        let pipeline = self.client.pipeline();
-        let _: () = pipeline.del(&redis_key).await?;
-        let _: () = pipeline
-            .hset(
-                &redis_key,
-                [("v", Value::Bytes(value)), ("t", Value::from(content_type))],
+        let entry = CacheEntry {
+            content_type: content_type.to_owned(),
+            value: value.to_vec(),
+        };
+        let encoded = entry
+            .encode()
+            .map_err(|e| BusError::Envelope(asynchronio_protocol::EnvelopeError::Encode(e)))?;
+        let expiry = ttl_secs
+            .filter(|t| *t > 0)
+            .and_then(|t| i64::try_from(t).ok())
+            .map(Expiration::EX);
+        let _: () = self
+            .client
+            .set(
+                self.keys().cache(key),
+                Value::Bytes(encoded),
+                expiry,
+                None,
+                false,
             )
             .await?;
-        if let Some(ttl) = ttl_secs.filter(|t| *t > 0) {
-            let _: () = pipeline.expire(&redis_key, ttl as i64, None).await?;
-        }
-        let _: Vec<Value> = pipeline.all().await?;
         Ok(())
     }
 
-    /// The value under `key`, if any.
+    /// The value under `key`, if any. A value stored in an older layout
+    /// (a hash) reads as absent; the next `cache_put` replaces it.
     pub async fn cache_get(&self, key: &str) -> Result<Option<CachedValue>, BusError> {
         let redis_key = self.keys().cache(key);
         let pipeline = self.client.pipeline();
-        let _: () = pipeline.hmget(&redis_key, vec!["v", "t"]).await?;
+        let _: () = pipeline.get(&redis_key).await?;
         let _: () = pipeline.ttl(&redis_key).await?;
-        let (fields, ttl): (Vec<Value>, i64) = pipeline.all().await?;
-        let (Some(value), Some(content_type)) = (fields.first(), fields.get(1)) else {
-            return Ok(None);
+        let results: Vec<Result<Value, fred::error::Error>> = pipeline.try_all().await;
+        let mut results = results.into_iter();
+        let stored = match results.next() {
+            Some(Ok(Value::Bytes(bytes))) => bytes,
+            Some(Ok(Value::String(text))) => text.into_inner(),
+            Some(Ok(_)) => return Ok(None),
+            Some(Err(error)) if error.details().starts_with("WRONGTYPE") => return Ok(None),
+            Some(Err(error)) => return Err(error.into()),
+            None => return Ok(None),
         };
-        if value.is_null() {
-            return Ok(None);
-        }
-        Ok(Some(CachedValue {
-            value: reply::as_bytes("HMGET", value)?,
-            content_type: reply::as_string("HMGET", content_type)
-                .unwrap_or_else(|_| "application/octet-stream".into()),
-            ttl_secs: u64::try_from(ttl).ok(),
+        let ttl = match results.next() {
+            Some(Ok(Value::Integer(ttl))) => u64::try_from(ttl).ok(),
+            _ => None,
+        };
+        Ok(CacheEntry::decode(&stored).map(|entry| CachedValue {
+            value: Bytes::from(entry.value),
+            content_type: entry.content_type,
+            ttl_secs: ttl,
         }))
     }
 

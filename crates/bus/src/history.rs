@@ -22,12 +22,14 @@ pub struct Position {
 }
 
 impl Bus {
-    /// The channel's current position, creating its epoch if it has none yet.
+    /// The channel's current position; offset 0 in the empty epoch when
+    /// nobody has published to it yet (reading creates nothing).
     pub async fn position(&self, channel: &str) -> Result<Position, BusError> {
         const WHAT: &str = "the position script";
         let keys = vec![self.keys().stream(channel), self.keys().meta(channel)];
-        let args = vec![Value::Integer(self.config.history.ttl_secs as i64)];
-        let reply = self.run_script(&self.scripts.position, keys, args).await?;
+        let reply = self
+            .run_script(&self.scripts.position, keys, Vec::new())
+            .await?;
         let Value::Array(items) = &reply else {
             return Err(reply::unexpected(WHAT, &reply));
         };

@@ -26,6 +26,9 @@ pub struct Published {
     pub epoch: String,
     /// True when the idempotency key had been used: nothing new was published.
     pub duplicate: bool,
+    /// True when the idempotency key had been used for another payload:
+    /// nothing was published, and the caller reused a key by mistake.
+    pub conflict: bool,
 }
 
 impl Bus {
@@ -140,6 +143,7 @@ impl Bus {
             Value::Integer(history.ttl_secs as i64),
             Value::Integer(history.idempotency_ttl_secs.max(1) as i64),
             Value::from(self.publish_command()),
+            Value::from(fingerprint(request)),
         ];
         Ok((keys, args))
     }
@@ -170,9 +174,23 @@ fn parse_published(value: &Value) -> Result<Published, BusError> {
     let [offset, epoch, duplicate] = items.as_slice() else {
         return Err(reply::unexpected(WHAT, value));
     };
+    let verdict = reply::as_u64(WHAT, duplicate)?;
     Ok(Published {
         offset: Offset(reply::as_u64(WHAT, offset)?),
         epoch: reply::as_string(WHAT, epoch)?,
-        duplicate: reply::as_u64(WHAT, duplicate)? == 1,
+        duplicate: verdict != 0,
+        conflict: verdict == 2,
     })
+}
+
+/// What an idempotency key remembers of the payload it was first used
+/// with (the first 16 bytes of its SHA-256, in hex), so that the key reused
+/// for another payload is told apart from a retry. Empty without a key.
+fn fingerprint(request: &PublishRequest<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    if request.idempotency_key.is_none() {
+        return String::new();
+    }
+    let digest = Sha256::digest(&request.draft.payload);
+    hex::encode(digest.get(..16).unwrap_or_default())
 }

@@ -11,6 +11,37 @@ use std::sync::Arc;
 /// The default longest channel name, in bytes.
 pub const DEFAULT_MAX_CHANNEL_LEN: usize = 255;
 
+/// Prefix of the channels Asynchronio itself writes (process states, logs,
+/// pipeline figures): only admins read them and nobody outside publishes.
+pub const SYSTEM_PREFIX: &str = "$sys:";
+
+/// Prefix of channels that need a grant to read: a token pattern or a key
+/// with the read scope.
+pub const PRIVATE_PREFIX: &str = "private:";
+
+/// Who a channel is for, decided by its name alone. Every service asks
+/// [`kind_of`] (or [`ChannelName::kind`]) instead of testing prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChannelKind {
+    /// `$sys:…`: written only by Asynchronio, read only with admin rights.
+    System,
+    /// `private:…`: read only with a grant.
+    Private,
+    /// Everything else: open to read unless a deployment requires tokens.
+    Public,
+}
+
+/// The kind of the channel named `name`.
+pub fn kind_of(name: &str) -> ChannelKind {
+    if name.starts_with(SYSTEM_PREFIX) {
+        ChannelKind::System
+    } else if name.starts_with(PRIVATE_PREFIX) {
+        ChannelKind::Private
+    } else {
+        ChannelKind::Public
+    }
+}
+
 /// Limits a deployment applies to channel names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelRules {
@@ -54,6 +85,11 @@ impl ChannelName {
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Who the channel is for.
+    pub fn kind(&self) -> ChannelKind {
+        kind_of(&self.0)
     }
 
     /// The shared text, for callers that keep it beside other shared data.
@@ -111,6 +147,15 @@ mod tests {
         for name in ["news", "private:orders.eu", "$sys:processes", "a/b=c@d-e_f"] {
             assert!(ChannelName::parse(name, &rules).is_ok(), "{name}");
         }
+    }
+
+    #[test]
+    fn kinds_come_from_the_prefix() {
+        assert_eq!(kind_of("$sys:processes"), ChannelKind::System);
+        assert_eq!(kind_of("private:u:1"), ChannelKind::Private);
+        assert_eq!(kind_of("news"), ChannelKind::Public);
+        assert_eq!(kind_of("sys:x"), ChannelKind::Public);
+        assert_eq!(kind_of("privatex"), ChannelKind::Public);
     }
 
     #[test]

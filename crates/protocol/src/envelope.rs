@@ -26,10 +26,11 @@ pub enum ContentType {
 }
 
 impl ContentType {
-    /// Classifies a raw payload: JSON if it parses as JSON, else text if it
-    /// is UTF-8, else binary.
+    /// Classifies a raw payload: JSON if it is JSON that
+    /// [`crate::payload::checked_json`] accepts, else text if it is UTF-8,
+    /// else binary.
     pub fn detect(payload: &[u8]) -> ContentType {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(payload).is_ok() {
+        if crate::payload::is_json(payload) {
             ContentType::Json
         } else if std::str::from_utf8(payload).is_ok() {
             ContentType::Text
@@ -104,10 +105,18 @@ pub enum EnvelopeError {
 
 impl EnvelopeDraft {
     /// A draft for a payload whose content type is detected from its bytes.
+    /// JSON is stored in the form both codecs agree on
+    /// ([`crate::payload::checked_json`]); a payload JSON refuses is text
+    /// (or binary), delivered as a string.
     pub fn new(channel: impl Into<String>, payload: Bytes) -> Self {
+        let (content_type, payload) = match crate::payload::checked_json(payload.clone()) {
+            Ok(json) => (ContentType::Json, json),
+            Err(_) if std::str::from_utf8(&payload).is_ok() => (ContentType::Text, payload),
+            Err(_) => (ContentType::Binary, payload),
+        };
         Self {
             channel: channel.into(),
-            content_type: ContentType::detect(&payload),
+            content_type,
             payload,
             headers: Vec::new(),
             publisher: None,

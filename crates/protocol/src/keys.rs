@@ -133,7 +133,7 @@ impl Keys {
         format!("{}:presence:{{{channel}}}", self.prefix)
     }
 
-    /// A value of the cross-domain cache (a hash: value and content type).
+    /// A value of the cross-domain cache (a string: [`crate::cache::CacheEntry`]).
     pub fn cache(&self, key: &str) -> String {
         format!("{}:cache:{key}", self.prefix)
     }

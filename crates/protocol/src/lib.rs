@@ -6,6 +6,7 @@
 //!   stream and published on its delivery topic;
 //! * [`script`]: the Redis-side half of that format (the Lua publish script
 //!   appends the fields only Redis can assign: time, offset, epoch);
+//! * [`cache`]: a cross-domain cache entry as Redis keeps it;
 //! * [`keys`]: every Redis key and topic name, under one prefix, with the
 //!   channel as a Redis Cluster hash tag;
 //! * [`client`] and [`codec`]: the frames browsers and services exchange with
@@ -13,6 +14,8 @@
 //! * [`presence`]: join/leave events between gateways and to clients;
 //! * [`process`]: commands to the process manager, instance states and
 //!   pipeline statistics, and the system channels they are published on;
+//! * [`payload`]: which JSON payloads are accepted, and the form they are
+//!   stored in so that both codecs deliver the same value;
 //! * [`render`]: HTML fragments pushed into pages (`render` frames);
 //! * [`session`]: dashboard login sessions as Redis keeps them;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
@@ -22,11 +25,13 @@
 //!
 //! Services never build these bytes themselves; they call into this crate.
 
+pub mod cache;
 pub mod channel;
 pub mod client;
 pub mod codec;
 pub mod envelope;
 pub mod keys;
+pub mod payload;
 pub mod position;
 pub mod presence;
 pub mod process;
@@ -35,9 +40,10 @@ pub mod script;
 pub mod session;
 pub mod token;
 
-pub use channel::{ChannelError, ChannelName, ChannelRules};
+pub use channel::{ChannelError, ChannelKind, ChannelName, ChannelRules};
 pub use client::{ClientFrame, ErrorCode, ServerFrame, Since};
 pub use codec::{Codec, DecodeError, OutboundFrame};
 pub use envelope::{ContentType, Envelope, EnvelopeDraft, EnvelopeError};
 pub use keys::Keys;
+pub use payload::{MAX_JSON_DEPTH, PayloadError, checked_json};
 pub use position::{Epoch, Offset, OffsetParseError};

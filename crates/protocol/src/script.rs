@@ -33,20 +33,36 @@ end
 /// `KEYS`: stream, meta, and optionally an idempotency key.
 /// `ARGV`: envelope head ([`crate::EnvelopeDraft::encode_head`]), delivery
 /// topic, history size (entries), history TTL (seconds, 0 = none),
-/// idempotency TTL (seconds), and the delivery command: `PUBLISH`, or
-/// `SPUBLISH` on a Redis Cluster (the topic shares the stream's slot).
+/// idempotency TTL (seconds), the delivery command: `PUBLISH`, or
+/// `SPUBLISH` on a Redis Cluster (the topic shares the stream's slot), and
+/// the payload's fingerprint (kept with the idempotency key).
 ///
-/// Returns `{offset, epoch, duplicate}`; `duplicate` is 1 when the
-/// idempotency key had been seen, and then nothing was published again.
+/// Returns `{offset, epoch, verdict}`: `verdict` is 0 for a new message, 1
+/// when the idempotency key had been seen with the same payload, 2 when it
+/// had been seen with another payload; in both last cases nothing was
+/// published again, and the offset is the first message's.
 pub const PUBLISH: &str = concat!(
     ensure_epoch_lua!(),
     r#"
 local stream, meta, idem = KEYS[1], KEYS[2], KEYS[3]
 if idem then
+  -- `{offset}:{epoch}:{fingerprint}`; the fingerprint is absent in records
+  -- written before it existed, and those match any payload.
   local seen = redis.call('GET', idem)
   if seen then
     local sep = string.find(seen, ':', 1, true)
-    return {tonumber(string.sub(seen, 1, sep - 1)), string.sub(seen, sep + 1), 1}
+    local rest = string.sub(seen, sep + 1)
+    local epoch, fingerprint = rest, ''
+    local sep2 = string.find(rest, ':', 1, true)
+    if sep2 then
+      epoch = string.sub(rest, 1, sep2 - 1)
+      fingerprint = string.sub(rest, sep2 + 1)
+    end
+    local verdict = 1
+    if fingerprint ~= '' and (ARGV[7] or '') ~= '' and fingerprint ~= ARGV[7] then
+      verdict = 2
+    end
+    return {tonumber(string.sub(seen, 1, sep - 1)), epoch, verdict}
   end
 end
 local ttl = tonumber(ARGV[4])
@@ -73,7 +89,7 @@ if ttl > 0 then
 end
 redis.call(ARGV[6] or 'PUBLISH', ARGV[2], envelope)
 if idem then
-  redis.call('SET', idem, string.format('%d', offset) .. ':' .. epoch, 'EX', ARGV[5])
+  redis.call('SET', idem, string.format('%d', offset) .. ':' .. epoch .. ':' .. (ARGV[7] or ''), 'EX', ARGV[5])
 end
 return {offset, epoch, 0}
 "#
@@ -113,16 +129,19 @@ end
 return 1
 "#;
 
-/// Reads a channel's position, creating its epoch when it has none, so that
-/// a subscriber always gets an epoch to recover from later.
+/// Reads a channel's position without writing anything: a channel nobody
+/// has published to has no keys, and reading it creates none (anonymous
+/// readers must not be able to make Redis grow). Its position is offset 0
+/// in the empty epoch `""`, which readers treat as "before the first
+/// epoch": the first publish creates the epoch, and a client that saw
+/// offset 0 of `""` recovers from offset 1 of whatever epoch exists then.
 ///
-/// `KEYS`: stream, meta. `ARGV`: history TTL (seconds, 0 = none).
+/// `KEYS`: stream, meta. `ARGV`: unused.
 /// Returns `{offset, epoch}`.
-pub const POSITION: &str = concat!(
-    ensure_epoch_lua!(),
-    r#"
-local epoch = ensure_epoch(KEYS[1], KEYS[2], tonumber(ARGV[1]))
-local offset = tonumber(redis.call('HGET', KEYS[2], 'offset') or '0')
-return {offset, epoch}
-"#
-);
+pub const POSITION: &str = r#"
+local fields = redis.call('HMGET', KEYS[2], 'epoch', 'offset')
+if not fields[1] then
+  return {0, ''}
+end
+return {tonumber(fields[2] or '0'), fields[1]}
+"#;
