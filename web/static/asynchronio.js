@@ -21,32 +21,77 @@ export const State = Object.freeze({
   CLOSED: "closed",
 });
 
+// Elements a fragment may never bring into a page: they run script, load
+// other documents, or change how the page resolves URLs or submits data.
+const BANNED_ELEMENTS = new Set([
+  "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
+  "meta", "link", "style", "form", "noscript", "template", "svg", "math",
+]);
+// Attributes whose value is a URL the browser may follow or load.
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "background", "srcset"]);
+
 /**
- * Applies one render fragment `{target, op, html}` (docs/rendering.md) to
- * `root`: `replace` swaps the element with id `target` for the HTML,
- * `append` adds the HTML inside it (an element whose id is already in the
- * page replaces that element instead, so a replayed frame never duplicates
- * anything), `remove` removes it. Scripts in fragments never run. Returns
- * false when the target is not in the page.
+ * Removes from parsed fragment `content` everything that could run script:
+ * banned elements, `on*` handlers, `srcdoc`, and URLs with a `javascript:`,
+ * `vbscript:` or `data:` scheme (control characters and spaces, which
+ * browsers ignore there, are ignored here too). The server sanitises
+ * fragments when they are published (docs/rendering.md); this is the
+ * second line, for fragments from any other source.
  */
-export function applyFragment(fragment, root = globalThis.document) {
-  if (!fragment || typeof fragment.target !== "string") return false;
-  const target = root.getElementById(fragment.target);
+export function sanitizeFragment(content) {
+  for (const element of [...content.querySelectorAll("*")]) {
+    if (BANNED_ELEMENTS.has(element.localName)) {
+      element.remove();
+      continue;
+    }
+    for (const { name, value } of [...element.attributes]) {
+      const lower = name.toLowerCase();
+      const scheme = value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
+      const active =
+        lower.startsWith("on") ||
+        lower === "srcdoc" ||
+        (URL_ATTRIBUTES.has(lower) && /^(javascript|vbscript|data):/.test(scheme));
+      if (active) element.removeAttribute(name);
+    }
+  }
+  return content;
+}
+
+function findTarget(root, id) {
+  if (root.id === id) return root;
+  if (typeof root.getElementById === "function") return root.getElementById(id);
+  return root.querySelector(`#${CSS.escape(id)}`);
+}
+
+/**
+ * Applies one render fragment `{target, op, html}` (docs/rendering.md)
+ * inside `root` (an element, or a document), never outside it: `replace`
+ * swaps the element with id `target` for the HTML, `append` adds the HTML
+ * inside it (an element whose id is already under `root` replaces that
+ * element instead, so a replayed frame never duplicates anything),
+ * `remove` removes it. The HTML is sanitised first ({@link
+ * sanitizeFragment}), so nothing in it runs. Returns false when the target
+ * is not under `root`.
+ */
+export function applyFragment(fragment, root) {
+  if (!root || !fragment || typeof fragment.target !== "string") return false;
+  const target = findTarget(root, fragment.target);
   if (!target) return false;
   if (fragment.op === "remove") {
     target.remove();
     return true;
   }
-  const template = root.createElement("template");
+  const documentOf = root.ownerDocument ?? root;
+  const template = documentOf.createElement("template");
   template.innerHTML = (fragment.html ?? "").trim();
-  const nodes = [...template.content.childNodes];
+  const nodes = [...sanitizeFragment(template.content).childNodes];
   if (fragment.op === "replace") {
     target.replaceWith(...nodes);
     return true;
   }
   if (fragment.op === "append") {
     for (const node of nodes) {
-      const existing = node.id ? root.getElementById(node.id) : null;
+      const existing = node.id ? findTarget(root, node.id) : null;
       if (existing) existing.replaceWith(node);
       else target.append(node);
     }
@@ -73,8 +118,9 @@ export class AsynchronioClient {
    * @param {number} [options.requestTimeout=10000] publish/ping timeout, ms
    * @param {typeof WebSocket} [options.WebSocket] constructor to use
    * @param {boolean} [options.autoConnect=true] connect immediately
-   * @param {Document|null} [options.renderRoot=document] where `render`
-   *   frames are applied (docs/rendering.md); null leaves them to handlers
+   * @param {Element|Document|null} [options.renderRoot=null] the one part of
+   *   the page `render` frames may change (docs/rendering.md); without it
+   *   render frames are only handed to handlers
    * @param {string|(() => Promise<string>)} [options.token] a token from the
    *   REST API (POST /api/v1/tokens), or a function that fetches a fresh one
    *   on every (re)connect
@@ -86,8 +132,8 @@ export class AsynchronioClient {
     this.requestTimeout = options.requestTimeout ?? 10000;
     this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
     this.token = options.token ?? null;
-    // Render frames are applied to this document (none outside a browser).
-    this.renderRoot = options.renderRoot ?? globalThis.document ?? null;
+    // Render frames change only what the page declared as theirs.
+    this.renderRoot = options.renderRoot ?? null;
     this.subject = null;
     this.state = State.CLOSED;
     this.socket = null;

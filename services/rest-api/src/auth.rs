@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use asynchronio_protocol::ChannelKind;
 use asynchronio_store::Scope;
 
 use crate::error::ApiError;
@@ -59,6 +60,18 @@ impl Caller {
         match self {
             Caller::Anonymous if anonymous_allowed => Ok(()),
             other => other.require(Scope::Read),
+        }
+    }
+
+    /// Succeeds when the caller may read channels of `kind`: `$sys:` ones
+    /// need admin (they carry logs and process states, as
+    /// `/processes/{name}/logs` does), `private:` ones the read scope,
+    /// public ones nothing unless `open` is false (tokens required).
+    pub fn may_read(&self, kind: ChannelKind, open: bool) -> Result<(), ApiError> {
+        match kind {
+            ChannelKind::System => self.require(Scope::Admin),
+            ChannelKind::Private => self.require(Scope::Read),
+            ChannelKind::Public => self.require_read(open),
         }
     }
 }
@@ -114,6 +127,21 @@ impl FromRequest for Caller {
             }
         })
     }
+}
+
+/// Whether an `Authorization` header holds a credential already known to
+/// be good (the bootstrap key, or a key verified in the last seconds),
+/// without a database query: the rate limiter lets such requests through
+/// even while their address's allowance is spent by failed guesses.
+pub fn known_credential(state: &AppState, header: &str) -> bool {
+    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+        return false;
+    };
+    state
+        .admin_key
+        .as_ref()
+        .is_some_and(|admin| same(admin.as_bytes(), token.as_bytes()))
+        || state.key_cache.get(token).is_some()
 }
 
 /// The dashboard session behind the request's cookie, if any. Requests

@@ -55,6 +55,11 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_KEY_RATE_LIMIT", default_value_t = 0)]
     pub key_rate_limit: u32,
 
+    /// Refused dashboard logins allowed per client address per minute (in
+    /// bursts of the same size); 0 turns this limit off.
+    #[arg(long, env = "ASYNCHRONIO_LOGIN_RATE_LIMIT", default_value_t = 10)]
+    pub login_rate_limit: u32,
+
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
     pub workers: Option<usize>,

@@ -14,6 +14,7 @@ mod metrics;
 mod openapi;
 mod rate_limit;
 mod routes;
+mod sanitize;
 mod state;
 
 use actix_cors::Cors;
@@ -29,7 +30,7 @@ use clap::Parser;
 use crate::config::RestArgs;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::state::AppState;
 use futures_util::future::Either;
 
@@ -64,8 +65,11 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         channel_rules: ChannelRules::default(),
         metrics: Metrics::default(),
         token_keys: args.tokens.keys()?,
-        anonymous_limit: RateLimiter::new(args.rate_limit),
-        key_limit: RateLimiter::new(args.key_rate_limit),
+        rate_limits: RateLimits {
+            address: RateLimiter::new(args.rate_limit),
+            key: RateLimiter::new(args.key_rate_limit),
+            login: RateLimiter::per_minute(args.login_rate_limit),
+        },
         audit,
         key_cache: auth::KeyCache::default(),
         templates: templates.clone(),
@@ -113,41 +117,28 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
                 let authorization = request
                     .headers()
                     .get("authorization")
-                    .and_then(|v| v.to_str().ok());
-                let limiter = if authorization.is_some() {
-                    &state.key_limit
-                } else {
-                    &state.anonymous_limit
-                };
-                let caller =
-                    RateLimiter::caller_key(authorization, request.peer_addr().map(|a| a.ip()));
-                let limited = limiter.check(&caller);
-                let response = match limited {
-                    Ok(()) => Either::Left(service.call(request)),
-                    Err(retry_after) => {
-                        let error = ApiError::new(
-                            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                            "rate_limited",
-                            format!(
-                                "too many requests; retry in {retry_after} s or raise --rate-limit"
-                            ),
-                        );
-                        let mut response = actix_web::ResponseError::error_response(&error);
-                        if let Ok(value) =
-                            actix_web::http::header::HeaderValue::from_str(&retry_after.to_string())
-                        {
-                            response
-                                .headers_mut()
-                                .insert(actix_web::http::header::RETRY_AFTER, value);
-                        }
-                        Either::Right(std::future::ready(Ok(request
-                            .into_response(response)
-                            .map_into_right_body())))
-                    }
+                    .map(|v| v.to_str().unwrap_or("(not text)"));
+                let known = authorization.is_some_and(|h| auth::known_credential(&state, h));
+                let admitted = state.rate_limits.admit(
+                    request.method().as_str(),
+                    request.path(),
+                    authorization,
+                    known,
+                    request.peer_addr().map(|a| a.ip()),
+                );
+                let response = match &admitted {
+                    Ok(_) => Either::Left(service.call(request)),
+                    Err(retry_after) => Either::Right(std::future::ready(Ok(request
+                        .into_response(rate_limit::too_many(*retry_after))
+                        .map_into_right_body()))),
                 };
                 async move {
                     let response = response.await?;
-                    state.metrics.count_response(response.status().as_u16());
+                    let status = response.status().as_u16();
+                    if let Ok(admission) = &admitted {
+                        state.rate_limits.settle(admission, status);
+                    }
+                    state.metrics.count_response(status);
                     Ok(response)
                 }
             })

@@ -9,7 +9,7 @@ use crate::audit_writer::AuditWriter;
 use crate::auth::KeyCache;
 use crate::dashboard::templates::Templates;
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::RateLimits;
 
 pub struct AppState {
     pub bus: Bus,
@@ -22,10 +22,8 @@ pub struct AppState {
     pub token_keys: Option<TokenKeys>,
     /// Channel patterns whose history is archived in the database.
     pub archive: Vec<String>,
-    /// Limits anonymous callers, per address.
-    pub anonymous_limit: RateLimiter,
-    /// Limits each API key.
-    pub key_limit: RateLimiter,
+    /// Request limits per address, per key and for logins.
+    pub rate_limits: RateLimits,
     pub audit: AuditWriter,
     pub key_cache: KeyCache,
     /// The dashboard's templates (and a user's, for render frames).

@@ -67,11 +67,16 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-/** The client, connected with the session's token; the banner follows its state. */
-export function connect() {
+/**
+ * The client, connected with the session's token; the banner follows its
+ * state. `renderRoot` is the only element render frames may change (none
+ * unless a page declares one).
+ */
+export function connect({ renderRoot = null } = {}) {
   const banner = document.getElementById("connection");
   const client = new AsynchronioClient(gatewayUrl(), {
     token: async () => (await api("POST", "/dashboard/token")).token,
+    renderRoot,
   });
   const show = (state) => {
     if (!banner) return;

@@ -5,8 +5,9 @@
 
 import { api, connect, el, toast } from "./live.js";
 
-const client = connect();
 const rows = document.getElementById("process-rows");
+// Render frames on the processes channel may change the table's rows only.
+const client = connect({ renderRoot: rows });
 
 client.subscribe(rows.dataset.renderChannel, () => {}, {
   since: { offset: rows.dataset.offset, epoch: rows.dataset.epoch },

@@ -40,13 +40,38 @@ pub fn csrf_matches(session: &DashboardSession, presented: Option<&str>) -> bool
 }
 
 /// Where to go after logging in: a local path only, never another site.
+///
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so
+/// `/\t/evil.example` means `//evil.example` to them. A path is accepted
+/// only when it has no control characters, spaces or backslashes, starts
+/// with exactly one `/`, and still does after its dot segments are
+/// resolved (`/.//evil.example` is `//evil.example` too).
 fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
-        _ => "/processes".to_owned(),
+    const HOME: &str = "/processes";
+    let Some(path) = next else {
+        return HOME.to_owned();
+    };
+    let clean = path
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    if !clean || !path.starts_with('/') || path.starts_with("//") {
+        return HOME.to_owned();
     }
+    let path_part = path.split(['?', '#']).next().unwrap_or_default();
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path_part.split('/').skip(1) {
+        match segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    if segments.first().is_some_and(|first| first.is_empty()) && segments.len() > 1 {
+        return HOME.to_owned();
+    }
+    path.to_owned()
 }
 
 #[derive(Deserialize)]
@@ -192,6 +217,18 @@ mod tests {
         assert_eq!(local_path(Some("//evil.example")), "/processes");
         assert_eq!(local_path(Some("https://evil.example")), "/processes");
         assert_eq!(local_path(Some("/\\evil")), "/processes");
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil",
+            "/ /evil",
+            "/.//evil",
+            "/a/..//evil",
+            "/\u{0}/x",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/processes", "{bad:?}");
+        }
+        assert_eq!(local_path(Some("/charts?a=1")), "/charts?a=1");
+        assert_eq!(local_path(Some("/")), "/");
         assert_eq!(local_path(None), "/processes");
     }
 }

@@ -6,20 +6,21 @@ use asynchronio_protocol::presence::PresenceInfo;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::messages::{is_public, readable_channel};
+use crate::routes::messages::readable_channel;
 use crate::state::AppState;
+use asynchronio_protocol::channel::kind_of;
 
 /// `GET /api/v1/channels`: channels with subscribers right now.
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
     responses((status = 200, description = "{channels: [{channel, subscribers}], gateways}")))]
 #[get("/channels")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require_read(!state.require_token)?;
-    let anonymous = caller == Caller::Anonymous;
+    let open = !state.require_token;
+    caller.require_read(open)?;
     let counts = state.bus.channel_counts().await?;
     let channels: Vec<_> = counts
         .into_iter()
-        .filter(|(name, _)| !anonymous || is_public(name))
+        .filter(|(name, _)| caller.may_read(kind_of(name), open).is_ok())
         .map(|(name, subscribers)| serde_json::json!({"channel": name, "subscribers": subscribers}))
         .collect();
     let gateways = state.bus.live_gateways().await?.len();

@@ -3,7 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use asynchronio_protocol::{
-    ChannelName, Codec, ContentType, Envelope, EnvelopeDraft, Offset, OutboundFrame,
+    ChannelKind, ChannelName, Codec, ContentType, Envelope, EnvelopeDraft, Offset, OutboundFrame,
+    checked_json,
 };
 use asynchronio_store::Scope;
 use bytes::Bytes;
@@ -73,22 +74,16 @@ async fn merged_history(
     Ok(out)
 }
 
-/// The channel named in a read request, if the caller may read it: public
-/// channels are open to anonymous callers unless tokens are required;
-/// `private:` and `$sys:` ones need a read key.
+/// The channel named in a read request, if the caller may read it
+/// ([`Caller::may_read`]).
 pub(crate) fn readable_channel(
     state: &AppState,
     caller: &Caller,
     name: &str,
 ) -> Result<ChannelName, ApiError> {
     let channel = channel(state, name)?;
-    caller.require_read(is_public(channel.as_str()) && !state.require_token)?;
+    caller.may_read(channel.kind(), !state.require_token)?;
     Ok(channel)
-}
-
-/// Channels anyone may read: not `private:`, not `$sys:`.
-pub(crate) fn is_public(name: &str) -> bool {
-    !name.starts_with("private:") && !name.starts_with("$sys:")
 }
 
 /// The channel named in a publish request, if anyone may publish there.
@@ -100,7 +95,7 @@ pub(crate) fn writable_channel(state: &AppState, name: &str) -> Result<ChannelNa
 
 /// Who may publish where: `$sys:` channels belong to Asynchronio itself.
 fn check_publishable(channel: &ChannelName) -> Result<(), ApiError> {
-    if channel.as_str().starts_with("$sys:") {
+    if channel.kind() == ChannelKind::System {
         return Err(ApiError::forbidden(
             "$sys: channels are written by Asynchronio itself",
         ));
@@ -108,15 +103,9 @@ fn check_publishable(channel: &ChannelName) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn json_payload(body: &Bytes) -> Result<(), ApiError> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
-        .map(|_| ())
-        .map_err(|e| {
-            ApiError::bad_request(
-                "bad_json",
-                format!("the body must be the message as JSON: {e}"),
-            )
-        })
+/// The body as the JSON payload to publish ([`checked_json`]), or 400.
+fn json_payload(body: Bytes) -> Result<Bytes, ApiError> {
+    checked_json(body).map_err(|e| ApiError::bad_request("bad_json", e.to_string()))
 }
 
 fn draft(channel: &ChannelName, payload: Bytes, caller: &Caller) -> EnvelopeDraft {
@@ -151,7 +140,7 @@ pub async fn publish(
     caller.require(Scope::Publish)?;
     let channel = channel(&state, &path)?;
     check_publishable(&channel)?;
-    json_payload(&body)?;
+    let body = json_payload(body)?;
     let idempotency_key = match request.headers().get("idempotency-key") {
         None => None,
         Some(value) => {
@@ -170,6 +159,14 @@ pub async fn publish(
     };
     let draft = draft(&channel, body, &caller);
     let published = match state.bus.publish(&draft, idempotency_key.as_deref()).await {
+        Ok(published) if published.conflict => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used on this channel with another body; \
+                 retry with the same body, or use another key for a new message",
+            ));
+        }
         Ok(published) => published,
         Err(error) => {
             state
@@ -238,7 +235,7 @@ pub async fn broadcast(
             format!("name between 1 and {MAX_BROADCAST} channels"),
         ));
     }
-    let payload = Bytes::from(request.data.get().to_owned());
+    let payload = json_payload(Bytes::from(request.data.get().to_owned()))?;
     let mut drafts = Vec::with_capacity(request.channels.len());
     for name in &request.channels {
         let channel = channel(&state, name)?;

@@ -9,7 +9,21 @@ pub mod processes;
 pub mod render;
 pub mod tokens;
 
+use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
+
+/// Headers on every answer under `/api/v1`: nothing an API answers is ever
+/// sniffed, rendered as a page or allowed to run script, even when a
+/// browser is sent straight to it (routes/cache.rs says why).
+fn api_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("x-content-type-options", "nosniff"))
+        .add(("content-disposition", "attachment"))
+        .add((
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}
 
 /// Registers every route under its path.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -20,6 +34,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(crate::openapi::document)
         .service(
             web::scope("/api/v1")
+                .wrap(api_headers())
                 .service(channels::list)
                 .service(channels::presence)
                 .service(channels::stats)

@@ -2,7 +2,8 @@
 //! every page subscribed to a channel (the WebSocket rendering engine; see
 //! docs/rendering.md). The fragment is either HTML the caller rendered, or
 //! a tera template (built-in, or from `--templates-dir`) rendered here with
-//! the given context, escaped.
+//! the given context, escaped. Either way the HTML is sanitised
+//! (`crate::sanitize`) before it is published.
 
 use actix_web::{HttpResponse, post, web};
 use asynchronio_protocol::render::{Fragment, RenderOp};
@@ -85,7 +86,7 @@ pub async fn render(
     let fragment = Fragment {
         target: request.target,
         op: request.op,
-        html,
+        html: crate::sanitize::clean_fragment_html(&html),
     };
     let mut draft = fragment
         .draft(channel.as_str())
