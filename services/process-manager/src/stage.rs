@@ -475,7 +475,11 @@ impl Runner {
                     stage.outputs.join(", ")
                 )));
             }
-            let payload = Bytes::from(output.data.get().as_bytes().to_vec());
+            // The payload rule every publisher follows (depth, numbers).
+            let payload = asynchronio_protocol::checked_json(Bytes::from(
+                output.data.get().as_bytes().to_vec(),
+            ))
+            .map_err(|e| OutputError::Refused(format!("output data: {e}")))?;
             let mut draft = EnvelopeDraft {
                 channel,
                 content_type: ContentType::Json,

@@ -29,7 +29,8 @@ fn repository() -> PathBuf {
 /// A test processor: one Python script whose behaviour is its first
 /// argument.
 /// - `route`: publishes the message to the channel named by its `to` field
-///   (the stage's default output when absent);
+///   (the stage's default output when absent); a message with `nest: N`
+///   is answered with data nested N arrays deep;
 /// - `huge`: answers the message `"huge"` with a 200 MB line, others as is;
 /// - `non-utf8`: writes a line that is not UTF-8 before every answer.
 const PROCESSOR: &str = r#"
@@ -52,6 +53,11 @@ for line in sys.stdin.buffer:
     output = {"data": data}
     if mode == "route" and isinstance(data, dict) and data.get("to") is not None:
         output["channel"] = data["to"]
+    if mode == "route" and isinstance(data, dict) and "nest" in data:
+        value = 1
+        for _ in range(data["nest"]):
+            value = [value]
+        output["data"] = value
     out.write(json.dumps({"id": request["id"], "out": [output]}).encode() + b"\n")
     out.flush()
 "#;
@@ -401,6 +407,9 @@ retry_backoff_ms = 50
     for data in escapes {
         publish(&bus, "b9.in", data).await;
     }
+    // Output data no subscriber could parse safely (the payload rule every
+    // publisher follows) fails too.
+    publish(&bus, "b9.in", r#"{"nest":70}"#).await;
     // Allowed: the default output, and a declared one by name.
     publish(&bus, "b9.in", r#"{"n":1}"#).await;
     publish(&bus, "b9.in", r#"{"to":"b9.audit","n":2}"#).await;
@@ -417,17 +426,21 @@ retry_backoff_ms = 50
     let deadline = Instant::now() + Duration::from_secs(20);
     let letters = loop {
         let letters = dead_letters(&redis, &bus, "router");
-        if letters.len() >= escapes.len() || Instant::now() > deadline {
+        if letters.len() > escapes.len() || Instant::now() > deadline {
             break letters;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(
         letters.len(),
-        escapes.len(),
+        escapes.len() + 1,
         "each escaping output is dead-lettered: {letters:?}"
     );
-    for (error, _) in &letters {
+    let (too_deep, escaped): (Vec<_>, Vec<_>) = letters
+        .iter()
+        .partition(|(error, _)| error.contains("levels deep"));
+    assert_eq!(too_deep.len(), 1, "the too-deep output: {letters:?}");
+    for (error, _) in escaped {
         assert!(
             error.contains("outputs"),
             "the error names the declared outputs: {error}"
@@ -455,7 +468,7 @@ retry_backoff_ms = 50
     );
     assert_eq!(
         bus.position("b9.in").await.expect("position").offset.0,
-        6,
+        7,
         "a processor published to its own input (a loop)"
     );
     assert_eq!(bus.position("b9.out").await.expect("position").offset.0, 1);
