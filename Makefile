@@ -1,6 +1,6 @@
 # Asynchronio: the two commands are `make run` and `make test`. Both install
 # what the machine lacks first (deploy/deps.sh; `make deps` runs it alone).
-.PHONY: run test deps build build-release unit e2e conformance lint bench clean images compose-test deps-check fresh-check
+.PHONY: run test deps build build-release unit e2e conformance lint bench bench-smoke clean images compose-test deps-check fresh-check
 
 CARGO ?= cargo
 
@@ -13,8 +13,8 @@ run:
 
 ## Everything CI checks: format, lints, unit, property and end-to-end tests,
 ## RFC 6455 conformance, the container stack and the install step in a bare
-## Debian container when Docker answers.
-test: deps lint build unit conformance compose-test deps-check
+## Debian container when Docker answers, and every benchmark once, briefly.
+test: deps lint build unit conformance compose-test deps-check bench-smoke
 
 ## What make test needs, installed when missing (quick when all is there).
 deps:
@@ -66,6 +66,11 @@ lint:
 ## Criterion benchmarks of the per-message codec work.
 bench:
 	$(CARGO) bench -p asynchronio-protocol --bench codecs
+
+## Every benchmark (criterion, tests/bench/*, asynchronio-load) once, small
+## and short on the debug build, so that they keep working (under a minute).
+bench-smoke: deps build
+	./tests/bench/smoke.sh
 
 clean:
 	$(CARGO) clean

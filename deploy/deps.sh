@@ -8,9 +8,10 @@
 #          bundled SQLite and ring compile C), CA certificates, redis-server
 #          (unless REDIS_URL names a Redis of yours) and python3 (the example
 #          pipeline's processor)
-#   test   (the default) that, plus what the tests use: redis-cli, PostgreSQL,
-#          Chromium, openssl, curl, procps, python3-venv, cargo-nextest, the
-#          conformance venv (Autobahn cases through kosoku from PyPI, in
+#   test   (the default) that, plus what the tests and benchmarks use:
+#          redis-cli and redis-benchmark, PostgreSQL, Chromium, openssl, curl,
+#          procps, wrk, python3-venv, cargo-nextest, the conformance venv
+#          (Autobahn cases through kosoku from PyPI, in
 #          target/conformance-venv) and, when a Docker engine answers,
 #          debootstrap and docker-compose (make images, make compose-test)
 #   --without-rust  leave out cargo and what needs it (cargo-nextest): for
@@ -54,13 +55,14 @@ missing_packages() {
     have redis-server || need+=(redis-server)
   fi
   if [ "$profile" = test ]; then
-    have redis-cli || need+=(redis-tools)
+    have redis-cli && have redis-benchmark || need+=(redis-tools)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
     have chromium || have chromium-browser || have google-chrome || need+=(chromium)
     have openssl || need+=(openssl)
     have curl || need+=(curl)
     have kill || need+=(procps)
+    have wrk || need+=(wrk)
     # The container images and the compose test, only where they can run.
     if docker info >/dev/null 2>&1; then
       have debootstrap || need+=(debootstrap)

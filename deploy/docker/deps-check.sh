@@ -22,9 +22,14 @@ ca_args=()
 if [ -s "$ca" ]; then
   ca_args=(-v "$ca:/etc/host-ca.crt:ro" -e PIP_CERT=/etc/host-ca.crt -e SSL_CERT_FILE=/etc/host-ca.crt)
 fi
+# Downloaded packages are kept in a volume between checks (the base image
+# deletes them after every install; that rule is lifted in the container),
+# so a second check does not fetch Chromium again.
 docker run --rm -i "${ca_args[@]}" -v "$PWD/deploy/deps.sh:/src/deploy/deps.sh:ro" \
+  -v asynchronio-deps-check-apt:/var/cache/apt/archives \
   -w /src debian:bookworm-slim bash -s <<'SH'
 set -euo pipefail
+rm -f /etc/apt/apt.conf.d/docker-clean
 ./deploy/deps.sh test --without-rust
 ./deploy/deps.sh test --without-rust | grep -qx '\[deps\] everything make test needs is present' \
   || { echo "deps-check: a second run of deploy/deps.sh wanted to do more" >&2; exit 1; }
@@ -39,6 +44,8 @@ check() {
 }
 check redis-server --version
 check redis-cli --version
+check redis-benchmark --version
+check sh -c 'command -v wrk'
 check sh -c 'ls /usr/lib/postgresql/*/bin/initdb'
 check id postgres
 check chromium --version

@@ -9,7 +9,10 @@
 //! * `publish-script`: prints the Lua publish script, so redis-benchmark can
 //!   run exactly the Redis work a publish costs.
 //!
-//! Runs are bounded in count and time and target loopback only.
+//! Runs are bounded in count and time and target loopback only. A run that
+//! cannot connect, subscribe or publish exits with status 1, and so does a
+//! `fanout --expect-all` run that delivered fewer messages than published
+//! times subscribers (`make bench-smoke` relies on both).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,18 +57,26 @@ fn main() {
         std::process::exit(1)
     };
     match args.get(1).map(String::as_str) {
-        Some("fanout") => runtime.block_on(fanout(&args)),
-        Some("idle") => runtime.block_on(idle(&args)),
+        Some("fanout") => exit_on_failure(runtime.block_on(fanout(&args))),
+        Some("idle") => exit_on_failure(runtime.block_on(idle(&args))),
         // The publish script, for redis-benchmark runs of the same Redis work.
         Some("publish-script") => print!("{}", asynchronio_protocol::script::PUBLISH),
         _ => {
             eprintln!(
                 "usage:\n  asynchronio-load fanout --url ws://127.0.0.1:8080/ws --redis-url redis://127.0.0.1:6379 \
-                 [--subscribers 1000] [--channels 1] [--rate 1000] [--seconds 10] [--payload 64]\n  \
+                 [--subscribers 1000] [--channels 1] [--rate 1000] [--seconds 10] [--payload 64] [--expect-all]\n  \
                  asynchronio-load idle --url ws://127.0.0.1:8080/ws --gateway-pid PID [--connections 10000] [--seconds 10]"
             );
             std::process::exit(2)
         }
+    }
+}
+
+/// Ends the process with status 1 and the reason when a run failed.
+fn exit_on_failure(outcome: Result<(), String>) {
+    if let Err(reason) = outcome {
+        eprintln!("asynchronio-load: {reason}");
+        std::process::exit(1)
     }
 }
 
@@ -102,7 +113,7 @@ fn stamp(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-async fn fanout(args: &[String]) {
+async fn fanout(args: &[String]) -> Result<(), String> {
     let url = arg(args, "--url", "ws://127.0.0.1:8080/ws");
     let redis_url = arg(args, "--redis-url", "redis://127.0.0.1:6379");
     let subscribers = num(args, "--subscribers", 1000);
@@ -110,6 +121,7 @@ async fn fanout(args: &[String]) {
     let rate = num(args, "--rate", 1000);
     let seconds = num(args, "--seconds", 10).min(600);
     let payload = num(args, "--payload", 64) as usize;
+    let expect_all = args.iter().any(|a| a == "--expect-all");
 
     let delivered = Arc::new(AtomicU64::new(0));
     let measuring = Arc::new(AtomicBool::new(false));
@@ -117,12 +129,11 @@ async fn fanout(args: &[String]) {
     let mut readers = Vec::new();
     for i in 0..subscribers {
         let Some(mut ws) = connect(&url).await else {
-            return;
+            return Err(format!("subscriber {i} could not connect to {url}"));
         };
         let channel = format!("load-{}", i % channels);
         if ws.send(subscribe_frame(&channel)).await.is_err() {
-            eprintln!("subscribe failed");
-            return;
+            return Err(format!("subscriber {i} could not subscribe"));
         }
         // Wait for `subscribed` so no message is published before it.
         let _ = ws.next().await;
@@ -155,13 +166,9 @@ async fn fanout(args: &[String]) {
 
     let mut config = BusConfig::new(redis_url, Keys::default());
     config.history.size = 1000;
-    let bus = match Bus::connect(config, "load").await {
-        Ok(bus) => bus,
-        Err(error) => {
-            eprintln!("cannot connect to Redis: {error}");
-            return;
-        }
-    };
+    let bus = Bus::connect(config, "load")
+        .await
+        .map_err(|error| format!("cannot connect to Redis: {error}"))?;
     let filler = "x".repeat(payload.saturating_sub(24));
     let tick = Duration::from_millis(10);
     let per_tick = (rate / 100).max(1);
@@ -176,7 +183,7 @@ async fn fanout(args: &[String]) {
             measuring.store(true, Ordering::Relaxed);
             measured_from = Some((Instant::now(), delivered.load(Ordering::Relaxed)));
         }
-        publish_tick(&bus, per_tick, channels, &filler).await;
+        publish_tick(&bus, per_tick, channels, &filler).await?;
         published += per_tick;
     }
     let (from, delivered_before) = measured_from.unwrap_or((started, 0));
@@ -217,9 +224,15 @@ async fn fanout(args: &[String]) {
             latencies.len()
         );
     }
+    if expect_all && total < expected {
+        return Err(format!(
+            "delivered {total} of {expected} messages (--expect-all)"
+        ));
+    }
+    Ok(())
 }
 
-async fn publish_tick(bus: &Bus, count: u64, channels: u64, filler: &str) {
+async fn publish_tick(bus: &Bus, count: u64, channels: u64, filler: &str) -> Result<(), String> {
     let drafts: Vec<EnvelopeDraft> = (0..count)
         .map(|i| {
             let body = format!(r#"{{"t":{},"f":"{filler}"}}"#, now_us());
@@ -227,10 +240,9 @@ async fn publish_tick(bus: &Bus, count: u64, channels: u64, filler: &str) {
         })
         .collect();
     for result in bus.publish_drafts(&drafts).await {
-        if let Err(error) = result {
-            eprintln!("publish failed: {error}");
-        }
+        result.map_err(|error| format!("publish failed: {error}"))?;
     }
+    Ok(())
 }
 
 fn rss_bytes(pid: u32) -> Option<u64> {
@@ -240,14 +252,15 @@ fn rss_bytes(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
-async fn idle(args: &[String]) {
+async fn idle(args: &[String]) -> Result<(), String> {
     let url = arg(args, "--url", "ws://127.0.0.1:8080/ws");
     let pid = num(args, "--gateway-pid", 0) as u32;
     let connections = num(args, "--connections", 10_000);
     let seconds = num(args, "--seconds", 10).min(600);
     let Some(before) = rss_bytes(pid) else {
-        eprintln!("cannot read /proc/{pid}/status: pass the gateway's --gateway-pid");
-        return;
+        return Err(format!(
+            "cannot read /proc/{pid}/status: pass the gateway's --gateway-pid"
+        ));
     };
     let mut held = Vec::with_capacity(connections as usize);
     for i in 0..connections {
@@ -264,8 +277,13 @@ async fn idle(args: &[String]) {
         let _ = ws.next().await;
         held.push(ws);
     }
+    if held.is_empty() {
+        return Err(format!("no connection to {url} could be opened"));
+    }
     tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let Some(after) = rss_bytes(pid) else { return };
+    let Some(after) = rss_bytes(pid) else {
+        return Err(format!("the gateway (pid {pid}) is gone"));
+    };
     let per = after.saturating_sub(before) as f64 / held.len().max(1) as f64;
     println!(
         "{} idle subscribed connections: gateway RSS {:.1} MiB -> {:.1} MiB, {:.0} bytes ({:.2} KiB) per connection",
@@ -275,4 +293,5 @@ async fn idle(args: &[String]) {
         per,
         per / 1024.0
     );
+    Ok(())
 }
