@@ -7,7 +7,7 @@ use std::time::Duration;
 use asynchronio_protocol::ChannelRules;
 use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 
-pub use crate::limits::Rate;
+pub use crate::limits::{Cidr, Rate};
 
 /// WebSocket gateway of Asynchronio: clients subscribe to channels at
 /// ws://HOST:PORT/ws and receive every message published to them, in order,
@@ -69,6 +69,18 @@ pub struct GatewayArgs {
         default_value_t = 64
     )]
     pub max_pending_per_address: usize,
+
+    /// Load balancers whose `X-Forwarded-For` names the client (addresses
+    /// or ranges, comma-separated: `10.0.0.0/8,fd00::/8`). Per-address
+    /// limits then count the address it names, and the proxy itself is
+    /// held only to `--max-pending`. Without this, every client behind a
+    /// proxy shares the proxy's address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ASYNCHRONIO_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<Cidr>,
 
     /// Subscribe attempts one connection may make per second, on average
     /// (successful or not: unsubscribing does not give them back); more
@@ -150,6 +162,7 @@ pub struct Limits {
     pub max_connections: usize,
     pub max_pending: usize,
     pub max_pending_per_address: usize,
+    pub trusted_proxies: Vec<Cidr>,
     /// Subscribe attempts per connection: (per second, burst).
     pub subscribe_rate: Rate,
     /// Subscribe attempts per IP address, if limited.
@@ -158,6 +171,13 @@ pub struct Limits {
     pub idle_timeout: Duration,
     pub handshake_timeout: Duration,
     pub write_timeout: Duration,
+}
+
+impl Limits {
+    /// Whether `ip` is a trusted proxy's address.
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|range| range.contains(ip))
+    }
 }
 
 impl GatewayArgs {
@@ -172,6 +192,7 @@ impl GatewayArgs {
             max_connections: self.max_connections,
             max_pending: self.max_pending.max(1),
             max_pending_per_address: self.max_pending_per_address.max(1),
+            trusted_proxies: self.trusted_proxies.clone(),
             subscribe_rate: Rate::new(self.subscribe_rate, self.subscribe_burst),
             address_subscribe_rate: (self.address_subscribe_rate > 0)
                 .then(|| Rate::new(self.address_subscribe_rate, self.address_subscribe_burst)),

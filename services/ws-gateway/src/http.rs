@@ -28,6 +28,9 @@ pub struct RequestHead {
     pub connection_upgrade: bool,
     pub websocket_version: Option<String>,
     pub websocket_key: Option<String>,
+    /// The last address of the last `X-Forwarded-For` header (the one the
+    /// nearest proxy added), if it parses.
+    pub forwarded_for: Option<std::net::IpAddr>,
 }
 
 /// Why no request head could be read.
@@ -86,6 +89,7 @@ pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<Reques
         connection_upgrade: false,
         websocket_version: None,
         websocket_key: None,
+        forwarded_for: None,
         bytes: Vec::new(),
     };
     for line in lines.filter(|line| !line.is_empty()) {
@@ -101,6 +105,11 @@ pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<Reques
             parsed.websocket_version = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("sec-websocket-key") {
             parsed.websocket_key = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            parsed.forwarded_for = value
+                .rsplit(',')
+                .next()
+                .and_then(|last| last.trim().parse().ok());
         }
     }
     parsed.bytes = bytes;

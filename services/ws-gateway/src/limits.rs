@@ -9,10 +9,77 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 use tokio::time::Instant;
+
+/// What per-address limits count by: an IPv4 address as it is, an IPv6
+/// address by its /64 (one host usually holds a whole /64), an
+/// IPv4-mapped IPv6 address as the IPv4 one.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        v4 => v4,
+    }
+}
+
+/// An address range (`10.0.0.0/8`, `::1/128`, or one address), for
+/// `--trusted-proxy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Whether `ip` is in the range.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| -> (u128, u8) {
+            match ip.to_canonical() {
+                IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
+                IpAddr::V6(v6) => (u128::from(v6), 128),
+            }
+        };
+        let ((network, width), (address, other)) = (bits(self.network), bits(ip));
+        if width != other {
+            return false;
+        }
+        let shift = u32::from(width - self.prefix.min(width));
+        let mask = u128::MAX.checked_shl(shift).unwrap_or(0);
+        network & mask == address & mask
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{text:?} is not an address or range like 10.0.0.0/8 or fd00::/8");
+        let (address, prefix) = text.trim().split_once('/').unwrap_or((text.trim(), ""));
+        let network: IpAddr = address.parse().map_err(|_| bad())?;
+        let width = if network.to_canonical().is_ipv4() {
+            32
+        } else {
+            128
+        };
+        let prefix = if prefix.is_empty() {
+            width
+        } else {
+            prefix
+                .parse()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(bad)?
+        };
+        Ok(Cidr { network, prefix })
+    }
+}
 
 /// A sustained rate and the burst allowed above it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,6 +170,7 @@ impl AddressBuckets {
         let Some(rate) = self.rate else {
             return true;
         };
+        let address = address_key(address);
         let mut buckets = self.buckets.lock();
         if buckets.len() >= PRUNE_AT && !buckets.contains_key(&address) {
             let now = Instant::now();
@@ -139,12 +207,19 @@ impl PendingSockets {
     }
 
     /// A place for a new socket from `address`, or `None` when it (or the
-    /// gateway) has as many pending sockets as allowed.
-    pub fn admit(self: &Arc<Self>, address: IpAddr) -> Option<PendingGuard> {
+    /// gateway) has as many pending sockets as allowed. A trusted proxy
+    /// (`limit_address` false) is held only to the total.
+    pub fn admit(self: &Arc<Self>, address: IpAddr, limit_address: bool) -> Option<PendingGuard> {
+        let address = address_key(address);
         let mut counts = self.counts.lock();
         let (total, per_address) = &mut *counts;
         let mine = per_address.entry(address).or_insert(0);
-        if *total >= self.max_total || *mine >= self.max_per_address {
+        let cap = if limit_address {
+            self.max_per_address
+        } else {
+            usize::MAX
+        };
+        if *total >= self.max_total || *mine >= cap {
             if *mine == 0 {
                 per_address.remove(&address);
             }
@@ -191,17 +266,40 @@ mod tests {
     }
 
     #[test]
+    fn addresses_and_ranges() {
+        let v6: IpAddr = "2001:db8:1:2:3:4:5:6".parse().expect("ip");
+        assert_eq!(
+            address_key(v6),
+            "2001:db8:1:2::".parse::<IpAddr>().expect("ip")
+        );
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().expect("ip");
+        assert_eq!(address_key(mapped), IpAddr::from([10, 1, 2, 3]));
+        let range: Cidr = "10.0.0.0/8".parse().expect("cidr");
+        assert!(range.contains([10, 9, 8, 7].into()));
+        assert!(range.contains(mapped));
+        assert!(!range.contains([11, 0, 0, 1].into()));
+        assert!(!range.contains(v6));
+        let one: Cidr = "127.0.0.1".parse().expect("cidr");
+        assert!(one.contains([127, 0, 0, 1].into()));
+        assert!(!one.contains([127, 0, 0, 2].into()));
+        let all: Cidr = "::/0".parse().expect("cidr");
+        assert!(all.contains(v6));
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("example".parse::<Cidr>().is_err());
+    }
+
+    #[test]
     fn pending_sockets_are_bounded_per_address_and_in_total() {
         let sockets = Arc::new(PendingSockets::new(3, 2));
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
-        let first = sockets.admit(a).expect("first");
-        let _second = sockets.admit(a).expect("second");
-        assert!(sockets.admit(a).is_none(), "per address");
-        let _third = sockets.admit(b).expect("other address");
-        assert!(sockets.admit(b).is_none(), "in total");
+        let first = sockets.admit(a, true).expect("first");
+        let _second = sockets.admit(a, true).expect("second");
+        assert!(sockets.admit(a, true).is_none(), "per address");
+        let _third = sockets.admit(b, true).expect("other address");
+        assert!(sockets.admit(b, true).is_none(), "in total");
         drop(first);
-        assert!(sockets.admit(b).is_some());
+        assert!(sockets.admit(b, true).is_some());
         assert_eq!(sockets.total(), 2);
     }
 }

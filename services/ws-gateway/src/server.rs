@@ -109,7 +109,8 @@ impl Server {
                 Ok((stream, peer)) => {
                     let server = Arc::clone(&self);
                     let shutdown = shutdown.clone();
-                    let Some(pending) = self.pending.admit(peer.ip()) else {
+                    let trusted = self.context.limits.is_trusted_proxy(peer.ip());
+                    let Some(pending) = self.pending.admit(peer.ip(), !trusted) else {
                         tracing::debug!(%peer, "too many pending sockets; refused");
                         tracker.spawn(async move {
                             let refusal = Refusal::unavailable(
@@ -179,6 +180,11 @@ impl Server {
                 http::refuse(stream, &Refusal::bad_request("malformed HTTP request")).await;
                 return None;
             }
+        };
+        // Behind a trusted proxy the client is the address it names.
+        let peer = match head.forwarded_for {
+            Some(client) if limits.is_trusted_proxy(peer) => client,
+            _ => peer,
         };
         if !head.upgrade {
             let health = http::Health {

@@ -440,7 +440,10 @@ async fn subscribe_churn_is_rate_limited() {
         for i in 0..15u64 {
             match try_subscribe(&mut client, i, &format!("spread-{c}-{i}")).await {
                 ServerFrame::Subscribed { .. } => {}
-                ServerFrame::Error { code, .. } if code == ErrorCode::RateLimited => refused += 1,
+                ServerFrame::Error {
+                    code: ErrorCode::RateLimited,
+                    ..
+                } => refused += 1,
                 other => panic!("{other:?}"),
             }
         }
@@ -697,5 +700,98 @@ async fn topic_queue_stays_bounded_while_redis_is_stopped() {
     eprintln!("largest topic queue during the outage: {largest}; attempts: {total_attempts}");
     watch
         .finish("topic_queue_stays_bounded_while_redis_is_stopped")
+        .await;
+}
+
+type RawSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket connected from `source` with `X-Forwarded-For: forwarded`.
+async fn connect_forwarded(gateway: &Service, source: IpAddr, forwarded: &str) -> RawSocket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = gateway.ws_url().into_client_request().expect("request");
+    request
+        .headers_mut()
+        .insert("x-forwarded-for", forwarded.parse().expect("header value"));
+    let stream = idle_socket(source, gateway.port).await;
+    let (ws, _) =
+        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(stream))
+            .await
+            .expect("handshake");
+    ws
+}
+
+/// Subscribes over a raw socket; whether the gateway said `subscribed`
+/// (false: `rate_limited`).
+async fn raw_subscribe(ws: &mut RawSocket, id: u64, channel: &str) -> bool {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let frame = format!(r#"{{"op":"subscribe","id":{id},"channel":"{channel}"}}"#);
+    ws.send(Message::Text(frame.into())).await.expect("send");
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("an answer")
+            .expect("open")
+            .expect("frame");
+        let Message::Text(text) = message else {
+            continue;
+        };
+        match Codec::Json.decode_server(text.as_bytes()).expect("frame") {
+            ServerFrame::Subscribed { .. } => return true,
+            ServerFrame::Error { code, message, .. } => {
+                assert_eq!(code, ErrorCode::RateLimited, "{message}");
+                return false;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// B10 behind a load balancer: with `--trusted-proxy`, per-address limits
+/// count the client address the proxy names, and nobody else can name one.
+#[tokio::test]
+async fn per_address_limits_follow_trusted_proxies() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(
+        &redis.url(),
+        &[
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--address-subscribe-burst",
+            "5",
+            "--address-subscribe-rate",
+            "1",
+        ],
+    );
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let proxy = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let stranger = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+    // Two clients behind the proxy: a budget each.
+    for client in ["203.0.113.1", "10.9.9.9, 203.0.113.2"] {
+        let mut ws = connect_forwarded(&gateway, proxy, client).await;
+        for i in 0..5 {
+            assert!(
+                raw_subscribe(&mut ws, i, &format!("p-{i}")).await,
+                "{client}: {i}"
+            );
+        }
+        assert!(
+            !raw_subscribe(&mut ws, 9, "p-9").await,
+            "{client}: over budget"
+        );
+    }
+    // A client that is no trusted proxy cannot name another address.
+    let mut first = connect_forwarded(&gateway, stranger, "198.51.100.1").await;
+    for i in 0..5 {
+        assert!(raw_subscribe(&mut first, i, &format!("s-{i}")).await);
+    }
+    let mut second = connect_forwarded(&gateway, stranger, "198.51.100.2").await;
+    assert!(
+        !raw_subscribe(&mut second, 1, "s-x").await,
+        "X-Forwarded-For from an untrusted address was believed"
+    );
+    watch
+        .finish("per_address_limits_follow_trusted_proxies")
         .await;
 }
