@@ -235,6 +235,8 @@ pub struct Health {
     pub pending_handshakes: usize,
     /// Topic changes waiting for Redis (at most one per channel).
     pub topic_queue: usize,
+    /// Topic changes being applied (at most one round of commands).
+    pub topic_in_flight: usize,
 }
 
 fn find_head_end(bytes: &[u8]) -> Option<usize> {
@@ -258,8 +260,11 @@ pub async fn respond(
             "200 OK",
             "application/json",
             format!(
-                "{{\"status\":\"ok\",\"connections\":{},\"pending_handshakes\":{},\"topic_queue\":{}}}",
-                health.connections, health.pending_handshakes, health.topic_queue
+                "{{\"status\":\"ok\",\"connections\":{},\"pending_handshakes\":{},\"topic_queue\":{},\"topic_in_flight\":{}}}",
+                health.connections,
+                health.pending_handshakes,
+                health.topic_queue,
+                health.topic_in_flight
             )
             .into_bytes(),
         ),

@@ -137,9 +137,10 @@ impl ChannelHub {
         }
     }
 
-    /// Topic changes waiting for Redis (at most one per channel).
-    pub fn topic_queue_len(&self) -> usize {
-        self.inner.topics.len()
+    /// Topic changes waiting for Redis (at most one per channel), and
+    /// those being applied (at most one round).
+    pub fn topic_queue(&self) -> (usize, usize) {
+        (self.inner.topics.len(), self.inner.topics.in_flight())
     }
 
     /// Routes what arrived from Redis to its channel, never waiting: a full

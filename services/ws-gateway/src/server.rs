@@ -187,10 +187,12 @@ impl Server {
             _ => peer,
         };
         if !head.upgrade {
+            let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
             let health = http::Health {
                 connections: self.open.load(Ordering::Acquire),
                 pending_handshakes: self.pending.total(),
-                topic_queue: self.context.hub.topic_queue_len(),
+                topic_queue,
+                topic_in_flight,
             };
             http::respond(
                 stream,

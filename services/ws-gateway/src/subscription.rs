@@ -84,9 +84,14 @@ impl TopicQueue {
         }
     }
 
-    /// Changes pending or being applied: at most one per channel.
+    /// Changes waiting to be applied: at most one per channel.
     pub fn len(&self) -> usize {
-        self.pending.lock().changes.len() + self.in_flight.load(Ordering::Acquire)
+        self.pending.lock().changes.len()
+    }
+
+    /// Changes being applied now: at most one round ([`BATCH`]).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
     }
 
     /// Takes up to [`BATCH`] pending changes, waiting until there are some.
