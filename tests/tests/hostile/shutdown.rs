@@ -10,6 +10,7 @@
 
 use std::time::{Duration, Instant};
 
+use asynchronio_bus::Lease;
 use asynchronio_e2e::http::request;
 use asynchronio_e2e::manager::wait_states;
 use asynchronio_e2e::{Manager, RedisServer, Service, Watch};
@@ -143,4 +144,36 @@ async fn wait_for_bridge_partitions(bridge: &Service) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Giving leases back works after Redis forgot its scripts (a restart), and
+/// fails at once, not after retries, while Redis is down.
+#[tokio::test]
+async fn leases_are_given_back_once_and_never_wait_for_redis() {
+    let mut redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let leases: Vec<Lease> = (0..3)
+        .map(|i| Lease {
+            key: format!("shutdown-test:lease:{i}"),
+            owner: "me".into(),
+            ttl: Duration::from_secs(60),
+        })
+        .collect();
+    for lease in &leases {
+        assert!(bus.acquire_lease(lease).await.expect("acquire"));
+    }
+    redis.cli(&["SCRIPT", "FLUSH"]);
+    let released = bus.release_leases(&leases[..2]).await.expect("release");
+    assert_eq!(released, 2, "both held leases are given back");
+    assert_eq!(redis.cli(&["EXISTS", &leases[0].key, &leases[1].key]), "0");
+
+    redis.kill();
+    let started = Instant::now();
+    let result = bus.release_leases(&leases[2..]).await;
+    let took = started.elapsed();
+    assert!(result.is_err(), "a release with Redis down cannot succeed");
+    assert!(
+        took <= Lease::RELEASE_TIMEOUT + Duration::from_millis(200),
+        "releasing with Redis down took {took:?}"
+    );
 }
