@@ -88,6 +88,12 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
     let limits = args.limits();
     let revocations = Arc::new(revocation::Revocations::default());
+    // Read before the first client arrives, so tokens naming a key are not
+    // refused as "not checked yet" (Redis answered the connect just now).
+    tokio::select! {
+        () = revocations.refresh(&bus) => {}
+        () = shutdown.wait() => return Ok(()),
+    }
     let context = Arc::new(SessionContext {
         hub: hub.clone(),
         bus: bus.clone(),

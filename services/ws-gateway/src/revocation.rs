@@ -126,15 +126,20 @@ impl Revocations {
         }
     }
 
+    /// Reads the revoked set from Redis once.
+    pub async fn refresh(&self, bus: &Bus) {
+        match bus.revoked_token_issuers().await {
+            Ok(revoked) => self.update(revoked),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the revoked API keys; using the last known set")
+            }
+        }
+    }
+
     /// Reads the revoked set from Redis every [`REFRESH`] until `stop`.
     pub async fn run(self: Arc<Self>, bus: Bus, stop: CancellationToken) {
         loop {
-            match bus.revoked_token_issuers().await {
-                Ok(revoked) => self.update(revoked),
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read the revoked API keys; using the last known set")
-                }
-            }
+            self.refresh(&bus).await;
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = tokio::time::sleep(REFRESH) => {}
