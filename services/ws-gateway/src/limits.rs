@@ -91,6 +91,7 @@ pub struct Rate {
 }
 
 impl Rate {
+    /// `per_second` on average, `burst` at once (both at least 1).
     pub fn new(per_second: u32, burst: u32) -> Rate {
         Rate {
             per_second: per_second.max(1),
@@ -108,6 +109,7 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// A bucket holding the whole burst.
     pub fn full(rate: Rate) -> Bucket {
         Bucket {
             tokens: f64::from(rate.burst),
@@ -153,6 +155,7 @@ pub struct AddressBuckets {
 }
 
 impl AddressBuckets {
+    /// Buckets at `rate` per address; `None` for no per-address limit.
     pub fn new(rate: Option<Rate>) -> Self {
         Self {
             rate,
@@ -198,6 +201,8 @@ pub struct PendingGuard {
 }
 
 impl PendingSockets {
+    /// At most `max_total` pending sockets, `max_per_address` from one
+    /// address.
     pub fn new(max_total: usize, max_per_address: usize) -> Self {
         Self {
             max_total,

@@ -78,7 +78,9 @@ impl SessionContext {
 
 /// Who is on the other end of a new connection.
 pub struct ClientInfo {
+    /// This gateway's number for the connection.
     pub conn_id: u64,
+    /// The negotiated encoding.
     pub codec: Codec,
     /// The client's IP address, for per-address limits.
     pub peer: IpAddr,
