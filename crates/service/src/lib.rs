@@ -1,7 +1,9 @@
 //! What every Asynchronio binary shares at its edge: the Redis options every
-//! service takes ([`RedisArgs`]), logging ([`logging`]) and graceful shutdown
+//! service takes ([`RedisArgs`]), the client's address behind trusted
+//! proxies ([`client_address`]), logging ([`logging`]) and graceful shutdown
 //! on SIGTERM/SIGINT ([`shutdown`]), and starting the runtime ([`runtime`]).
 
+pub mod client_address;
 pub mod instance;
 pub mod logging;
 pub mod redis_args;

@@ -6,11 +6,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use asynchronio_protocol::ChannelKind;
 use asynchronio_store::Scope;
 
 use crate::error::ApiError;
+use crate::rate_limit::Authenticated;
 use crate::state::AppState;
 
 /// The authenticated party behind a request.
@@ -97,7 +98,13 @@ impl FromRequest for Caller {
                 return Err(ApiError::unavailable("server not initialised"));
             };
             let token = match header {
-                None => return dashboard_caller(&request, &state).await,
+                None => {
+                    let caller = dashboard_caller(&request, &state).await?;
+                    if caller != Caller::Anonymous {
+                        request.extensions_mut().insert(Authenticated);
+                    }
+                    return Ok(caller);
+                }
                 Some(Err(_)) => {
                     return Err(ApiError::unauthorized("Authorization header is not text"));
                 }
@@ -106,26 +113,34 @@ impl FromRequest for Caller {
                     None => return Err(ApiError::unauthorized("use Authorization: Bearer <key>")),
                 },
             };
-            if let Some(admin) = &state.admin_key
-                && same(admin.as_bytes(), token.as_bytes())
-            {
-                return Ok(Caller::Bootstrap);
-            }
-            if let Some(caller) = state.key_cache.get(&token) {
-                return Ok(caller);
-            }
-            match state.store.verify_api_key(&token).await? {
-                Some(key) => {
-                    let caller = Caller::Key {
-                        id: key.id,
-                        scopes: key.scopes,
-                    };
-                    state.key_cache.put(&token, caller.clone());
-                    Ok(caller)
-                }
-                None => Err(ApiError::unauthorized("unknown or revoked API key")),
-            }
+            let caller = key_caller(&state, &token).await?;
+            request.extensions_mut().insert(Authenticated);
+            Ok(caller)
         })
+    }
+}
+
+/// The caller behind a bearer key: the bootstrap key, or a stored key
+/// (checked in the database unless verified in the last seconds).
+async fn key_caller(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    if let Some(admin) = &state.admin_key
+        && same(admin.as_bytes(), token.as_bytes())
+    {
+        return Ok(Caller::Bootstrap);
+    }
+    if let Some(caller) = state.key_cache.get(token) {
+        return Ok(caller);
+    }
+    match state.store.verify_api_key(token).await? {
+        Some(key) => {
+            let caller = Caller::Key {
+                id: key.id,
+                scopes: key.scopes,
+            };
+            state.key_cache.put(token, caller.clone());
+            Ok(caller)
+        }
+        None => Err(ApiError::unauthorized("unknown or revoked API key")),
     }
 }
 

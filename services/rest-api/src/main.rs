@@ -18,6 +18,7 @@ mod sanitize;
 mod state;
 
 use actix_cors::Cors;
+use actix_web::HttpMessage as _;
 use actix_web::dev::Service as _;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
@@ -69,6 +70,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             address: RateLimiter::new(args.rate_limit),
             key: RateLimiter::new(args.key_rate_limit),
             login: RateLimiter::per_minute(args.login_rate_limit),
+            trusted_proxies: args.trusted_proxies.clone(),
         },
         audit,
         key_cache: auth::KeyCache::default(),
@@ -119,26 +121,24 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
                     .get("authorization")
                     .map(|v| v.to_str().unwrap_or("(not text)"));
                 let known = authorization.is_some_and(|h| auth::known_credential(&state, h));
-                let admitted = state.rate_limits.admit(
-                    request.method().as_str(),
-                    request.path(),
-                    authorization,
-                    known,
-                    request.peer_addr().map(|a| a.ip()),
-                );
+                let address = state.rate_limits.address_of_request(request.request());
+                let admitted = state.rate_limits.admit(authorization, known, address);
                 let response = match &admitted {
                     Ok(_) => Either::Left(service.call(request)),
-                    Err(retry_after) => Either::Right(std::future::ready(Ok(request
-                        .into_response(rate_limit::too_many(*retry_after))
+                    Err(limited) => Either::Right(std::future::ready(Ok(request
+                        .into_response(rate_limit::too_many(*limited))
                         .map_into_right_body()))),
                 };
                 async move {
                     let response = response.await?;
-                    let status = response.status().as_u16();
                     if let Ok(admission) = &admitted {
-                        state.rate_limits.settle(admission, status);
+                        let authenticated = response
+                            .request()
+                            .extensions()
+                            .contains::<rate_limit::Authenticated>();
+                        state.rate_limits.settle(admission, authenticated);
                     }
-                    state.metrics.count_response(status);
+                    state.metrics.count_response(response.status().as_u16());
                     Ok(response)
                 }
             })

@@ -4,21 +4,28 @@
 //!
 //! Which buckets a request spends from ([`RateLimits::admit`] and
 //! [`RateLimits::settle`]):
-//! - every request that is not authenticated spends from its address's
-//!   bucket, whatever `Authorization` header it carries: a request with a
-//!   header is let through while its address has allowance left, and spends
-//!   from it when authentication fails (401), so guessing keys is limited
-//!   like any anonymous traffic;
-//! - a request with a header also spends from that key's bucket
-//!   (`--key-rate-limit`, off by default);
-//! - `POST /login` spends from the address's bucket like an anonymous
-//!   request, and each refused login also from a much smaller per-address
-//!   login bucket (`--login-rate-limit` per minute).
+//! - every request spends one token from its client address's bucket
+//!   (`--rate-limit`) before it runs, whatever headers it carries, and gets
+//!   it back afterwards only if it authenticated (the `Caller` extractor
+//!   marks such requests with [`Authenticated`]). So anonymous requests,
+//!   failed authentications and junk `Authorization` headers on routes
+//!   that ask for no credential all count, and requests in flight cannot
+//!   outrun the limit. A request whose credential is already known to be
+//!   good skips the address bucket;
+//! - a request with an `Authorization` header also spends from that key's
+//!   bucket (`--key-rate-limit`, off by default);
+//! - refused dashboard logins spend from a per-address login bucket
+//!   (`--login-rate-limit` per minute), spent before the key is checked and
+//!   given back when the login succeeds (`dashboard::session::login`).
+//!
+//! The client address is the TCP peer, or the address a trusted proxy
+//! names (`--trusted-proxy`), counted by [`address_key`].
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use asynchronio_service::client_address::{Cidr, address_key, client_address};
 use parking_lot::Mutex;
 
 /// Buckets kept at most; idle ones are dropped beyond this.
@@ -75,12 +82,18 @@ impl RateLimiter {
         self.take(caller, 1.0)
     }
 
-    /// Like [`RateLimiter::check`], without spending anything.
-    pub fn peek(&self, caller: &str) -> Result<(), u64> {
-        self.take(caller, 0.0)
+    /// Gives back a token spent by [`RateLimiter::check`].
+    pub fn refund(&self, caller: &str) {
+        if self.per_second <= 0.0 {
+            return;
+        }
+        if let Some(bucket) = self.buckets.lock().get_mut(caller) {
+            bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
+        }
     }
 
     fn take(&self, caller: &str, cost: f64) -> Result<(), u64> {
+        debug_assert!(cost >= 0.0);
         if self.per_second <= 0.0 {
             return Ok(());
         }
@@ -109,15 +122,21 @@ impl RateLimiter {
     }
 }
 
-/// The 429 answer, with the seconds to wait in `Retry-After`.
-pub fn too_many(retry_after: u64) -> actix_web::HttpResponse {
+/// The 429 answer, with the seconds to wait in `Retry-After` and the limit
+/// that was reached.
+pub fn too_many(limited: Limited) -> actix_web::HttpResponse {
     let error = crate::error::ApiError::new(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
-        format!("too many requests; retry in {retry_after} s or raise --rate-limit"),
+        format!(
+            "too many requests; retry in {} s ({})",
+            limited.retry_after, limited.which
+        ),
     );
     let mut response = actix_web::ResponseError::error_response(&error);
-    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&retry_after.to_string()) {
+    if let Ok(value) =
+        actix_web::http::header::HeaderValue::from_str(&limited.retry_after.to_string())
+    {
         response
             .headers_mut()
             .insert(actix_web::http::header::RETRY_AFTER, value);
@@ -125,69 +144,105 @@ pub fn too_many(retry_after: u64) -> actix_web::HttpResponse {
     response
 }
 
+/// A refusal: the seconds to wait, and which limit said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    /// Seconds until a request would be allowed.
+    pub retry_after: u64,
+    /// What to tell the caller (which option raises the limit).
+    pub which: &'static str,
+}
+
+/// Marks a request whose caller authenticated (a key or a session), set by
+/// the `Caller` extractor; its address token is given back.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated;
+
 /// Every limit of the API, and which of them a request spends from.
 pub struct RateLimits {
-    /// Per client address: anonymous and failed requests.
+    /// Per client address: every request until it authenticates.
     pub address: RateLimiter,
     /// Per API key (`--key-rate-limit`).
     pub key: RateLimiter,
     /// Per client address: refused logins.
     pub login: RateLimiter,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
-/// What [`RateLimits::admit`] decided, to be settled once the answer is
-/// known.
+/// What [`RateLimits::admit`] spent, to be settled once the answer is known.
 pub struct Admission {
-    address: String,
-    authorization: bool,
-    login: bool,
+    address: Option<String>,
 }
 
 impl RateLimits {
-    /// Decides whether a request may go ahead, before any work is done;
-    /// `Err` carries the seconds to wait. `known` says the `Authorization`
-    /// header holds a credential already verified (`auth::known_credential`):
-    /// such a request is not held back by its address's spent allowance.
+    /// The key the client behind `request` is counted by.
+    pub fn address_of_request(&self, request: &actix_web::HttpRequest) -> String {
+        self.address_of(
+            request.peer_addr().map(|a| a.ip()),
+            request
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok()),
+        )
+    }
+
+    /// The key a client address is counted by.
+    pub fn address_of(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
+        let ip = peer
+            .map(|peer| address_key(client_address(peer, forwarded_for, &self.trusted_proxies)));
+        RateLimiter::caller_key(None, ip)
+    }
+
+    /// Decides whether a request may go ahead, before any work is done.
+    /// `known` says the `Authorization` header holds a credential already
+    /// verified (`auth::known_credential`): such a request does not spend
+    /// from its address.
     pub fn admit(
         &self,
-        method: &str,
-        path: &str,
         authorization: Option<&str>,
         known: bool,
-        peer: Option<IpAddr>,
-    ) -> Result<Admission, u64> {
-        let address = RateLimiter::caller_key(None, peer);
-        let login = method == "POST" && path == "/login";
-        if login {
-            self.login.peek(&address)?;
+        address: String,
+    ) -> Result<Admission, Limited> {
+        if let Some(header) = authorization {
+            self.key
+                .check(&RateLimiter::caller_key(Some(header), None))
+                .map_err(|retry_after| Limited {
+                    retry_after,
+                    which: "this key's limit; raise --key-rate-limit",
+                })?;
         }
-        match authorization {
-            Some(header) if !login => {
-                if !known {
-                    self.address.peek(&address)?;
-                }
-                self.key
-                    .check(&RateLimiter::caller_key(Some(header), peer))?;
-            }
-            _ => self.address.check(&address)?,
+        if known {
+            return Ok(Admission { address: None });
         }
+        self.address.check(&address).map_err(|retry_after| Limited {
+            retry_after,
+            which: "unauthenticated requests from your address; authenticate or raise --rate-limit",
+        })?;
         Ok(Admission {
-            address,
-            authorization: authorization.is_some(),
-            login,
+            address: Some(address),
         })
     }
 
-    /// Spends what a failed request costs, once its status is known.
-    pub fn settle(&self, admission: &Admission, status: u16) {
-        if status != 401 {
-            return;
+    /// Gives the address token back when the request authenticated.
+    pub fn settle(&self, admission: &Admission, authenticated: bool) {
+        if let (true, Some(address)) = (authenticated, &admission.address) {
+            self.address.refund(address);
         }
-        if admission.login {
-            let _ = self.login.check(&admission.address);
-        } else if admission.authorization {
-            let _ = self.address.check(&admission.address);
-        }
+    }
+
+    /// Spends a login attempt for `address` before the key is checked;
+    /// [`RateLimits::login_succeeded`] gives it back.
+    pub fn login_attempt(&self, address: &str) -> Result<(), Limited> {
+        self.login.check(address).map_err(|retry_after| Limited {
+            retry_after,
+            which: "refused logins from your address; raise --login-rate-limit",
+        })
+    }
+
+    /// Gives back the attempt of a login that succeeded.
+    pub fn login_succeeded(&self, address: &str) {
+        self.login.refund(address);
     }
 }
 
@@ -209,38 +264,48 @@ mod tests {
     }
 
     #[test]
-    fn failed_authentication_spends_the_address_allowance() {
+    fn unauthenticated_requests_spend_the_address_allowance() {
         let limits = RateLimits {
             address: RateLimiter::new(3),
             key: RateLimiter::new(0),
             login: RateLimiter::per_minute(2),
+            trusted_proxies: vec!["10.0.0.0/8".parse().expect("cidr")],
         };
-        let peer = Some(IpAddr::from([10, 0, 0, 1]));
-        for _ in 0..3 {
-            let admitted = limits.admit("GET", "/api/v1/keys", Some("x"), false, peer);
-            let admitted = admitted.expect("allowance left");
-            limits.settle(&admitted, 401);
-        }
-        assert!(
-            limits
-                .admit("GET", "/api/v1/keys", Some("y"), false, peer)
-                .is_err()
+        let peer = Some(IpAddr::from([192, 0, 2, 1]));
+        let address = limits.address_of(peer, Some("203.0.113.9"));
+        assert_eq!(
+            address, "ip:192.0.2.1",
+            "an untrusted peer's header is ignored"
         );
-        assert!(limits.admit("GET", "/", None, false, peer).is_err());
-        // A key known to be good is not held back by its neighbours' guesses.
-        assert!(
-            limits
-                .admit("GET", "/api/v1/keys", Some("ok"), true, peer)
-                .is_ok()
-        );
-        // Logins: two refusals a minute.
-        let other = Some(IpAddr::from([10, 0, 0, 2]));
-        for _ in 0..2 {
+        // Authenticated requests give their token back.
+        for _ in 0..10 {
             let admitted = limits
-                .admit("POST", "/login", Some("x"), false, other)
-                .expect("login");
-            limits.settle(&admitted, 401);
+                .admit(Some("x"), false, address.clone())
+                .expect("allowance");
+            limits.settle(&admitted, true);
         }
-        assert!(limits.admit("POST", "/login", None, false, other).is_err());
+        // Failed ones, and junk headers on open routes, do not.
+        for _ in 0..3 {
+            let admitted = limits
+                .admit(Some("x"), false, address.clone())
+                .expect("allowance");
+            limits.settle(&admitted, false);
+        }
+        assert!(limits.admit(Some("y"), false, address.clone()).is_err());
+        assert!(limits.admit(None, false, address.clone()).is_err());
+        // A key known to be good is not held back by its neighbours' guesses.
+        assert!(limits.admit(Some("ok"), true, address.clone()).is_ok());
+        // Behind a trusted proxy, clients are counted apart.
+        let proxy = Some(IpAddr::from([10, 0, 0, 1]));
+        assert_eq!(
+            limits.address_of(proxy, Some("6.6.6.6, 203.0.113.9")),
+            "ip:203.0.113.9"
+        );
+        // Logins: two refusals a minute; a success costs nothing.
+        limits.login_attempt("ip:a").expect("first");
+        limits.login_succeeded("ip:a");
+        limits.login_attempt("ip:a").expect("second");
+        limits.login_attempt("ip:a").expect("third");
+        assert!(limits.login_attempt("ip:a").is_err());
     }
 }

@@ -184,6 +184,33 @@ async fn failed_authentication_is_rate_limited_per_address() {
         statuses.iter().filter(|s| **s == 401).count() <= 12,
         "too many login tries answered: {statuses:?}"
     );
+    // The same login under another spelling of its path is the same login.
+    let encoded = request(stack.rest.port, "POST", "/%6cogin", &form, b"key=guess-x");
+    assert_eq!(encoded.status, 429, "{}", encoded.text());
+    // Tries sent together, before any answer, are limited too.
+    let parallel: Vec<u16> = std::thread::scope(|scope| {
+        let tries: Vec<_> = (0..30)
+            .map(|i| {
+                let port = stack.rest.port;
+                scope.spawn(move || {
+                    let form = [("content-type", "application/x-www-form-urlencoded")];
+                    request(
+                        port,
+                        "POST",
+                        "/login",
+                        &form,
+                        format!("key=p-{i}").as_bytes(),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap_or(0)).collect()
+    });
+    assert!(
+        parallel.iter().all(|s| *s == 429),
+        "parallel tries got through: {parallel:?}"
+    );
 
     let (stack, watch2) = {
         watch.finish("login brute force").await;
@@ -200,7 +227,31 @@ async fn failed_authentication_is_rate_limited_per_address() {
         statuses.contains(&429),
         "wrong keys were never limited: {statuses:?}"
     );
-    watch2
+    // A junk Authorization header on a route that asks for no credential
+    // is an unauthenticated request like any other.
+    let (stack, watch3) = {
+        watch2.finish("wrong keys").await;
+        Stack::start(&["--rate-limit", "5"]).await
+    };
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| {
+            stack
+                .call_with("GET", "/healthz", None, &[("authorization", "x")], b"")
+                .status
+        })
+        .collect();
+    assert!(
+        statuses.contains(&429),
+        "junk headers were never limited: {statuses:?}"
+    );
+    // A valid key is not held back by its neighbours.
+    assert_eq!(
+        stack
+            .call("GET", "/api/v1/channels", Some(ADMIN), b"")
+            .status,
+        200
+    );
+    watch3
         .finish("failed_authentication_is_rate_limited_per_address")
         .await;
 }

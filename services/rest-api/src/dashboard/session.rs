@@ -120,6 +120,13 @@ pub async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, ApiError> {
+    // Every attempt spends from the address's login allowance first; a
+    // login that succeeds gives it back, so only refusals count.
+    let address = state.rate_limits.address_of_request(&request);
+    if let Err(limited) = state.rate_limits.login_attempt(&address) {
+        tracing::warn!(%address, "dashboard logins refused: too many failures");
+        return Ok(crate::rate_limit::too_many(limited));
+    }
     let key = form.key.trim();
     let actor = if state
         .admin_key
@@ -148,6 +155,7 @@ pub async fn login(
             actix_web::http::StatusCode::UNAUTHORIZED,
         );
     };
+    state.rate_limits.login_succeeded(&address);
     let session = DashboardSession {
         actor: actor.clone(),
         csrf: asynchronio_bus::random_secret(),
