@@ -96,7 +96,10 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 
 if [ "$rust" = yes ]; then
-  have cargo || die "cargo is missing: install Rust $(awk -F'"' '/^rust-version/ {print $2; exit}' Cargo.toml) with rustup (https://rustup.rs), then run make again"
+  if ! have cargo; then
+    version=$(awk -F'"' '/^rust-version/ {print $2; exit}' Cargo.toml 2>/dev/null || true)
+    die "cargo is missing: install Rust ${version:-(the rust-version in Cargo.toml)} with rustup (https://rustup.rs), then run make again"
+  fi
   if [ "$profile" = test ] && ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest $NEXTEST_VERSION (cargo install --locked; a few minutes)"
     cargo install --locked --quiet cargo-nextest --version "$NEXTEST_VERSION"
