@@ -29,6 +29,7 @@ pub struct Bus {
 pub(crate) struct Scripts {
     pub(crate) publish: Script,
     pub(crate) position: Script,
+    pub(crate) ensure_epoch: Script,
     pub(crate) lease_acquire: Script,
     pub(crate) lease_release: Script,
     pub(crate) hold: Script,
@@ -46,6 +47,7 @@ impl Bus {
             scripts: Arc::new(Scripts {
                 publish: Script::from_lua(script::PUBLISH),
                 position: Script::from_lua(script::POSITION),
+                ensure_epoch: Script::from_lua(script::ENSURE_EPOCH),
                 lease_acquire: Script::from_lua(crate::lease::ACQUIRE_OR_RENEW),
                 lease_release: Script::from_lua(crate::lease::RELEASE),
                 hold: Script::from_lua(script::HOLD),

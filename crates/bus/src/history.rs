@@ -30,16 +30,21 @@ impl Bus {
         let reply = self
             .run_script(&self.scripts.position, keys, Vec::new())
             .await?;
-        let Value::Array(items) = &reply else {
-            return Err(reply::unexpected(WHAT, &reply));
-        };
-        let [offset, epoch] = items.as_slice() else {
-            return Err(reply::unexpected(WHAT, &reply));
-        };
-        Ok(Position {
-            offset: Offset(reply::as_u64(WHAT, offset)?),
-            epoch: reply::as_string(WHAT, epoch)?,
-        })
+        parse_position(WHAT, &reply)
+    }
+
+    /// The channel's position, creating its epoch first if it has none.
+    /// Only for writers configured by the operator (a pipeline stage about
+    /// to create a consumer group on the channel's stream); readers call
+    /// [`Bus::position`], which writes nothing.
+    pub async fn ensure_epoch(&self, channel: &str) -> Result<Position, BusError> {
+        const WHAT: &str = "the ensure-epoch script";
+        let keys = vec![self.keys().stream(channel), self.keys().meta(channel)];
+        let args = vec![Value::Integer(self.config.history.ttl_secs as i64)];
+        let reply = self
+            .run_script(&self.scripts.ensure_epoch, keys, args)
+            .await?;
+        parse_position(WHAT, &reply)
     }
 
     /// Up to `limit` messages with offsets after `after` (and not after
@@ -240,4 +245,18 @@ impl Bus {
             .and_then(|(id, _)| reply::offset_of_entry_id(id))
             .map(Offset))
     }
+}
+
+/// `{offset, epoch}` as the position scripts answer it.
+fn parse_position(what: &'static str, reply: &Value) -> Result<Position, BusError> {
+    let Value::Array(items) = reply else {
+        return Err(reply::unexpected(what, reply));
+    };
+    let [offset, epoch] = items.as_slice() else {
+        return Err(reply::unexpected(what, reply));
+    };
+    Ok(Position {
+        offset: Offset(reply::as_u64(what, offset)?),
+        epoch: reply::as_string(what, epoch)?,
+    })
 }

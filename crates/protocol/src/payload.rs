@@ -13,7 +13,10 @@
 //! a 64-bit float. The payload is then rewritten once, at publish, with that
 //! float in place of the integer literal (key order and everything else
 //! kept), so a JSON subscriber parses the same number a MessagePack one
-//! gets. Payloads without such integers are stored byte for byte.
+//! gets. Payloads without such integers are stored byte for byte. Floats
+//! are read correctly rounded (serde_json's `float_roundtrip`), so the float
+//! a MessagePack subscriber gets is the one the text means. (MessagePack
+//! maps come with their keys sorted; JSON objects keep their order.)
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -284,6 +287,25 @@ mod tests {
                 matches!(check(text), Err(PayloadError::NotJson(_))),
                 "{text}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// MessagePack subscribers get the float serde_json reads from the
+        /// text JSON subscribers get; both must be the correctly rounded
+        /// value of that text (serde_json's `float_roundtrip`), or the two
+        /// codecs deliver different numbers.
+        #[test]
+        fn floats_parse_to_the_correctly_rounded_value(
+            mantissa in 1u64..100_000_000_000_000_000,
+            exponent in -330i32..300,
+        ) {
+            let text = format!("{mantissa}e{exponent}");
+            let exact: f64 = text.parse().unwrap_or(f64::NAN);
+            if exact.is_finite() {
+                let parsed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                proptest::prop_assert_eq!(parsed.as_f64(), Some(exact), "{}", text);
+            }
         }
     }
 

@@ -129,6 +129,23 @@ end
 return 1
 "#;
 
+/// Creates a channel's epoch when it has none and returns its position,
+/// for trusted writers that must start a consumer group on a channel's
+/// stream before its first message (the first publish of a channel without
+/// an epoch starts the stream afresh, which would drop the group). Never
+/// run for a reader: [`POSITION`] is the read.
+///
+/// `KEYS`: stream, meta. `ARGV`: history TTL (seconds, 0 = none).
+/// Returns `{offset, epoch}`.
+pub const ENSURE_EPOCH: &str = concat!(
+    ensure_epoch_lua!(),
+    r#"
+local epoch = ensure_epoch(KEYS[1], KEYS[2], tonumber(ARGV[1]))
+local offset = tonumber(redis.call('HGET', KEYS[2], 'offset') or '0')
+return {offset, epoch}
+"#
+);
+
 /// Reads a channel's position without writing anything: a channel nobody
 /// has published to has no keys, and reading it creates none (anonymous
 /// readers must not be able to make Redis grow). Its position is offset 0

@@ -174,7 +174,7 @@ impl Runner {
     /// not reset the stream under the group) and the group exists.
     async fn prepare(&self) -> Result<(), asynchronio_bus::BusError> {
         let stage = self.context.stage();
-        self.bus.position(&stage.input).await?;
+        self.bus.ensure_epoch(&stage.input).await?;
         let start = match stage.start {
             StageStart::End => "$",
             StageStart::Beginning => "0",

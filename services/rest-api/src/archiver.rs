@@ -59,6 +59,11 @@ async fn sweep(bus: &Bus, store: &Store, patterns: &[String], release: bool) -> 
             continue;
         }
         let epoch = bus.position(&channel).await?.epoch;
+        if epoch.is_empty() {
+            // Its metadata expired since the scan (or only a hold is left):
+            // nothing to copy, and a hold now would write a key for it.
+            continue;
+        }
         let mut last = store
             .archived_last_offset(&channel, &epoch)
             .await?

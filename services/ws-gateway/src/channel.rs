@@ -255,7 +255,7 @@ impl ChannelActor {
         let Some((epoch, _)) = &self.position else {
             return;
         };
-        let epoch = epoch.clone();
+        let mut epoch = epoch.clone();
         loop {
             let last = self.position.as_ref().map_or(0, |(_, last)| *last);
             match self
@@ -275,10 +275,20 @@ impl ChannelActor {
                         );
                     }
                     for envelope in page {
+                        // The empty epoch (nobody had published when we
+                        // joined) becomes the first epoch the stream shows:
+                        // a message published while live delivery was down
+                        // is caught up here, not left for the next publish.
+                        if epoch.is_empty() {
+                            epoch.clone_from(&envelope.epoch);
+                        }
                         if envelope.epoch != epoch || envelope.offset <= last {
                             continue;
                         }
-                        if let Some((_, last)) = &mut self.position {
+                        if let Some((position_epoch, last)) = &mut self.position {
+                            if position_epoch.is_empty() {
+                                position_epoch.clone_from(&envelope.epoch);
+                            }
                             *last = envelope.offset;
                         }
                         self.fan_out(&Delivery::new(envelope));

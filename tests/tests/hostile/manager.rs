@@ -665,3 +665,59 @@ backoff = { initial_ms = 100, max_ms = 200 }
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------
+// Reading a channel creates no key, so a stage gives its input channel an
+// epoch itself: the first message must not start the stream afresh under
+// the stage's consumer group.
+
+#[tokio::test]
+async fn a_stage_on_an_unpublished_channel_keeps_its_group_at_the_first_message() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let (_scripts, script) = processor_script();
+    let _manager = Manager::start(
+        &redis.url(),
+        &format!(
+            r#"
+[[pipeline]]
+name = "fresh"
+input = "fresh.in"
+outputs = ["fresh.out"]
+command = "python3"
+args = ["-u", "{script}", "route"]
+"#
+        ),
+    );
+    wait_states(&bus, Duration::from_secs(20), "the fresh stage", |s| {
+        s.iter()
+            .any(|s| s.name == "fresh" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    let stream = "asynchronio:stream:{fresh.in}";
+    let group = asynchronio_protocol::process::stage_group("fresh");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !redis.cli(&["XINFO", "GROUPS", stream]).contains(&group) {
+        assert!(
+            Instant::now() < deadline,
+            "the stage never created its group"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The stage gave its input an epoch, so the first publish appends to
+    // the stream the group reads instead of starting it afresh.
+    let epoch = redis.cli(&["HGET", "asynchronio:meta:{fresh.in}", "epoch"]);
+    assert!(!epoch.trim().is_empty(), "the stage's input has no epoch");
+    publish(&bus, "fresh.in", r#"{"n":1}"#).await;
+    assert_eq!(
+        redis.cli(&["HGET", "asynchronio:meta:{fresh.in}", "epoch"]),
+        epoch,
+        "the first message started a new epoch under the stage"
+    );
+    let groups = redis.cli(&["XINFO", "GROUPS", stream]);
+    assert!(
+        groups.contains(&group),
+        "the first message dropped the stage's group: {groups}"
+    );
+    wait_position(&bus, "fresh.out", 1, Duration::from_secs(5)).await;
+}
