@@ -94,4 +94,9 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
     assert_eq!(render["kept"], "kept", "{render}");
     assert_eq!(render["fired"], serde_json::json!([]), "{render}");
     assert_eq!(render["leftover"], serde_json::json!([]), "{render}");
+    assert_eq!(
+        render["button"],
+        "<button id=\"ok-button\" type=\"button\" data-action=\"stop\">stop</button>",
+        "{render}"
+    );
 }

@@ -21,37 +21,62 @@ export const State = Object.freeze({
   CLOSED: "closed",
 });
 
-// Elements a fragment may never bring into a page: they run script, load
-// other documents, or change how the page resolves URLs or submits data.
-const BANNED_ELEMENTS = new Set([
-  "script", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
-  "meta", "link", "style", "form", "noscript", "template", "svg", "math",
+// What a fragment may bring into a page: an allow-list, the same in spirit
+// as the server's (services/rest-api/src/sanitize.rs, ammonia's defaults
+// plus id, class and data-*), plus <button> for the dashboard's rows.
+// Anything else is dropped: elements whose content is code or another
+// document with their content, other unknown elements keep their text.
+const ALLOWED_ELEMENTS = new Set(
+  ("a abbr acronym area article aside b bdi bdo blockquote br button caption center cite code " +
+    "col colgroup data dd del details dfn div dl dt em figcaption figure footer h1 h2 h3 h4 h5 h6 " +
+    "header hgroup hr i img ins kbd li map mark nav ol p pre q rp rt rtc ruby s samp small span " +
+    "strike strong sub summary sup table tbody td tfoot th thead time tr tt u ul var wbr").split(" "),
+);
+const DROPPED_WITH_CONTENT = new Set([
+  "script", "style", "template", "iframe", "frame", "frameset", "object", "embed", "applet",
+  "noscript", "noembed", "svg", "math", "select", "textarea", "title", "xmp", "plaintext",
 ]);
-// Attributes whose value is a URL the browser may follow or load.
-const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "background", "srcset"]);
+const ALLOWED_ATTRIBUTES = new Set([
+  "id", "class", "title", "lang", "dir", "role", "alt", "width", "height", "colspan", "rowspan",
+  "headers", "scope", "datetime", "cite", "start", "reversed", "value", "open", "hreflang",
+]);
+// Attributes whose value is a URL: only http(s), mailto and relative ones.
+const URL_ATTRIBUTES = new Set(["href", "src"]);
+
+function allowedAttribute(element, name, value) {
+  if (name.startsWith("data-") || name.startsWith("aria-")) return true;
+  if (ALLOWED_ATTRIBUTES.has(name)) return true;
+  if (name === "type") return element.localName === "button" && value === "button";
+  if (URL_ATTRIBUTES.has(name)) {
+    // Browsers ignore control characters and spaces in a scheme.
+    const url = value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
+    const scheme = /^([a-z][a-z0-9+.-]*):/.exec(url);
+    return !scheme || ["http", "https", "mailto"].includes(scheme[1]);
+  }
+  return false;
+}
 
 /**
- * Removes from parsed fragment `content` everything that could run script:
- * banned elements, `on*` handlers, `srcdoc`, and URLs with a `javascript:`,
- * `vbscript:` or `data:` scheme (control characters and spaces, which
- * browsers ignore there, are ignored here too). The server sanitises
- * fragments when they are published (docs/rendering.md); this is the
- * second line, for fragments from any other source.
+ * Keeps only what the allow-lists above name in parsed fragment `content`:
+ * no script, no event handlers, no `style`, no forms, no other documents,
+ * no `javascript:` (or any non-http) URL. The server sanitises fragments
+ * when they are published (docs/rendering.md); this is the second line,
+ * for fragments from any other source.
  */
 export function sanitizeFragment(content) {
   for (const element of [...content.querySelectorAll("*")]) {
-    if (BANNED_ELEMENTS.has(element.localName)) {
+    if (!element.isConnected && !content.contains(element)) continue; // removed with a parent
+    const name = element.localName;
+    if (DROPPED_WITH_CONTENT.has(name) || element.namespaceURI !== "http://www.w3.org/1999/xhtml") {
       element.remove();
       continue;
     }
-    for (const { name, value } of [...element.attributes]) {
-      const lower = name.toLowerCase();
-      const scheme = value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
-      const active =
-        lower.startsWith("on") ||
-        lower === "srcdoc" ||
-        (URL_ATTRIBUTES.has(lower) && /^(javascript|vbscript|data):/.test(scheme));
-      if (active) element.removeAttribute(name);
+    if (!ALLOWED_ELEMENTS.has(name)) {
+      element.replaceWith(...element.childNodes);
+      continue;
+    }
+    for (const { name: attribute, value } of [...element.attributes]) {
+      if (!allowedAttribute(element, attribute.toLowerCase(), value)) element.removeAttribute(attribute);
     }
   }
   return content;

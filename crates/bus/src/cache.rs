@@ -1,7 +1,7 @@
 //! The cross-domain cache: small values any service or browser can read by
 //! key, with an optional expiry.
 
-use asynchronio_protocol::cache::CacheEntry;
+use asynchronio_protocol::cache::{CacheEntry, MAX_CACHE_TTL_SECS};
 use bytes::Bytes;
 use fred::interfaces::KeysInterface;
 use fred::types::{Expiration, Value};
@@ -22,7 +22,8 @@ pub struct CachedValue {
 
 impl Bus {
     /// Stores `value` under `key`, replacing any previous value, in one
-    /// `SET … EX`: a failure leaves the old value as it was.
+    /// `SET … EX`: a failure leaves the old value as it was. A TTL outside
+    /// 1 s to [`MAX_CACHE_TTL_SECS`] is refused, never stored without one.
     pub async fn cache_put(
         &self,
         key: &str,
@@ -37,10 +38,13 @@ impl Bus {
         let encoded = entry
             .encode()
             .map_err(|e| BusError::Envelope(asynchronio_protocol::EnvelopeError::Encode(e)))?;
-        let expiry = ttl_secs
-            .filter(|t| *t > 0)
-            .and_then(|t| i64::try_from(t).ok())
-            .map(Expiration::EX);
+        let expiry = match ttl_secs {
+            None => None,
+            Some(ttl) if (1..=MAX_CACHE_TTL_SECS).contains(&ttl) => {
+                Some(Expiration::EX(ttl as i64))
+            }
+            Some(ttl) => return Err(BusError::CacheTtl(ttl)),
+        };
         let _: () = self
             .client
             .set(

@@ -22,6 +22,11 @@ pub enum BusError {
         secs: f32,
         manager: Option<String>,
     },
+    #[error(
+        "a cache TTL of {0} s is out of range; give 1 to {max} seconds, or none",
+        max = asynchronio_protocol::cache::MAX_CACHE_TTL_SECS
+    )]
+    CacheTtl(u64),
     #[error("Redis gave an unexpected reply to {what}: {detail}")]
     UnexpectedReply { what: &'static str, detail: String },
 }

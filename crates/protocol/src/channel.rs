@@ -19,8 +19,8 @@ pub const SYSTEM_PREFIX: &str = "$sys:";
 /// with the read scope.
 pub const PRIVATE_PREFIX: &str = "private:";
 
-/// Who a channel is for, decided by its name alone. Every service asks
-/// [`kind_of`] (or [`ChannelName::kind`]) instead of testing prefixes.
+/// Who a channel is for, decided by its name alone: ask [`kind_of`] (or
+/// [`ChannelName::kind`]) rather than testing prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelKind {
     /// `$sys:…`: written only by Asynchronio, read only with admin rights.

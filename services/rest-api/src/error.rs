@@ -65,6 +65,9 @@ impl ResponseError for ApiError {
 
 impl From<BusError> for ApiError {
     fn from(error: BusError) -> Self {
+        if let BusError::CacheTtl(_) = error {
+            return ApiError::bad_request("bad_parameter", error.to_string());
+        }
         tracing::warn!(%error, "Redis call failed");
         if error.is_unavailable() {
             ApiError::unavailable("Redis is unavailable; retry shortly")

@@ -24,15 +24,65 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
 });
 
+/// Elements that only parse inside a table, and the wrapper that gives
+/// them one: ammonia parses a fragment as if inside a `<div>`, where a
+/// bare `<tr>` or `<td>` loses its tags (a row rendered for a table's
+/// `append` would arrive as bare text).
+const TABLE_CONTEXTS: &[(&[&str], &str, &str)] = &[
+    (&["tr"], "<table><tbody>", "</tbody></table>"),
+    (&["td", "th"], "<table><tbody><tr>", "</tr></tbody></table>"),
+    (
+        &["tbody", "thead", "tfoot", "caption", "colgroup"],
+        "<table>",
+        "</table>",
+    ),
+];
+
 /// `html` with everything that could run script or navigate the page
-/// removed.
+/// removed; table parts (`<tr>`, `<td>`, …) keep their tags.
 pub fn clean_fragment_html(html: &str) -> String {
-    CLEANER.clean(html).to_string()
+    let first_tag: String = html
+        .trim_start()
+        .strip_prefix('<')
+        .unwrap_or_default()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let context = TABLE_CONTEXTS
+        .iter()
+        .find(|(tags, _, _)| tags.contains(&first_tag.as_str()));
+    let Some((_, open, close)) = context else {
+        return CLEANER.clean(html).to_string();
+    };
+    let cleaned = CLEANER
+        .clean(&format!("{open}{}{close}", html.trim()))
+        .to_string();
+    // The wrapper comes back as it went in (the allow-list keeps tables);
+    // when it does not (the fragment closed it early), what is inside is
+    // still clean, wrapper and all.
+    cleaned
+        .strip_prefix(open)
+        .and_then(|inner| inner.strip_suffix(close))
+        .map_or(cleaned.clone(), str::to_owned)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_rows_keep_their_tags() {
+        let row = "<tr id=\"row-1\" data-name=\"cpu\"><td class=\"n\" onclick=\"x()\">cpu</td><td>3%</td></tr>";
+        assert_eq!(
+            clean_fragment_html(row),
+            "<tr id=\"row-1\" data-name=\"cpu\"><td class=\"n\">cpu</td><td>3%</td></tr>"
+        );
+        assert_eq!(clean_fragment_html(" <td>a</td>"), "<td>a</td>");
+        let escape =
+            clean_fragment_html("<tr><td>x</td></tr></tbody></table><script>alert(1)</script>");
+        assert!(!escape.contains("<script"), "{escape}");
+    }
 
     #[test]
     fn active_content_is_removed_and_markup_kept() {

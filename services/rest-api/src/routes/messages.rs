@@ -126,6 +126,7 @@ fn draft(channel: &ChannelName, payload: Bytes, caller: &Caller) -> EnvelopeDraf
     responses((status = 201, description = "Published: {channel, offset, epoch}"),
               (status = 400, description = "Body is not JSON, or bad channel name or key"),
               (status = 401, description = "No or unknown API key"), (status = 403, description = "Key lacks publish scope, or $sys: channel"),
+              (status = 409, description = "Idempotency-Key already used on this channel with another body (compared byte for byte)"),
               (status = 413, description = "Body over --max-body"), (status = 429, description = "Rate limited"),
               (status = 503, description = "Redis unavailable")),
     security(("api_key" = [])))]
