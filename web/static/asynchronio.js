@@ -424,9 +424,12 @@ export class AsynchronioClient {
     if (pending?.subscribe) {
       this.pending.delete(frame.id);
       this.emit("error", error);
-      // Redis was briefly unavailable: try the subscription again later.
-      if (frame.code === "unavailable" && this.channels.has(pending.channel)) {
-        setTimeout(() => this.state === State.OPEN && this.sendSubscribe(pending.channel), this.minDelay);
+      // Redis was briefly unavailable, or this connection (or address) made
+      // too many subscribe attempts: try the subscription again later, a
+      // little later for rate limits, which refill over a second or so.
+      const retryIn = { unavailable: this.minDelay, rate_limited: 1000 + Math.random() * 1000 }[frame.code];
+      if (retryIn !== undefined && this.channels.has(pending.channel)) {
+        setTimeout(() => this.state === State.OPEN && this.sendSubscribe(pending.channel), retryIn);
       }
       return;
     }
