@@ -11,6 +11,7 @@ use anyhow::Context;
 use asynchronio_bus::{Bus, BusConfig, HistorySettings, Lease};
 use asynchronio_protocol::process::{CommandResult, PIPELINES_CHANNEL, ProcessCommand};
 use asynchronio_protocol::{EnvelopeDraft, Keys};
+use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{LogArgs, Shutdown};
 use tokio::sync::{mpsc, watch};
 
@@ -158,7 +159,10 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
         "process manager running"
     );
     loop {
+        // Shutdown first, and every Redis call below raced against it: with
+        // Redis down a call waits out its timeout, and SIGTERM must not.
         tokio::select! {
+            biased;
             _ = shutdown.wait() => break,
             Some(command) = commands_rx.recv() => {
                 tracing::info!(id = command.id, action = command.action.verb(), sender = command.sender, "command");
@@ -175,7 +179,12 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
                 });
             }
             _ = renew.tick() => {
-                match bus.acquire_lease(&lease).await {
+                let renewed = tokio::select! {
+                    biased;
+                    _ = shutdown.wait() => break,
+                    renewed = bus.acquire_lease(&lease) => renewed,
+                };
+                match renewed {
                     Ok(true) => {}
                     Ok(false) => {
                         tracing::error!("another process manager took over this Redis; stopping");
@@ -187,7 +196,11 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
             _ = figures.tick() => {
                 let interval = last_figures.elapsed();
                 last_figures = tokio::time::Instant::now();
-                let topology = supervisor.topology(&bus, interval).await;
+                let topology = tokio::select! {
+                    biased;
+                    _ = shutdown.wait() => break,
+                    topology = supervisor.topology(&bus, interval) => topology,
+                };
                 if topology.stages.is_empty() {
                     continue;
                 }
@@ -195,18 +208,23 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
                 if changed || last_published.elapsed() >= Duration::from_secs(10) {
                     last_published = tokio::time::Instant::now();
                     last_topology = Some(topology.stages.clone());
-                    publish_topology(&bus, &topology).await;
+                    tokio::select! {
+                        biased;
+                        _ = shutdown.wait() => break,
+                        () = publish_topology(&bus, &topology) => {}
+                    }
                 }
             }
         }
     }
     tracing::info!("stopping every program");
     stop_reading.cancel();
-    let _ = reader.await;
+    join_within(reader, FAREWELL, "the command reader").await;
     supervisor.shutdown().await;
     drop(supervisor);
-    // States and logs of the last moments, if Redis is still there.
-    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+    // States and logs of the last moments, if Redis is still there; never
+    // more than a farewell's wait when it is not.
+    let _ = farewell("the last states and log lines", async {
         let _ = reporter_task.await;
         let _ = logs_task.await;
     })

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use asynchronio_bus::Bus;
+use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
@@ -127,7 +128,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         .await;
 
     stop_registry.cancel();
-    let _ = registry.await;
+    join_within(registry, FAREWELL * 2, "the gateway heartbeat").await;
     // Aborted, not awaited: a read from an unresponsive Redis must not
     // hold up the exit.
     revocation.abort();
@@ -135,8 +136,8 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     control.abort();
     dispatch.abort();
     use asynchronio_bus::fred::interfaces::ClientLike;
-    let _ = subscriber.quit().await;
-    bus.quit().await;
+    farewell("closing the pub/sub connection", subscriber.quit()).await;
+    farewell("closing the Redis connection", bus.quit()).await;
     tracing::info!("ws-gateway stopped");
     Ok(())
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use asynchronio_bus::Bus;
+use asynchronio_service::shutdown::farewell;
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::ChannelHub;
@@ -16,10 +17,15 @@ const TTL: Duration = Duration::from_secs(15);
 
 pub async fn run(bus: Bus, hub: ChannelHub, gateway: String, stop: CancellationToken) {
     loop {
-        if let Err(error) = bus
-            .gateway_heartbeat(&gateway, TTL, &hub.member_counts())
-            .await
-        {
+        // Raced against the stop: with Redis down a heartbeat waits out its
+        // timeout, and shutdown must not wait with it.
+        let counts = hub.member_counts();
+        let beat = tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            beat = bus.gateway_heartbeat(&gateway, TTL, &counts) => beat,
+        };
+        if let Err(error) = beat {
             tracing::warn!(%error, "cannot renew the gateway heartbeat; retrying");
         }
         tokio::select! {
@@ -27,7 +33,12 @@ pub async fn run(bus: Bus, hub: ChannelHub, gateway: String, stop: CancellationT
             () = tokio::time::sleep(INTERVAL) => {}
         }
     }
-    if let Err(error) = bus.gateway_leave(&gateway).await {
+    if let Some(Err(error)) = farewell(
+        "removing the gateway heartbeat",
+        bus.gateway_leave(&gateway),
+    )
+    .await
+    {
         tracing::debug!(%error, "could not remove the gateway heartbeat; it will expire");
     }
 }
