@@ -125,3 +125,18 @@ fn unchunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+/// `POST /api/v1/tokens` to the rest-api `rest` with API key `key`: the
+/// status and the JSON answer (`null` when it is not JSON).
+pub fn issue_token(rest: &crate::Service, key: &str, body: &str) -> (u16, serde_json::Value) {
+    let auth = format!("Bearer {key}");
+    let response = request(
+        rest.port,
+        "POST",
+        "/api/v1/tokens",
+        &[("authorization", &auth)],
+        body.as_bytes(),
+    );
+    let json = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+    (response.status, json)
+}

@@ -4,25 +4,12 @@
 
 use std::time::Duration;
 
-use asynchronio_e2e::http::request;
+use asynchronio_e2e::http::{issue_token as issue, request};
 use asynchronio_e2e::{Received, RedisServer, Service, WsClient};
 use asynchronio_protocol::{ClientFrame, Codec, ErrorCode, ServerFrame};
 
 const ADMIN: &str = "admin-key-for-tokens";
 const SECRET: &str = "shared-token-secret";
-
-fn issue(rest: &Service, key: &str, body: &str) -> (u16, serde_json::Value) {
-    let auth = format!("Bearer {key}");
-    let response = request(
-        rest.port,
-        "POST",
-        "/api/v1/tokens",
-        &[("authorization", &auth)],
-        body.as_bytes(),
-    );
-    let json = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
-    (response.status, json)
-}
 
 async fn expect_error(client: &mut WsClient, frame: ClientFrame, code: ErrorCode) {
     client.send(&frame).await;

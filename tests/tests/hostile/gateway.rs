@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use asynchronio_e2e::http::request;
+use asynchronio_e2e::http::{issue_token as issue, request};
 use asynchronio_e2e::{Received, RedisServer, Service, Watch, WsClient};
 use asynchronio_protocol::token::{Claims, TokenKeys, now_secs};
 use asynchronio_protocol::{ClientFrame, Codec, EnvelopeDraft, ErrorCode, ServerFrame};
@@ -22,20 +22,6 @@ fn database_url(dir: &tempfile::TempDir) -> String {
         "sqlite://{}?mode=rwc",
         dir.path().join("hostile.db").display()
     )
-}
-
-/// `POST /api/v1/tokens` with `key`; the status and the JSON answer.
-fn issue(rest: &Service, key: &str, body: &str) -> (u16, serde_json::Value) {
-    let auth = format!("Bearer {key}");
-    let response = request(
-        rest.port,
-        "POST",
-        "/api/v1/tokens",
-        &[("authorization", &auth)],
-        body.as_bytes(),
-    );
-    let json = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
-    (response.status, json)
 }
 
 /// Creates an API key with `scopes`; its id and its secret.

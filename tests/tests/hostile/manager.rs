@@ -71,6 +71,34 @@ fn processor_script() -> (TempDir, String) {
     (dir, path)
 }
 
+/// A manager running one pipeline stage `name` of the test processor in
+/// `mode` (see [`PROCESSOR`]), from `input` to `outputs`, with `extra`
+/// lines in its table; returned once the stage runs.
+async fn start_stage(
+    redis: &RedisServer,
+    bus: &Bus,
+    script: &str,
+    (name, mode): (&str, &str),
+    (input, outputs): (&str, &[&str]),
+    extra: &str,
+) -> Manager {
+    let outputs: Vec<String> = outputs.iter().map(|o| format!("{o:?}")).collect();
+    let manager = Manager::start(
+        &redis.url(),
+        &format!(
+            "[[pipeline]]\nname = {name:?}\ninput = {input:?}\noutputs = [{}]\n\
+             command = \"python3\"\nargs = [\"-u\", {script:?}, {mode:?}]\n{extra}\n",
+            outputs.join(", ")
+        ),
+    );
+    wait_states(bus, Duration::from_secs(20), name, |s| {
+        s.iter()
+            .any(|s| s.name == name && s.status == ProcessStatus::Running)
+    })
+    .await;
+    manager
+}
+
 async fn publish(bus: &Bus, channel: &str, data: &str) {
     let draft = EnvelopeDraft::new(channel, Bytes::from(data.to_owned()));
     bus.publish(&draft, None).await.expect("publish");
@@ -368,25 +396,14 @@ async fn processor_outputs_outside_declared_outputs_are_dead_lettered() {
     let gateway = Service::gateway(&redis.url(), &[]);
     let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let (_scripts, script) = processor_script();
-    let _manager = Manager::start(
-        &redis.url(),
-        &format!(
-            r#"
-[[pipeline]]
-name = "router"
-input = "b9.in"
-outputs = ["b9.out", "b9.audit"]
-command = "python3"
-args = ["-u", "{script}", "route"]
-max_retries = 1
-retry_backoff_ms = 50
-"#
-        ),
-    );
-    wait_states(&bus, Duration::from_secs(20), "the router stage", |s| {
-        s.iter()
-            .any(|s| s.name == "router" && s.status == ProcessStatus::Running)
-    })
+    let _manager = start_stage(
+        &redis,
+        &bus,
+        &script,
+        ("router", "route"),
+        ("b9.in", &["b9.out", "b9.audit"]),
+        "max_retries = 1\nretry_backoff_ms = 50",
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut reader = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
@@ -539,27 +556,16 @@ async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
     let redis = RedisServer::start();
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
-    let manager = Manager::start(
-        &redis.url(),
-        &format!(
-            r#"
-[[pipeline]]
-name = "bloat"
-input = "c14.in"
-outputs = ["c14.out"]
-command = "python3"
-args = ["-u", "{script}", "huge"]
-max_retries = 1
-retry_backoff_ms = 50
-"#
-        ),
-    );
-    let pid = manager.pid().expect("manager pid");
-    wait_states(&bus, Duration::from_secs(20), "the bloat stage", |s| {
-        s.iter()
-            .any(|s| s.name == "bloat" && s.status == ProcessStatus::Running)
-    })
+    let manager = start_stage(
+        &redis,
+        &bus,
+        &script,
+        ("bloat", "huge"),
+        ("c14.in", &["c14.out"]),
+        "max_retries = 1\nretry_backoff_ms = 50",
+    )
     .await;
+    let pid = manager.pid().expect("manager pid");
     tokio::time::sleep(Duration::from_millis(500)).await;
     publish(&bus, "c14.in", r#""huge""#).await;
     publish(&bus, "c14.in", r#""small""#).await;
@@ -601,23 +607,14 @@ async fn non_utf8_stdout_lines_are_logged_and_the_stage_keeps_going() {
     let redis = RedisServer::start();
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
-    let _manager = Manager::start(
-        &redis.url(),
-        &format!(
-            r#"
-[[pipeline]]
-name = "garbled"
-input = "c15.in"
-outputs = ["c15.out"]
-command = "python3"
-args = ["-u", "{script}", "non-utf8"]
-"#
-        ),
-    );
-    wait_states(&bus, Duration::from_secs(20), "the garbled stage", |s| {
-        s.iter()
-            .any(|s| s.name == "garbled" && s.status == ProcessStatus::Running)
-    })
+    let _manager = start_stage(
+        &redis,
+        &bus,
+        &script,
+        ("garbled", "non-utf8"),
+        ("c15.in", &["c15.out"]),
+        "",
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for n in 0..5 {
@@ -676,23 +673,14 @@ async fn a_stage_on_an_unpublished_channel_keeps_its_group_at_the_first_message(
     let redis = RedisServer::start();
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
-    let _manager = Manager::start(
-        &redis.url(),
-        &format!(
-            r#"
-[[pipeline]]
-name = "fresh"
-input = "fresh.in"
-outputs = ["fresh.out"]
-command = "python3"
-args = ["-u", "{script}", "route"]
-"#
-        ),
-    );
-    wait_states(&bus, Duration::from_secs(20), "the fresh stage", |s| {
-        s.iter()
-            .any(|s| s.name == "fresh" && s.status == ProcessStatus::Running)
-    })
+    let _manager = start_stage(
+        &redis,
+        &bus,
+        &script,
+        ("fresh", "route"),
+        ("fresh.in", &["fresh.out"]),
+        "",
+    )
     .await;
     let stream = "asynchronio:stream:{fresh.in}";
     let group = asynchronio_protocol::process::stage_group("fresh");
