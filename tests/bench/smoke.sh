@@ -27,23 +27,8 @@ step "tests/bench/rest-publish.sh (2 s per side)"
 SECONDS_PER_RUN=2 CONNECTIONS=8 tests/bench/rest-publish.sh
 
 step "asynchronio-load fanout and idle against redis-server and ws-gateway"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-redis_port=$(free_port)
-ws_port=$(free_port)
-data=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data" --save "" --appendonly no >/dev/null &
-pids+=($!)
-RUST_LOG=warn "$bin/ws-gateway" --listen "127.0.0.1:$ws_port" --redis-url "redis://127.0.0.1:$redis_port" \
-  >"$data/gateway.log" 2>&1 &
-gateway=$!
-pids+=("$gateway")
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$ws_port") 2>/dev/null && break
-  sleep 0.1
-done
+source tests/scripts/gateway-stack.sh
+start_gateway_stack "$bin/ws-gateway"
 "$bin/asynchronio-load" fanout --url "ws://127.0.0.1:$ws_port/ws" --redis-url "redis://127.0.0.1:$redis_port" \
   --subscribers 50 --channels 5 --rate 200 --seconds 2 --expect-all \
   || { tail -20 "$data/gateway.log" >&2; exit 1; }

@@ -19,23 +19,8 @@ reports=$target/conformance
 command -v redis-server >/dev/null || { echo "conformance: redis-server is missing; run make deps" >&2; exit 1; }
 [ -x "$venv/bin/kosoku" ] || { echo "conformance: $venv is missing; run make deps" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-redis_port=$(free_port)
-ws_port=$(free_port)
-data=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$data"; }
-trap cleanup EXIT
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$data" --save "" --appendonly no >/dev/null &
-pids+=($!)
-"$gateway" --listen "127.0.0.1:$ws_port" --redis-url "redis://127.0.0.1:$redis_port" \
-  --echo-path / --max-message-size 20000000 >"$data/gateway.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$ws_port") 2>/dev/null && break
-  sleep 0.1
-done
+source tests/scripts/gateway-stack.sh
+start_gateway_stack "$gateway" --echo-path / --max-message-size 20000000
 
 rm -rf "$reports"
 if "$venv/bin/kosoku" "127.0.0.1:$ws_port" -x '12.*' -x '13.*' -p 4 -o "$reports"; then
