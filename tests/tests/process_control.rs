@@ -258,6 +258,9 @@ async fn process_events_reach_an_admin_websocket_client_live() {
         assert_eq!(data["name"], "svc");
         seen.push(data["status"].as_str().unwrap_or_default().to_owned());
     }
+    // The states hash is written before the start's events are published,
+    // so under load those may still arrive after the subscription.
+    seen.retain(|status| status != "starting" && status != "running");
     assert_eq!(seen, vec!["stopping", "stopped"]);
 
     // Anonymous clients cannot watch system channels.

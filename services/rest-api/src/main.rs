@@ -144,12 +144,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             })
             .configure(routes::configure)
             .configure(dashboard::configure)
-            .default_service(web::to(|| async {
-                HttpResponse::NotFound().json(serde_json::json!({"error": {
-                    "code": "not_found",
-                    "message": "no such endpoint; the API lives under /api/v1, the dashboard at /"
-                }}))
-            }))
+            .default_service(web::to(no_route))
     })
     .disable_signals()
     .shutdown_timeout(10)
@@ -183,6 +178,25 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
     bus.quit().await;
     tracing::info!("rest-api stopped");
     Ok(())
+}
+
+/// A request no route serves: 405 with `Allow` when the path exists for
+/// other methods, else 404.
+async fn no_route(request: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = openapi::allowed_methods(request.path());
+    if allowed.is_empty() {
+        return HttpResponse::NotFound().json(serde_json::json!({"error": {
+            "code": "not_found",
+            "message": "no such endpoint; the API lives under /api/v1, the dashboard at /"
+        }}));
+    }
+    let allow = allowed.join(", ");
+    HttpResponse::MethodNotAllowed()
+        .insert_header(("allow", allow.clone()))
+        .json(serde_json::json!({"error": {
+            "code": "method_not_allowed",
+            "message": format!("{} is not served at this path; use {allow}", request.method())
+        }}))
 }
 
 fn cors(origins: &[String]) -> Cors {

@@ -39,6 +39,47 @@ impl Modify for ApiKeyAuth {
     }
 }
 
+/// The methods the API serves at the request path `path`, read from the
+/// OpenAPI document (the one list of routes and methods): what a 405 names
+/// in `Allow`. Empty when no route has that path.
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    type Route = (Vec<String>, Vec<&'static str>);
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, served)| served.then_some(method))
+                .collect();
+                (template.split('/').map(str::to_owned).collect(), methods)
+            })
+            .collect()
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut allowed = Vec::new();
+    for (template, methods) in routes {
+        let matches = template.len() == segments.len()
+            && template.iter().zip(&segments).all(|(part, segment)| {
+                (part.starts_with('{') && !segment.is_empty()) || part == segment
+            });
+        if matches {
+            allowed.extend(methods.iter().copied());
+        }
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    allowed
+}
+
 #[get("/api/v1/openapi.json")]
 pub async fn document() -> HttpResponse {
     static DOCUMENT: OnceLock<String> = OnceLock::new();

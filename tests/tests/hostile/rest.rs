@@ -701,3 +701,26 @@ async fn both_codecs_deliver_the_same_value() {
     }
     watch.finish("both_codecs_deliver_the_same_value").await;
 }
+
+/// A method a path does not serve gets 405 naming the ones it does, not
+/// 404; a path that does not exist stays 404.
+#[tokio::test]
+async fn wrong_methods_get_405_with_allow() {
+    let (stack, watch) = Stack::start(&[]).await;
+    for (method, path, allow) in [
+        ("PUT", "/api/v1/channels/x/messages", "GET, POST"),
+        ("DELETE", "/api/v1/channels", "GET"),
+        ("POST", "/healthz", "GET"),
+        ("PATCH", "/api/v1/cache/k", "DELETE, GET, PUT"),
+    ] {
+        let answer = stack.call(method, path, Some(ADMIN), b"");
+        assert_eq!(answer.status, 405, "{method} {path}: {}", answer.text());
+        assert_eq!(answer.header("allow"), Some(allow), "{method} {path}");
+        assert_eq!(code(&answer), "method_not_allowed");
+    }
+    assert_eq!(
+        stack.call("GET", "/api/v1/nothing/here", None, b"").status,
+        404
+    );
+    watch.finish("wrong_methods_get_405_with_allow").await;
+}
