@@ -2,9 +2,10 @@
 //! batches, keep the connection alive, and close it with the right code.
 //!
 //! One timer serves both the keepalive and the token's expiry (it is set to
-//! whichever comes first), and one cancellation token both shutdown and
-//! revocation (a child of the shutdown token, cancelled by itself when the
-//! token's API key is revoked), so neither adds work per delivery.
+//! whichever comes first), and the connection's one close signal (`slow`)
+//! serves both slow-consumer disconnects and revocation (the reason is read
+//! when it fires), so neither adds work per delivery nor memory per idle
+//! connection.
 
 use std::sync::Arc;
 
@@ -35,15 +36,13 @@ pub async fn serve(
     let conn_id = client.conn_id;
     let limits = context.limits.clone();
     let (queue, mut deliveries) = mpsc::channel::<Arc<Delivery>>(limits.send_queue);
-    let stop = shutdown.child_token();
-    let mut session = Session::new(client, context, queue, slow.clone(), stop.clone());
+    let mut session = Session::new(client, context, queue, slow.clone());
     let mut socket = socket;
     let reason = run(
         &mut socket,
         &mut session,
         &mut deliveries,
-        &slow,
-        (&stop, &shutdown),
+        (&slow, &shutdown),
         &limits,
     )
     .await;
@@ -56,8 +55,7 @@ async fn run(
     socket: &mut ClientSocket,
     session: &mut Session,
     deliveries: &mut mpsc::Receiver<Arc<Delivery>>,
-    slow: &CancellationToken,
-    (stop, shutdown): (&CancellationToken, &CancellationToken),
+    (close, shutdown): (&CancellationToken, &CancellationToken),
     limits: &crate::config::Limits,
 ) -> CloseReason {
     let mut next_ping = Instant::now() + limits.ping_interval;
@@ -69,12 +67,14 @@ async fn run(
     loop {
         let step = tokio::select! {
             biased;
-            () = stop.cancelled() => Err(if shutdown.is_cancelled() {
-                CloseReason::Shutdown
-            } else {
+            () = shutdown.cancelled() => Err(CloseReason::Shutdown),
+            // The connection's one close signal: a channel found it too slow,
+            // or revocation found its token's key revoked.
+            () = close.cancelled() => Err(if session.token_revoked() {
                 CloseReason::TokenRevoked
+            } else {
+                CloseReason::SlowConsumer { queue: limits.send_queue }
             }),
-            () = slow.cancelled() => Err(CloseReason::SlowConsumer { queue: limits.send_queue }),
             Some(delivery) = deliveries.recv() => write_deliveries(socket, session, deliveries, delivery).await,
             incoming = socket.ws.next() => {
                 last_heard = Instant::now();

@@ -102,6 +102,11 @@ impl Revocations {
         })
     }
 
+    /// Whether `key` is revoked, as of the last read.
+    pub fn is_revoked(&self, key: &str) -> bool {
+        self.revoked.read().contains(key)
+    }
+
     /// Replaces the revoked set and stops the holders of newly revoked keys.
     fn update(&self, revoked: HashSet<String>) {
         let fresh: Vec<String> = {

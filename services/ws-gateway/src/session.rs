@@ -100,10 +100,10 @@ pub struct Session {
     /// Changes whenever `claims` does, so the event loop knows to re-arm
     /// the expiry timer.
     token_generation: u64,
-    /// Registration as a holder of the token's API key (for revocation).
+    /// Registration as a holder of the token's API key: revoking the key
+    /// cancels `slow`, the connection's one close signal (no second token
+    /// per connection: idle connections are most of a gateway's memory).
     holding: Option<Holding>,
-    /// Cancelled to close the connection (its key revoked, or shutdown).
-    stop: CancellationToken,
     /// The client's IP address, for per-address limits.
     peer: IpAddr,
     /// Subscribe attempts left on this connection.
@@ -116,7 +116,6 @@ impl Session {
         context: Arc<SessionContext>,
         queue: mpsc::Sender<Arc<Delivery>>,
         slow: CancellationToken,
-        stop: CancellationToken,
     ) -> Self {
         let ClientInfo {
             conn_id,
@@ -127,7 +126,7 @@ impl Session {
         let subscribe_bucket = Bucket::full(context.limits.subscribe_rate);
         let holding = claims
             .as_ref()
-            .and_then(|claims| context.revocations.hold(claims, conn_id, &stop));
+            .and_then(|claims| context.revocations.hold(claims, conn_id, &slow));
         Self {
             conn_id,
             codec,
@@ -138,10 +137,18 @@ impl Session {
             claims: claims.map(Box::new),
             token_generation: 0,
             holding,
-            stop,
             peer,
             subscribe_bucket,
         }
+    }
+
+    /// Whether the API key that issued the connection's token is revoked
+    /// (read when the close signal fires, to say why).
+    pub fn token_revoked(&self) -> bool {
+        self.claims
+            .as_ref()
+            .and_then(|claims| claims.key.as_deref())
+            .is_some_and(|key| self.context.revocations.is_revoked(key))
     }
 
     /// Changes whenever the connection presents a new token.
@@ -177,7 +184,7 @@ impl Session {
                 self.holding = self
                     .context
                     .revocations
-                    .hold(&claims, self.conn_id, &self.stop);
+                    .hold(&claims, self.conn_id, &self.slow);
                 self.claims = Some(Box::new(claims));
                 self.token_generation += 1;
                 ServerFrame::Connected { id, sub }
