@@ -44,6 +44,9 @@ for arg in "$@"; do
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
+# A program on PATH, not a shell builtin (bash has its own `kill`; the tests
+# run /bin/kill).
+have_program() { type -P "$1" >/dev/null 2>&1; }
 
 # Debian packages for whatever is missing: "package" after each check.
 missing_packages() {
@@ -61,7 +64,7 @@ missing_packages() {
     have chromium || have chromium-browser || have google-chrome || need+=(chromium)
     have openssl || need+=(openssl)
     have curl || need+=(curl)
-    have kill || need+=(procps)
+    have_program kill || need+=(procps)
     have wrk || need+=(wrk)
     # The container images and the compose test, only where they can run.
     if docker info >/dev/null 2>&1; then

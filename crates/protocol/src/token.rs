@@ -20,6 +20,10 @@ pub const LEEWAY_SECS: u64 = 5;
 /// (`--max-token-ttl`): 24 hours.
 pub const DEFAULT_MAX_TTL_SECS: u64 = 24 * 3600;
 
+/// The longest `--max-token-ttl` may be (one year): beyond it, clocks and
+/// revocation records stop making sense.
+pub const LIMIT_MAX_TTL_SECS: u64 = 365 * 24 * 3600;
+
 /// What a token grants.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -113,6 +117,10 @@ pub enum TokenError {
         "token is not valid before {nbf} (Unix time); use it from then on, or check the clocks of the issuer and this service"
     )]
     NotYetValid { nbf: u64 },
+    #[error(
+        "token is valid for {left} s more, longer than this service allows ({max} s, --max-token-ttl); get a shorter-lived token"
+    )]
+    TooLong { left: u64, max: u64 },
     #[error("token key is not usable: {0}; give a PEM RSA key or a non-empty secret")]
     Key(String),
     #[error(
@@ -172,10 +180,11 @@ impl TokenKeys {
         })
     }
 
-    /// The same keys with another longest token lifetime (seconds, at
-    /// least 1).
+    /// The same keys with another longest token lifetime (seconds, from 1
+    /// to [`LIMIT_MAX_TTL_SECS`]): tokens issued live at most this long, and
+    /// tokens presented are refused while they have longer left.
     pub fn with_max_ttl(mut self, secs: u64) -> TokenKeys {
-        self.max_ttl = secs.max(1);
+        self.max_ttl = secs.clamp(1, LIMIT_MAX_TTL_SECS);
         self
     }
 
@@ -212,6 +221,15 @@ impl TokenKeys {
         }
         if let Some(nbf) = claims.nbf.filter(|_| claims.premature_at(now)) {
             return Err(TokenError::NotYetValid { nbf });
+        }
+        // No token outlives the cap from now on: a revoked key's record is
+        // kept that long, so every token it issued is refused while valid.
+        let left = claims.exp.saturating_sub(now);
+        if left > self.max_ttl {
+            return Err(TokenError::TooLong {
+                left,
+                max: self.max_ttl,
+            });
         }
         Ok(claims)
     }

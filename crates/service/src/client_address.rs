@@ -72,16 +72,29 @@ impl FromStr for Cidr {
 }
 
 /// The client's address: the TCP peer, or, when the peer is a trusted
-/// proxy, the last address in its `X-Forwarded-For` (the one that proxy
-/// added; earlier entries are whatever the client claimed).
-pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Cidr]) -> IpAddr {
-    if !trusted.iter().any(|range| range.contains(peer)) {
+/// proxy, the last address of its `X-Forwarded-For` header lines (the one
+/// that proxy added: a proxy appends, so everything before it is whatever
+/// the client claimed). Give every line of the header, in order: a client
+/// may send its own line, and a proxy such as haproxy adds another after it.
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl IntoIterator<Item = &'a str>,
+    trusted: &[Cidr],
+) -> IpAddr {
+    if !is_trusted(peer, trusted) {
         return peer;
     }
     forwarded_for
-        .and_then(|value| value.rsplit(',').next())
+        .into_iter()
+        .last()
+        .and_then(|line| line.rsplit(',').next())
         .and_then(|last| last.trim().parse().ok())
         .unwrap_or(peer)
+}
+
+/// Whether `peer` is one of the `trusted` proxies.
+pub fn is_trusted(peer: IpAddr, trusted: &[Cidr]) -> bool {
+    trusted.iter().any(|range| range.contains(peer))
 }
 
 #[cfg(test)]
@@ -115,11 +128,14 @@ mod tests {
     fn forwarded_for_counts_only_behind_a_trusted_proxy() {
         let proxy: IpAddr = "10.0.0.5".parse().expect("ip");
         let trusted: Vec<Cidr> = vec!["10.0.0.0/8".parse().expect("cidr")];
-        let header = Some("6.6.6.6, 203.0.113.7");
+        let header = ["6.6.6.6, 203.0.113.7"];
         let client: IpAddr = "203.0.113.7".parse().expect("ip");
         assert_eq!(client_address(proxy, header, &trusted), client);
-        assert_eq!(client_address(proxy, Some("junk"), &trusted), proxy);
-        assert_eq!(client_address(proxy, None, &trusted), proxy);
+        assert_eq!(client_address(proxy, ["junk"], &trusted), proxy);
+        assert_eq!(client_address(proxy, [], &trusted), proxy);
+        // A client's own line comes first; the proxy's line is the last.
+        let spoofed = ["1.2.3.4", "203.0.113.7"];
+        assert_eq!(client_address(proxy, spoofed, &trusted), client);
         let stranger: IpAddr = "198.51.100.1".parse().expect("ip");
         assert_eq!(client_address(stranger, header, &trusted), stranger);
     }

@@ -40,13 +40,16 @@ const PUBLISH_QUEUE: usize = 65_536;
 const LISTENERS_STOP: Duration = Duration::from_secs(1);
 
 /// At shutdown: how long queued messages may take to reach Redis.
-const DRAIN: Duration = Duration::from_secs(5);
+const DRAIN: Duration = Duration::from_secs(3);
 
-// The shutdown steps' bounds add up to less than the grace period.
+// The shutdown steps' bounds add up to less than the grace period:
+// listeners, draining (then a farewell for the publisher), leases and
+// heartbeat (release timeout plus a farewell), the health server (a
+// farewell) and closing connections (a farewell).
 const _: () = assert!(
     LISTENERS_STOP.as_millis()
         + DRAIN.as_millis()
-        + 2 * FAREWELL.as_millis()
+        + 4 * FAREWELL.as_millis()
         + Lease::RELEASE_TIMEOUT.as_millis()
         < GRACE_PERIOD.as_millis()
 );
@@ -130,8 +133,9 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
 
     shutdown.wait().await;
     // Every step is bounded, so the bridge exits within GRACE_PERIOD whether
-    // or not Redis answers: listeners 1 s, draining 5 s, leases and heartbeat
-    // 2 s, closing connections 1 s.
+    // or not Redis answers: listeners 1 s, draining 3 s (then 1 s for the
+    // publisher), leases and heartbeat 2 s, the health server 1 s, closing
+    // connections 1 s.
     stop_listening.cancel();
     let ingest = async {
         if let Some(task) = ingest_task {
@@ -163,7 +167,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
         "giving back partition leases",
     )
     .await;
-    let _ = health_task.await;
+    join_within(health_task, FAREWELL, "the health server").await;
     health.ready.store(false, Ordering::Release);
     farewell("closing the Redis connections", async {
         let _ = tokio::join!(subscriber.quit(), ingest_bus.quit(), bus.quit());

@@ -28,8 +28,13 @@ use std::time::Instant;
 use asynchronio_service::client_address::{Cidr, address_key, client_address};
 use parking_lot::Mutex;
 
-/// Buckets kept at most; idle ones are dropped beyond this.
+/// Buckets kept at most. Beyond this, refilled (idle) buckets are dropped,
+/// at most once per [`PRUNE_EVERY`]; while it stays full, new callers wait
+/// (429) rather than grow the map: memory stays bounded whatever callers do.
 const MAX_BUCKETS: usize = 100_000;
+
+/// How often a full map may be scanned for idle buckets.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct Bucket {
     tokens: f64,
@@ -40,7 +45,14 @@ struct Bucket {
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+/// The buckets and when the map was last pruned.
+#[derive(Default)]
+struct Buckets {
+    by_caller: HashMap<String, Bucket>,
+    pruned: Option<Instant>,
 }
 
 impl RateLimiter {
@@ -50,7 +62,7 @@ impl RateLimiter {
         Self {
             per_second: f64::from(per_second),
             burst: f64::from(per_second.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -60,7 +72,7 @@ impl RateLimiter {
         Self {
             per_second: f64::from(per_minute) / 60.0,
             burst: f64::from(per_minute.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -87,7 +99,7 @@ impl RateLimiter {
         if self.per_second <= 0.0 {
             return;
         }
-        if let Some(bucket) = self.buckets.lock().get_mut(caller) {
+        if let Some(bucket) = self.buckets.lock().by_caller.get_mut(caller) {
             bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
         }
     }
@@ -98,18 +110,30 @@ impl RateLimiter {
             return Ok(());
         }
         let now = Instant::now();
-        let mut buckets = self.buckets.lock();
-        if buckets.len() >= MAX_BUCKETS {
-            let burst = self.burst;
-            let rate = self.per_second;
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
-            });
+        let mut guard = self.buckets.lock();
+        let buckets = &mut *guard;
+        if buckets.by_caller.len() >= MAX_BUCKETS && !buckets.by_caller.contains_key(caller) {
+            let due = buckets
+                .pruned
+                .is_none_or(|at| now.duration_since(at) >= PRUNE_EVERY);
+            if due {
+                buckets.pruned = Some(now);
+                let (burst, rate) = (self.burst, self.per_second);
+                buckets.by_caller.retain(|_, b| {
+                    b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
+                });
+            }
+            if buckets.by_caller.len() >= MAX_BUCKETS {
+                return Err(1);
+            }
         }
-        let bucket = buckets.entry(caller.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            updated: now,
-        });
+        let bucket = buckets
+            .by_caller
+            .entry(caller.to_owned())
+            .or_insert(Bucket {
+                tokens: self.burst,
+                updated: now,
+            });
         let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_second;
         bucket.tokens = (bucket.tokens + refill).min(self.burst);
         bucket.updated = now;
@@ -178,17 +202,20 @@ pub struct Admission {
 impl RateLimits {
     /// The key the client behind `request` is counted by.
     pub fn address_of_request(&self, request: &actix_web::HttpRequest) -> String {
-        self.address_of(
-            request.peer_addr().map(|a| a.ip()),
-            request
-                .headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok()),
-        )
+        let lines = request
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok());
+        self.address_of(request.peer_addr().map(|a| a.ip()), lines)
     }
 
-    /// The key a client address is counted by.
-    pub fn address_of(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
+    /// The key a client address is counted by; `forwarded_for` are the
+    /// `X-Forwarded-For` header lines, in order.
+    pub fn address_of<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded_for: impl IntoIterator<Item = &'a str>,
+    ) -> String {
         let ip = peer
             .map(|peer| address_key(client_address(peer, forwarded_for, &self.trusted_proxies)));
         RateLimiter::caller_key(None, ip)
@@ -272,7 +299,7 @@ mod tests {
             trusted_proxies: vec!["10.0.0.0/8".parse().expect("cidr")],
         };
         let peer = Some(IpAddr::from([192, 0, 2, 1]));
-        let address = limits.address_of(peer, Some("203.0.113.9"));
+        let address = limits.address_of(peer, ["203.0.113.9"]);
         assert_eq!(
             address, "ip:192.0.2.1",
             "an untrusted peer's header is ignored"
@@ -298,7 +325,12 @@ mod tests {
         // Behind a trusted proxy, clients are counted apart.
         let proxy = Some(IpAddr::from([10, 0, 0, 1]));
         assert_eq!(
-            limits.address_of(proxy, Some("6.6.6.6, 203.0.113.9")),
+            limits.address_of(proxy, ["6.6.6.6, 203.0.113.9"]),
+            "ip:203.0.113.9"
+        );
+        // A line the client sent itself comes before the proxy's.
+        assert_eq!(
+            limits.address_of(proxy, ["6.6.6.6", "203.0.113.9"]),
             "ip:203.0.113.9"
         );
         // Logins: two refusals a minute; a success costs nothing.

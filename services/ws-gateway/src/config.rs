@@ -173,13 +173,6 @@ pub struct Limits {
     pub write_timeout: Duration,
 }
 
-impl Limits {
-    /// Whether `ip` is a trusted proxy's address.
-    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
-        self.trusted_proxies.iter().any(|range| range.contains(ip))
-    }
-}
-
 impl GatewayArgs {
     pub fn limits(&self) -> Limits {
         Limits {

@@ -26,11 +26,13 @@ pub struct RequestHead {
     pub upgrade: bool,
     /// `Connection` names `upgrade`.
     pub connection_upgrade: bool,
+    /// `Sec-WebSocket-Version`, if sent.
     pub websocket_version: Option<String>,
+    /// `Sec-WebSocket-Key`, if sent.
     pub websocket_key: Option<String>,
-    /// The last address of the last `X-Forwarded-For` header (the one the
-    /// nearest proxy added), if it parses.
-    pub forwarded_for: Option<std::net::IpAddr>,
+    /// The last `X-Forwarded-For` header line (the one the nearest proxy
+    /// added), for `asynchronio_service::client_address`.
+    pub forwarded_for: Option<String>,
 }
 
 /// Why no request head could be read.
@@ -106,10 +108,7 @@ pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<Reques
         } else if name.eq_ignore_ascii_case("sec-websocket-key") {
             parsed.websocket_key = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-            parsed.forwarded_for = value
-                .rsplit(',')
-                .next()
-                .and_then(|last| last.trim().parse().ok());
+            parsed.forwarded_for = Some(value.to_owned());
         }
     }
     parsed.bytes = bytes;

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use tokio::time::Instant;
@@ -86,7 +87,9 @@ const PRUNE_AT: usize = 4096;
 /// address's connections.
 pub struct AddressBuckets {
     rate: Option<Rate>,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    /// The buckets, and when idle ones were last dropped (at most once a
+    /// second: a scan per new address would cost O(n) each).
+    buckets: Mutex<(HashMap<IpAddr, Bucket>, Option<Instant>)>,
 }
 
 impl AddressBuckets {
@@ -94,7 +97,7 @@ impl AddressBuckets {
     pub fn new(rate: Option<Rate>) -> Self {
         Self {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new((HashMap::new(), None)),
         }
     }
 
@@ -109,10 +112,14 @@ impl AddressBuckets {
             return true;
         };
         let address = address_key(address);
-        let mut buckets = self.buckets.lock();
+        let mut guard = self.buckets.lock();
+        let (buckets, pruned) = &mut *guard;
         if buckets.len() >= PRUNE_AT && !buckets.contains_key(&address) {
             let now = Instant::now();
-            buckets.retain(|_, bucket| !bucket.is_full(rate, now));
+            if pruned.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+                *pruned = Some(now);
+                buckets.retain(|_, bucket| !bucket.is_full(rate, now));
+            }
         }
         buckets
             .entry(address)

@@ -32,6 +32,7 @@ use crate::prefixed::PrefixedStream;
 use crate::session::{ClientInfo, SessionContext};
 use crate::socket::ClientSocket;
 use crate::{connection, echo, http};
+use asynchronio_service::client_address::{client_address, is_trusted};
 
 /// An upgraded connection, ready to run until it closes.
 type Connection = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -109,7 +110,7 @@ impl Server {
                 Ok((stream, peer)) => {
                     let server = Arc::clone(&self);
                     let shutdown = shutdown.clone();
-                    let trusted = self.context.limits.is_trusted_proxy(peer.ip());
+                    let trusted = is_trusted(peer.ip(), &self.context.limits.trusted_proxies);
                     let Some(pending) = self.pending.admit(peer.ip(), !trusted) else {
                         tracing::debug!(%peer, "too many pending sockets; refused");
                         tracker.spawn(async move {
@@ -182,10 +183,7 @@ impl Server {
             }
         };
         // Behind a trusted proxy the client is the address it names.
-        let peer = match head.forwarded_for {
-            Some(client) if limits.is_trusted_proxy(peer) => client,
-            _ => peer,
-        };
+        let peer = client_address(peer, head.forwarded_for.as_deref(), &limits.trusted_proxies);
         if !head.upgrade {
             let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
             let health = http::Health {

@@ -159,10 +159,12 @@ impl Session {
     /// When the connection's token expires, if it has one.
     pub fn token_deadline(&self) -> Option<Instant> {
         let exp = self.claims.as_ref()?.exp;
-        let at = UNIX_EPOCH + Duration::from_secs(exp);
-        let left = at
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
+        // Saturating: a far-future `exp` must not overflow the clock.
+        let left = UNIX_EPOCH
+            .checked_add(Duration::from_secs(exp))
+            .and_then(|at| at.duration_since(SystemTime::now()).ok())
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(10 * 365 * 24 * 3600));
         Some(Instant::now() + left)
     }
 
@@ -176,21 +178,56 @@ impl Session {
         .map_err(|denied| ServerFrame::error(id, denied.code, denied.message))
     }
 
-    fn connect(&mut self, id: Option<u64>, token: &str) -> ServerFrame {
-        match self.context.verify_token(token) {
-            Ok(claims) => {
-                let sub = claims.sub.clone();
-                // The old token's registration goes with it.
-                self.holding = self
-                    .context
-                    .revocations
-                    .hold(&claims, self.conn_id, &self.slow);
-                self.claims = Some(Box::new(claims));
-                self.token_generation += 1;
-                ServerFrame::Connected { id, sub }
+    /// Adopts a new token: its key's registration replaces the old one's,
+    /// and subscriptions the new token does not grant end (each with an
+    /// error frame), so nothing outlives the token that allowed it.
+    async fn connect(
+        &mut self,
+        id: Option<u64>,
+        token: &str,
+        socket: &mut ClientSocket,
+    ) -> Result<(), CloseReason> {
+        let claims = match self.context.verify_token(token) {
+            Ok(claims) => claims,
+            Err(message) => {
+                let reply = ServerFrame::error(id, ErrorCode::Unauthorized, message);
+                return self.reply(socket, reply).await;
             }
-            Err(message) => ServerFrame::error(id, ErrorCode::Unauthorized, message),
+        };
+        let sub = claims.sub.clone();
+        // Dropped first: the old registration's drop must not remove the
+        // new one (both are this connection's, under the same key).
+        self.holding = None;
+        self.holding = self
+            .context
+            .revocations
+            .hold(&claims, self.conn_id, &self.slow);
+        self.claims = Some(Box::new(claims));
+        self.token_generation += 1;
+        let ungranted: Vec<Arc<str>> = self
+            .subscriptions
+            .keys()
+            .filter(|channel| self.allowed(Action::Subscribe, channel, None).is_err())
+            .cloned()
+            .collect();
+        for channel in &ungranted {
+            self.subscriptions.remove(channel);
+            self.context.hub.leave(channel, self.conn_id);
         }
+        self.depart(ungranted.clone());
+        self.reply(socket, ServerFrame::Connected { id, sub })
+            .await?;
+        for channel in ungranted {
+            let ended = ServerFrame::error(
+                None,
+                ErrorCode::Forbidden,
+                format!(
+                    "subscription to {channel} ended: the new token does not grant it; subscribe again with a token that does"
+                ),
+            );
+            self.reply(socket, ended).await?;
+        }
+        Ok(())
     }
 
     /// Takes one subscribe attempt from the connection's and the address's
@@ -284,10 +321,7 @@ impl Session {
                 self.reply(socket, reply).await
             }
             ClientFrame::Ping { id } => self.reply(socket, ServerFrame::Pong { id }).await,
-            ClientFrame::Connect { id, token } => {
-                let reply = self.connect(id, &token);
-                self.reply(socket, reply).await
-            }
+            ClientFrame::Connect { id, token } => self.connect(id, &token, socket).await,
         }
     }
 

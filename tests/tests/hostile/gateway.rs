@@ -839,3 +839,88 @@ async fn a_first_message_missed_live_is_caught_up() {
         .finish("a first message missed live is caught up")
         .await;
 }
+
+/// A second `connect` frame replaces the token entirely: presenting
+/// another token of the same key does not escape that key's revocation,
+/// and subscriptions the new token does not grant end at once.
+#[tokio::test]
+async fn a_new_token_replaces_the_old_ones_grants_and_revocation() {
+    let redis = RedisServer::start();
+    let db = tempfile::tempdir().expect("tempdir");
+    let env = [("ASYNCHRONIO_TOKEN_SECRET", SECRET)];
+    let rest = Service::rest_with_env(&redis.url(), &database_url(&db), ADMIN, &[], &env);
+    let gateway = Service::gateway_with_env(&redis.url(), &[], &env);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let (reader_id, reader) = create_key(&rest, r#"["read"]"#);
+    let token = |body: &str| {
+        let (status, answer) = issue(&rest, &reader, body);
+        assert_eq!(status, 201, "{answer}");
+        answer["token"].as_str().expect("token").to_owned()
+    };
+    let private = token(r#"{"sub":"r","subscribe":["private:r:*"],"ttl":600}"#);
+    let public = token(r#"{"sub":"r","subscribe":["news"],"ttl":600}"#);
+
+    // Subscriptions the new token does not grant end.
+    let mut client = WsClient::connect(
+        &format!("{}?token={private}", gateway.ws_url()),
+        Codec::Json,
+    )
+    .await;
+    client.subscribe("private:r:inbox", None).await;
+    client
+        .send(&ClientFrame::Connect {
+            id: Some(7),
+            token: public,
+        })
+        .await;
+    assert!(matches!(
+        client.frame().await,
+        ServerFrame::Connected { id: Some(7), .. }
+    ));
+    match client.frame().await {
+        ServerFrame::Error { code, message, .. } => {
+            assert_eq!(code, ErrorCode::Forbidden, "{message}");
+            assert!(message.contains("private:r:inbox"), "{message}");
+        }
+        other => panic!("the ungranted subscription did not end: {other:?}"),
+    }
+    // Nothing of the ended channel arrives any more: the next message is
+    // the one published after it, on a channel the new token grants.
+    client.subscribe("news", None).await;
+    let bus = redis.bus().await;
+    for (channel, data) in [("private:r:inbox", "{\"secret\":1}"), ("news", "{\"n\":1}")] {
+        let draft = EnvelopeDraft::new(channel, Bytes::from(data.to_owned()));
+        bus.publish(&draft, None).await.expect("publish");
+    }
+    let (channel, _, _, _) = client.message().await;
+    assert_eq!(channel, "news", "a channel delivered after its grant ended");
+
+    // The same key's token presented again still dies with the key.
+    let mut again = WsClient::connect(
+        &format!("{}?token={private}", gateway.ws_url()),
+        Codec::Json,
+    )
+    .await;
+    again
+        .send(&ClientFrame::Connect {
+            id: Some(1),
+            token: private.clone(),
+        })
+        .await;
+    assert!(matches!(again.frame().await, ServerFrame::Connected { .. }));
+    let auth = format!("Bearer {ADMIN}");
+    let revoked = request(
+        rest.port,
+        "DELETE",
+        &format!("/api/v1/keys/{reader_id}"),
+        &[("authorization", &auth)],
+        b"",
+    );
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    let ((code, reason), _) = closed_within(&mut again, Duration::from_secs(5)).await;
+    assert_eq!(code, 1008, "{reason}");
+    assert!(reason.contains("revoked"), "{reason}");
+    watch
+        .finish("a new token replaces the old one's grants and revocation")
+        .await;
+}

@@ -724,3 +724,38 @@ async fn wrong_methods_get_405_with_allow() {
     );
     watch.finish("wrong_methods_get_405_with_allow").await;
 }
+
+/// Behind a trusted proxy the limits count the address the proxy added
+/// (the last `X-Forwarded-For` line), never one the client sent itself.
+#[tokio::test]
+async fn forwarded_addresses_the_client_wrote_are_not_trusted() {
+    let (stack, watch) = Stack::start(&["--rate-limit", "5", "--trusted-proxy", "127.0.0.1"]).await;
+    let statuses: Vec<u16> = (0..20)
+        .map(|i| {
+            let spoofed = format!("198.51.100.{i}");
+            let headers = [
+                ("x-forwarded-for", spoofed.as_str()),
+                ("x-forwarded-for", "203.0.113.9"),
+            ];
+            stack
+                .call_with("GET", "/api/v1/channels", None, &headers, b"")
+                .status
+        })
+        .collect();
+    assert!(
+        statuses.contains(&429),
+        "spoofed X-Forwarded-For lines got round the limit: {statuses:?}"
+    );
+    // Another client behind the same proxy has its own allowance.
+    let other = stack.call_with(
+        "GET",
+        "/api/v1/channels",
+        None,
+        &[("x-forwarded-for", "203.0.113.10")],
+        b"",
+    );
+    assert_eq!(other.status, 200);
+    watch
+        .finish("forwarded_addresses_the_client_wrote_are_not_trusted")
+        .await;
+}

@@ -43,6 +43,10 @@ struct TokenRequest {
 }
 
 /// Lifetime of a token when the request names none: an hour.
+/// Most channel patterns one token may carry (it travels with every
+/// connection and is checked on every subscribe).
+const MAX_PATTERNS: usize = 100;
+
 const DEFAULT_TTL: u64 = 3600;
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
@@ -81,15 +85,18 @@ pub async fn issue(
             ),
         ));
     }
-    let patterns_ok = request
-        .subscribe
-        .iter()
-        .chain(&request.publish)
-        .all(|p| !p.is_empty() && p.len() <= 255 && !p.contains(char::is_whitespace));
+    let patterns_ok = request.subscribe.len() + request.publish.len() <= MAX_PATTERNS
+        && request
+            .subscribe
+            .iter()
+            .chain(&request.publish)
+            .all(|p| !p.is_empty() && p.len() <= 255 && !p.contains(char::is_whitespace));
     if !patterns_ok {
         return Err(ApiError::bad_request(
             "bad_request",
-            "channel patterns are 1 to 255 characters without spaces; * matches any run",
+            format!(
+                "a token carries at most {MAX_PATTERNS} channel patterns of 1 to 255 characters without spaces; * matches any run"
+            ),
         ));
     }
     let now = now_secs();
