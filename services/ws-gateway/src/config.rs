@@ -82,6 +82,17 @@ pub struct GatewayArgs {
     )]
     pub trusted_proxies: Vec<Cidr>,
 
+    /// Publish frames one connection may send per second, on average; more
+    /// get a `rate_limited` error (every publish may create a channel's
+    /// keys in Redis, so a client must not publish without bound).
+    #[arg(long, env = "ASYNCHRONIO_PUBLISH_RATE", default_value_t = 100)]
+    pub publish_rate: u32,
+
+    /// Publish frames one connection may send at once before the rate
+    /// applies.
+    #[arg(long, env = "ASYNCHRONIO_PUBLISH_BURST", default_value_t = 1000)]
+    pub publish_burst: u32,
+
     /// Subscribe attempts one connection may make per second, on average
     /// (successful or not: unsubscribing does not give them back); more
     /// get a `rate_limited` error.
@@ -165,6 +176,8 @@ pub struct Limits {
     pub trusted_proxies: Vec<Cidr>,
     /// Subscribe attempts per connection: (per second, burst).
     pub subscribe_rate: Rate,
+    /// Publish frames per connection: (per second, burst).
+    pub publish_rate: Rate,
     /// Subscribe attempts per IP address, if limited.
     pub address_subscribe_rate: Option<Rate>,
     pub ping_interval: Duration,
@@ -187,6 +200,7 @@ impl GatewayArgs {
             max_pending_per_address: self.max_pending_per_address.max(1),
             trusted_proxies: self.trusted_proxies.clone(),
             subscribe_rate: Rate::new(self.subscribe_rate, self.subscribe_burst),
+            publish_rate: Rate::new(self.publish_rate, self.publish_burst),
             address_subscribe_rate: (self.address_subscribe_rate > 0)
                 .then(|| Rate::new(self.address_subscribe_rate, self.address_subscribe_burst)),
             ping_interval: Duration::from_millis(self.ping_interval_ms.max(10)),

@@ -108,6 +108,8 @@ pub struct Session {
     peer: IpAddr,
     /// Subscribe attempts left on this connection.
     subscribe_bucket: Bucket,
+    /// Publish frames left on this connection.
+    publish_bucket: Bucket,
 }
 
 impl Session {
@@ -124,6 +126,7 @@ impl Session {
             claims,
         } = client;
         let subscribe_bucket = Bucket::full(context.limits.subscribe_rate);
+        let publish_bucket = Bucket::full(context.limits.publish_rate);
         let holding = claims
             .as_ref()
             .and_then(|claims| context.revocations.hold(claims, conn_id, &slow));
@@ -139,6 +142,7 @@ impl Session {
             holding,
             peer,
             subscribe_bucket,
+            publish_bucket,
         }
     }
 
@@ -582,6 +586,17 @@ impl Session {
         };
         if let Err(reply) = self.allowed(Action::Publish, channel.as_str(), id) {
             return reply;
+        }
+        let rate = self.context.limits.publish_rate;
+        if !self.publish_bucket.take(rate) {
+            return ServerFrame::error(
+                id,
+                ErrorCode::RateLimited,
+                format!(
+                    "too many publishes: at most {} per second per connection (bursts of {}); slow down, or publish through the REST API",
+                    rate.per_second, rate.burst
+                ),
+            );
         }
         let max = self.context.limits.max_message_size;
         if data.len() > max {

@@ -924,3 +924,47 @@ async fn a_new_token_replaces_the_old_ones_grants_and_revocation() {
         .finish("a new token replaces the old one's grants and revocation")
         .await;
 }
+
+/// Every publish may create a channel's keys, so one connection cannot
+/// publish without bound: past its burst it gets `rate_limited`, and what
+/// it published before is kept.
+#[tokio::test]
+async fn publish_floods_are_rate_limited() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(
+        &redis.url(),
+        &["--publish-rate", "5", "--publish-burst", "20"],
+    );
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    let mut accepted = 0;
+    let mut limited = 0;
+    for i in 0..60u64 {
+        client
+            .send(&ClientFrame::Publish {
+                id: Some(i),
+                channel: format!("flood-{i}"),
+                data: Bytes::from_static(b"1"),
+            })
+            .await;
+        match client.frame().await {
+            ServerFrame::Ok { .. } => accepted += 1,
+            ServerFrame::Error { code, message, .. } => {
+                assert_eq!(code, ErrorCode::RateLimited, "{message}");
+                limited += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(limited > 0, "60 publishes at once were never limited");
+    assert!(
+        accepted <= 25,
+        "{accepted} publishes accepted past a burst of 20"
+    );
+    let keys = redis.cli(&["--scan", "--pattern", "*flood-*"]);
+    assert!(
+        keys.lines().count() <= 2 * 25,
+        "refused publishes created keys: {keys}"
+    );
+    watch.finish("publish floods are rate limited").await;
+}
