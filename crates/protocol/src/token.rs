@@ -55,10 +55,13 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// Whether the token grants subscribing to `channel` (an admin token
+    /// grants every channel).
     pub fn may_subscribe(&self, channel: &str) -> bool {
         self.admin || self.subscribe.iter().any(|p| pattern_matches(p, channel))
     }
 
+    /// Whether the token grants publishing to `channel`.
     pub fn may_publish(&self, channel: &str) -> bool {
         self.admin || self.publish.iter().any(|p| pattern_matches(p, channel))
     }

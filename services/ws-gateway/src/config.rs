@@ -166,13 +166,22 @@ pub struct GatewayArgs {
 /// Per-connection limits and timings, shared by every connection.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// Largest client message, in bytes (`--max-message-size`).
     pub max_message_size: usize,
+    /// Subscriptions one connection may hold (`--max-subscriptions`).
     pub max_subscriptions: usize,
+    /// Channel name rules (`--max-channel-length`).
     pub channel_rules: ChannelRules,
+    /// Frames a client may lag before it is cut off (`--send-queue`).
     pub send_queue: usize,
+    /// Upgraded connections at most (`--max-connections`).
     pub max_connections: usize,
+    /// Sockets still in their handshake, in total (`--max-pending`).
     pub max_pending: usize,
+    /// Sockets still in their handshake per address
+    /// (`--max-pending-per-address`).
     pub max_pending_per_address: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<Cidr>,
     /// Subscribe attempts per connection: (per second, burst).
     pub subscribe_rate: Rate,
@@ -180,13 +189,19 @@ pub struct Limits {
     pub publish_rate: Rate,
     /// Subscribe attempts per IP address, if limited.
     pub address_subscribe_rate: Option<Rate>,
+    /// Time between keepalive pings (`--ping-interval-ms`).
     pub ping_interval: Duration,
+    /// Silence after which a client is dropped (`--idle-timeout-ms`).
     pub idle_timeout: Duration,
+    /// Time a socket has to finish its handshake (`--handshake-timeout-ms`).
     pub handshake_timeout: Duration,
+    /// Time one write may take before the client is dropped
+    /// (`--write-timeout-ms`).
     pub write_timeout: Duration,
 }
 
 impl GatewayArgs {
+    /// The limits the options describe, shared by every connection.
     pub fn limits(&self) -> Limits {
         Limits {
             max_message_size: self.max_message_size.max(128),
