@@ -512,6 +512,10 @@ async fn processor_outputs_outside_declared_outputs_are_dead_lettered() {
 #[tokio::test]
 async fn a_200_mb_output_line_is_split_and_the_manager_stays_small() {
     let redis = RedisServer::start();
+    // The witness: a client of a gateway on the same Redis, which the
+    // misbehaving program must not disturb.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let bus = redis.bus().await;
     let manager = Manager::start(
         &redis.url(),
@@ -549,11 +553,16 @@ args = ["-c", "head -c 200000000 /dev/zero | tr '\\0' x; echo; sleep 2; echo aft
             .any(|line| line.contains("max_line_bytes") && line.contains("split")),
         "no note about the split line: {first:?}"
     );
+    watch.finish("a 200 MB output line").await;
 }
 
 #[tokio::test]
 async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
     let redis = RedisServer::start();
+    // The witness: a client of a gateway on the same Redis, which the
+    // misbehaving program must not disturb.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let manager = start_stage(
@@ -596,6 +605,7 @@ async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
     // Only the small message was published.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(bus.position("c14.out").await.expect("position").offset.0, 1);
+    watch.finish("a 200 MB answer").await;
 }
 
 // ---------------------------------------------------------------------------
@@ -605,6 +615,10 @@ async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
 #[tokio::test]
 async fn non_utf8_stdout_lines_are_logged_and_the_stage_keeps_going() {
     let redis = RedisServer::start();
+    // The witness: a client of a gateway on the same Redis, which the
+    // misbehaving program must not disturb.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let _manager = start_stage(
@@ -632,11 +646,16 @@ async fn non_utf8_stdout_lines_are_logged_and_the_stage_keeps_going() {
         .find(|s| s.name == "garbled")
         .expect("stage state");
     assert_eq!(stage.restarts, 0, "a bad line is not a reason to restart");
+    watch.finish("non-UTF-8 stdout lines").await;
 }
 
 #[tokio::test]
 async fn a_processor_that_closes_stdout_is_restarted() {
     let redis = RedisServer::start();
+    // The witness: a client of a gateway on the same Redis, which the
+    // misbehaving program must not disturb.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let bus = redis.bus().await;
     let _manager = Manager::start(
         &redis.url(),
@@ -661,6 +680,7 @@ backoff = { initial_ms = 100, max_ms = 200 }
         line.contains("restarting")
     })
     .await;
+    watch.finish("a processor that closes stdout").await;
 }
 
 // ---------------------------------------------------------------------------
@@ -671,6 +691,10 @@ backoff = { initial_ms = 100, max_ms = 200 }
 #[tokio::test]
 async fn a_stage_on_an_unpublished_channel_keeps_its_group_at_the_first_message() {
     let redis = RedisServer::start();
+    // The witness: a client of a gateway on the same Redis, which the
+    // misbehaving program must not disturb.
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let _manager = start_stage(
@@ -708,4 +732,5 @@ async fn a_stage_on_an_unpublished_channel_keeps_its_group_at_the_first_message(
         "the first message dropped the stage's group: {groups}"
     );
     wait_position(&bus, "fresh.out", 1, Duration::from_secs(5)).await;
+    watch.finish("a stage on an unpublished channel").await;
 }
