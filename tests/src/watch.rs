@@ -38,6 +38,14 @@ impl Watch {
         }
     }
 
+    /// A witness on a gateway of its own, started against `redis`; keep the
+    /// gateway for as long as the witness.
+    pub async fn on_new_gateway(redis: &crate::RedisServer) -> (crate::Service, Watch) {
+        let gateway = crate::Service::gateway(&redis.url(), &[]);
+        let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+        (gateway, watch)
+    }
+
     /// Stops the publisher and asserts that the witness received offsets
     /// 1..=sent, each once and in order. `case` names the test in failures.
     pub async fn finish(mut self, case: &str) {

@@ -512,10 +512,8 @@ async fn processor_outputs_outside_declared_outputs_are_dead_lettered() {
 #[tokio::test]
 async fn a_200_mb_output_line_is_split_and_the_manager_stays_small() {
     let redis = RedisServer::start();
-    // The witness: a client of a gateway on the same Redis, which the
-    // misbehaving program must not disturb.
-    let gateway = Service::gateway(&redis.url(), &[]);
-    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    // The witness, which the misbehaving program must not disturb.
+    let (_gateway, watch) = Watch::on_new_gateway(&redis).await;
     let bus = redis.bus().await;
     let manager = Manager::start(
         &redis.url(),
@@ -559,10 +557,8 @@ args = ["-c", "head -c 200000000 /dev/zero | tr '\\0' x; echo; sleep 2; echo aft
 #[tokio::test]
 async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
     let redis = RedisServer::start();
-    // The witness: a client of a gateway on the same Redis, which the
-    // misbehaving program must not disturb.
-    let gateway = Service::gateway(&redis.url(), &[]);
-    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    // The witness, which the misbehaving program must not disturb.
+    let (_gateway, watch) = Watch::on_new_gateway(&redis).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let manager = start_stage(
@@ -615,10 +611,8 @@ async fn a_200_mb_answer_fails_its_message_and_the_manager_stays_small() {
 #[tokio::test]
 async fn non_utf8_stdout_lines_are_logged_and_the_stage_keeps_going() {
     let redis = RedisServer::start();
-    // The witness: a client of a gateway on the same Redis, which the
-    // misbehaving program must not disturb.
-    let gateway = Service::gateway(&redis.url(), &[]);
-    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    // The witness, which the misbehaving program must not disturb.
+    let (_gateway, watch) = Watch::on_new_gateway(&redis).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let _manager = start_stage(
@@ -652,10 +646,8 @@ async fn non_utf8_stdout_lines_are_logged_and_the_stage_keeps_going() {
 #[tokio::test]
 async fn a_processor_that_closes_stdout_is_restarted() {
     let redis = RedisServer::start();
-    // The witness: a client of a gateway on the same Redis, which the
-    // misbehaving program must not disturb.
-    let gateway = Service::gateway(&redis.url(), &[]);
-    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    // The witness, which the misbehaving program must not disturb.
+    let (_gateway, watch) = Watch::on_new_gateway(&redis).await;
     let bus = redis.bus().await;
     let _manager = Manager::start(
         &redis.url(),
@@ -691,10 +683,8 @@ backoff = { initial_ms = 100, max_ms = 200 }
 #[tokio::test]
 async fn a_stage_on_an_unpublished_channel_keeps_its_group_at_the_first_message() {
     let redis = RedisServer::start();
-    // The witness: a client of a gateway on the same Redis, which the
-    // misbehaving program must not disturb.
-    let gateway = Service::gateway(&redis.url(), &[]);
-    let watch = Watch::start(&gateway.ws_url(), redis.bus().await).await;
+    // The witness, which the misbehaving program must not disturb.
+    let (_gateway, watch) = Watch::on_new_gateway(&redis).await;
     let bus = redis.bus().await;
     let (_scripts, script) = processor_script();
     let _manager = start_stage(
