@@ -71,6 +71,22 @@ impl FromStr for Cidr {
     }
 }
 
+/// `--trusted-proxy`: the load balancers whose `X-Forwarded-For` names the
+/// client, one option for every service that limits per address.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProxyArgs {
+    /// Load balancers whose `X-Forwarded-For` names the client (addresses
+    /// or ranges, comma-separated: `10.0.0.0/8,fd00::/8`). Per-address
+    /// limits then count the address the proxy adds. Without this, every
+    /// client behind a proxy shares the proxy's address and allowance.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ASYNCHRONIO_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<Cidr>,
+}
+
 /// The client's address: the TCP peer, or, when the peer is a trusted
 /// proxy, the last address of its `X-Forwarded-For` header lines (the one
 /// that proxy added: a proxy appends, so everything before it is whatever

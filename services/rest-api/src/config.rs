@@ -60,17 +60,6 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_LOGIN_RATE_LIMIT", default_value_t = 10)]
     pub login_rate_limit: u32,
 
-    /// Load balancers whose `X-Forwarded-For` names the client (addresses
-    /// or ranges, comma-separated: `10.0.0.0/8,fd00::/8`); rate limits then
-    /// count the address it names. Without this, every client behind a
-    /// proxy shares the proxy's allowance.
-    #[arg(
-        long = "trusted-proxy",
-        env = "ASYNCHRONIO_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
-    pub trusted_proxies: Vec<asynchronio_service::client_address::Cidr>,
-
     /// Worker threads serving HTTP (default: one per core).
     #[arg(long, env = "ASYNCHRONIO_REST_WORKERS")]
     pub workers: Option<usize>,
@@ -94,6 +83,10 @@ pub struct RestArgs {
     /// processes table) from this replica.
     #[arg(long, env = "ASYNCHRONIO_NO_DASHBOARD_PUBLISHER")]
     pub no_dashboard_publisher: bool,
+
+    /// `--trusted-proxy`, for the rate limits.
+    #[command(flatten)]
+    pub proxies: asynchronio_service::client_address::ProxyArgs,
 
     #[command(flatten)]
     pub tokens: TokenArgs,

@@ -70,7 +70,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             address: RateLimiter::new(args.rate_limit),
             key: RateLimiter::new(args.key_rate_limit),
             login: RateLimiter::per_minute(args.login_rate_limit),
-            trusted_proxies: args.trusted_proxies.clone(),
+            trusted_proxies: args.proxies.trusted_proxies.clone(),
         },
         audit,
         key_cache: auth::KeyCache::default(),

@@ -8,6 +8,7 @@ use asynchronio_protocol::ChannelRules;
 use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 
 pub use crate::limits::{Cidr, Rate};
+use asynchronio_service::client_address::ProxyArgs;
 
 /// WebSocket gateway of Asynchronio: clients subscribe to channels at
 /// ws://HOST:PORT/ws and receive every message published to them, in order,
@@ -69,18 +70,6 @@ pub struct GatewayArgs {
         default_value_t = 64
     )]
     pub max_pending_per_address: usize,
-
-    /// Load balancers whose `X-Forwarded-For` names the client (addresses
-    /// or ranges, comma-separated: `10.0.0.0/8,fd00::/8`). Per-address
-    /// limits then count the address it names, and the proxy itself is
-    /// held only to `--max-pending`. Without this, every client behind a
-    /// proxy shares the proxy's address.
-    #[arg(
-        long = "trusted-proxy",
-        env = "ASYNCHRONIO_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
-    pub trusted_proxies: Vec<Cidr>,
 
     /// Publish frames one connection may send per second, on average; more
     /// get a `rate_limited` error (every publish may create a channel's
@@ -153,6 +142,11 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_GATEWAY_ID")]
     pub gateway_id: Option<String>,
 
+    /// `--trusted-proxy`; the proxies themselves are held only to
+    /// `--max-pending`.
+    #[command(flatten)]
+    pub proxies: ProxyArgs,
+
     #[command(flatten)]
     pub tokens: TokenArgs,
 
@@ -213,7 +207,7 @@ impl GatewayArgs {
             max_connections: self.max_connections,
             max_pending: self.max_pending.max(1),
             max_pending_per_address: self.max_pending_per_address.max(1),
-            trusted_proxies: self.trusted_proxies.clone(),
+            trusted_proxies: self.proxies.trusted_proxies.clone(),
             subscribe_rate: Rate::new(self.subscribe_rate, self.subscribe_burst),
             publish_rate: Rate::new(self.publish_rate, self.publish_burst),
             address_subscribe_rate: (self.address_subscribe_rate > 0)
