@@ -7,7 +7,9 @@
 //! current, so a killed gateway's subscribers vanish when it expires.
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use asynchronio_protocol::clock::now_ms;
 
 use fred::interfaces::{HashesInterface, KeysInterface, SortedSetsInterface};
 use fred::types::Value;
@@ -15,12 +17,6 @@ use fred::types::Value;
 use crate::bus::Bus;
 use crate::error::BusError;
 use crate::reply;
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
 
 /// One subscriber of a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]

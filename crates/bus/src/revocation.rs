@@ -16,16 +16,12 @@ use fred::types::Value;
 use crate::bus::Bus;
 use crate::error::BusError;
 
-fn now_secs() -> u64 {
-    asynchronio_protocol::token::now_secs()
-}
-
 impl Bus {
     /// Records that the tokens API key `key_id` issued are void for `keep`
     /// (the longest token lifetime), and forgets entries past theirs.
     pub async fn revoke_token_issuer(&self, key_id: &str, keep: Duration) -> Result<(), BusError> {
         let key = self.keys().revoked_keys();
-        let now = now_secs();
+        let now = asynchronio_protocol::clock::now_secs();
         let until = now.saturating_add(keep.as_secs());
         let pipeline = self.client.pipeline();
         // GT: a second revocation never shortens the first one's entry.
@@ -52,7 +48,7 @@ impl Bus {
             .client
             .zrangebyscore(
                 self.keys().revoked_keys(),
-                now_secs() as f64,
+                asynchronio_protocol::clock::now_secs() as f64,
                 f64::INFINITY,
                 false,
                 None,

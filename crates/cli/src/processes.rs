@@ -40,7 +40,7 @@ pub async fn check_manager(bus: &Bus) -> anyhow::Result<()> {
 }
 
 pub async fn ps(bus: &Bus, json: bool) -> anyhow::Result<()> {
-    let now = process_manager::reporter::now_ms();
+    let now = asynchronio_protocol::clock::now_ms();
     let mut states = bus.process_states().await?;
     for state in &mut states {
         state.uptime_ms = state.uptime_at(now);

@@ -13,9 +13,9 @@ use anyhow::Context;
 use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_protocol::Keys;
 use asynchronio_protocol::process::{InstanceState, ProcessStatus};
+use asynchronio_supervisor::config::Config;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use process_manager::config::Config;
 
 use crate::style;
 
@@ -60,7 +60,7 @@ async fn up(
         .append(true)
         .open(&log_path)
         .with_context(|| format!("cannot open {}", log_path.display()))?;
-    let manager = process_manager::spawn::resolve_command("process-manager", &base);
+    let manager = asynchronio_supervisor::spawn::resolve_command("process-manager", &base);
     let mut command = tokio::process::Command::new(&manager);
     command
         .arg("--config")
@@ -73,7 +73,7 @@ async fn up(
     if let Some(url) = redis_url {
         command.env("REDIS_URL", url);
     }
-    process_manager::spawn::die_with_parent(&mut command);
+    asynchronio_supervisor::spawn::die_with_parent(&mut command);
     let mut child = command.spawn().with_context(|| {
         format!(
             "cannot start {}; build it with `cargo build --release` or put it on PATH",

@@ -20,6 +20,7 @@
 //! * [`session`]: dashboard login sessions as Redis keeps them;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
+//! * [`clock`]: the one wall clock (milliseconds since the epoch);
 //! * [`channel`] and [`position`]: channel names and stream positions
 //!   (offset plus epoch) as clients see them.
 //!
@@ -28,6 +29,7 @@
 pub mod cache;
 pub mod channel;
 pub mod client;
+pub mod clock;
 pub mod codec;
 pub mod envelope;
 pub mod keys;

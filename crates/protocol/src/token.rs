@@ -5,8 +5,6 @@
 //! subscribe and publish to; `*` in a pattern matches any run of characters
 //! (`private:user-42:*`). An admin token may do anything, `$sys:` included.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -80,12 +78,8 @@ impl Claims {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+/// Token times (`exp`, `iat`, `nbf`) are seconds of the one clock.
+pub use crate::clock::now_secs;
 
 /// Glob match where `*` stands for any run of characters.
 pub fn pattern_matches(pattern: &str, channel: &str) -> bool {

@@ -11,8 +11,6 @@ mod audit;
 pub mod entity;
 mod migration;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use sea_orm::{Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -75,12 +73,10 @@ impl Store {
         &self.db
     }
 }
-
-/// Milliseconds since the Unix epoch, as stored in every time column.
+/// Milliseconds since the Unix epoch, as stored in every time column (the
+/// one clock, [`asynchronio_protocol::clock::now_ms`], as SQL's signed type).
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    i64::try_from(asynchronio_protocol::clock::now_ms()).unwrap_or(i64::MAX)
 }
 
 /// The URL without its password, for logs and errors.

@@ -1,8 +1,8 @@
 //! `process-manager`: supervises the processes and pipeline stages of
 //! `asynchronio.toml`. `asynchronio up` runs it; it can also run on its own.
 
+use asynchronio_supervisor::manager::{ManagerArgs, run};
 use clap::Parser;
-use process_manager::manager::{ManagerArgs, run};
 
 fn main() {
     let args = ManagerArgs::parse();

@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use asynchronio_protocol::clock::now_ms;
 
 use asynchronio_bus::fred::interfaces::{ClientLike, SortedSetsInterface};
 use asynchronio_bus::fred::types::config::Options;
@@ -56,12 +58,6 @@ impl Ownership {
             .filter(|o| o.load(Ordering::Acquire))
             .count()
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Keeps this replica's leases and heartbeat.

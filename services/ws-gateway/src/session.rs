@@ -351,9 +351,7 @@ impl Session {
     async fn announce(&self, channel: &str) {
         let info = PresenceInfo {
             user: self.claims.as_ref().map(|c| c.sub.clone()),
-            joined_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            joined_ms: asynchronio_protocol::clock::now_ms(),
         };
         if let Err(error) = self
             .context

@@ -95,7 +95,7 @@ pub async fn processes(
     // arrives as a render frame, so the page misses nothing.
     let position = state.bus.position(RENDER_CHANNEL).await?;
     let states = state.bus.process_states().await?;
-    let now = crate::routes::processes::now_ms();
+    let now = asynchronio_protocol::clock::now_ms();
     let rows: Vec<_> = states
         .iter()
         .map(|s| process_table::row_context(s, now))

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::dashboard::channel_meter::ChannelMeter;
 use crate::dashboard::process_table::{ProcessTable, RENDER_CHANNEL};
 use crate::dashboard::templates::Templates;
-use crate::routes::processes::now_ms;
+use asynchronio_protocol::clock::now_ms;
 
 /// How long the lease lives without renewal; renewed every third of it.
 const LEASE_TTL: Duration = Duration::from_secs(6);

@@ -159,7 +159,7 @@ pub async fn login(
     let session = DashboardSession {
         actor: actor.clone(),
         csrf: asynchronio_bus::random_secret(),
-        created_ms: crate::routes::processes::now_ms(),
+        created_ms: asynchronio_protocol::clock::now_ms(),
     };
     let id = state.bus.create_session(&session, SESSION_TTL).await?;
     state

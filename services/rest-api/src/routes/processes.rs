@@ -23,19 +23,13 @@ use crate::state::AppState;
 /// How long an action may take before the API answers 504.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 #[utoipa::path(get, path = "/api/v1/processes", tag = "processes",
     responses((status = 200, description = "Every supervised instance and the live manager's id")),
     security(("api_key" = [])))]
 #[get("/processes")]
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
-    let now = now_ms();
+    let now = asynchronio_protocol::clock::now_ms();
     let mut processes = state.bus.process_states().await?;
     for process in &mut processes {
         process.uptime_ms = process.uptime_at(now);

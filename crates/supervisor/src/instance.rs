@@ -18,7 +18,9 @@ use crate::config::{ProgramSpec, RestartPolicy};
 use crate::log_capture::{LogLine, LogSink};
 use crate::procfs;
 use crate::ready::wait_until_ready;
-use crate::reporter::{Report, Reporter, now_ms};
+use asynchronio_protocol::clock::now_ms;
+
+use crate::reporter::{Report, Reporter};
 use crate::spawn::{self, ChildEnvironment, Stdin, group_alive, signal_group};
 use crate::stage::StageContext;
 

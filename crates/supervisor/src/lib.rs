@@ -1,4 +1,5 @@
-//! The process manager: supervises processes and runs pipeline stages as
+//! Process supervision, the library of the `process-manager` binary and of
+//! `asynchronio up`: supervises processes and runs pipeline stages as
 //! `asynchronio.toml` declares, controlled only through Redis.
 //!
 //! * [`config`]: the file, parsed and checked into program specs;

@@ -256,7 +256,7 @@ fn sample_usage(
         if (cpu - state.cpu_percent).abs() >= 0.5 || rss_moved {
             state.cpu_percent = (cpu * 10.0).round() / 10.0;
             state.rss_bytes = stat.rss_bytes;
-            state.updated_ms = now_ms();
+            state.updated_ms = asynchronio_protocol::clock::now_ms();
             state.uptime_ms = state.uptime_at(state.updated_ms);
             pending.changed.insert(field.clone());
             pending.push_event(state.clone());
@@ -294,11 +294,4 @@ async fn write(
         result?;
     }
     Ok(())
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }

@@ -20,7 +20,9 @@ use tokio::sync::watch;
 use crate::config::{Config, MAX_INSTANCES, ProgramSpec};
 use crate::instance::{self, InstanceContext, InstanceHandle, Readiness, Want};
 use crate::log_capture::LogSink;
-use crate::reporter::{Report, Reporter, now_ms};
+use asynchronio_protocol::clock::now_ms;
+
+use crate::reporter::{Report, Reporter};
 use crate::spawn::ChildEnvironment;
 use crate::stage::{StageContext, StageCounters};
 

@@ -97,6 +97,6 @@ fn entry_age(id: &str) -> Duration {
         .split_once('-')
         .and_then(|(ms, _)| ms.parse::<u64>().ok())
         .unwrap_or(0);
-    let now = crate::reporter::now_ms();
+    let now = asynchronio_protocol::clock::now_ms();
     Duration::from_millis(now.saturating_sub(added))
 }
