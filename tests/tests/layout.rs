@@ -26,7 +26,13 @@ fn root() -> &'static Path {
 fn metadata() -> Value {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = match Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(root())
         .output()
     {
@@ -119,7 +125,11 @@ fn the_workspace_keeps_its_layout_rules() {
     let packages = metadata["packages"].as_array().map_or(0, Vec::len);
     assert!(packages >= 10, "cargo metadata listed {packages} packages");
     let found = violations(&metadata);
-    assert!(found.is_empty(), "layout rules broken:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "layout rules broken:\n{}",
+        found.join("\n")
+    );
 }
 
 /// A package of a made-up workspace rooted at `/w`.
@@ -156,6 +166,9 @@ fn the_check_catches_each_kind_of_break() {
         "service process-manager has a",
         "service ws-gateway depends on process-manager in services/",
     ] {
-        assert!(found.contains(expected), "missing {expected:?} in:\n{found}");
+        assert!(
+            found.contains(expected),
+            "missing {expected:?} in:\n{found}"
+        );
     }
 }
