@@ -17,7 +17,9 @@
 //! * [`payload`]: which JSON payloads are accepted, and the form they are
 //!   stored in so that both codecs deliver the same value;
 //! * [`render`]: HTML fragments pushed into pages (`render` frames);
+//! * [`secret`]: comparing secrets in constant time;
 //! * [`session`]: dashboard login sessions as Redis keeps them;
+//! * [`stdio`]: the lines a pipeline stage and its processor exchange;
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`clock`]: the one wall clock (milliseconds since the epoch);
@@ -39,7 +41,9 @@ pub mod presence;
 pub mod process;
 pub mod render;
 pub mod script;
+pub mod secret;
 pub mod session;
+pub mod stdio;
 pub mod token;
 
 pub use channel::{ChannelError, ChannelKind, ChannelName, ChannelRules};
