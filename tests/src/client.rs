@@ -16,13 +16,18 @@ pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 /// What arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Received {
+    /// A frame the gateway sent, decoded with the client's codec.
     Frame(ServerFrame),
     /// The server closed the connection, with its close code and reason.
     Closed(Option<(u16, String)>),
 }
 
+/// A WebSocket client of the gateway speaking the client protocol in one
+/// codec; every failure panics with what went wrong (it is a test's client).
 pub struct WsClient {
+    /// The connection, for tests that send or read raw WebSocket messages.
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The codec negotiated through the subprotocol.
     pub codec: Codec,
     next_id: u64,
 }
@@ -58,11 +63,13 @@ impl WsClient {
         }
     }
 
+    /// A fresh request id for frames that carry one.
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
 
+    /// Encodes `frame` with the client's codec and sends it.
     pub async fn send(&mut self, frame: &ClientFrame) {
         let encoded = match self.codec.encode_client(frame) {
             Ok(encoded) => encoded,
@@ -75,6 +82,7 @@ impl WsClient {
         self.send_raw(message).await;
     }
 
+    /// Sends a WebSocket message as it is (hostile and malformed input).
     pub async fn send_raw(&mut self, message: Message) {
         if let Err(error) = self.ws.send(message).await {
             panic!("cannot send to the gateway: {error}");
@@ -86,6 +94,7 @@ impl WsClient {
         self.recv_within(FRAME_TIMEOUT).await
     }
 
+    /// The next frame or the close, within `limit`; panics after it.
     pub async fn recv_within(&mut self, limit: Duration) -> Received {
         loop {
             let next = match tokio::time::timeout(limit, self.ws.next()).await {

@@ -6,12 +6,16 @@ use std::time::Duration;
 /// A response: status, lower-cased headers, body.
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The status code.
     pub status: u16,
+    /// Header names lower-cased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
     pub body: Vec<u8>,
 }
 
 impl Response {
+    /// The first header called `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -30,6 +34,7 @@ impl Response {
         }
     }
 
+    /// The body as text (lossy UTF-8).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

@@ -5,6 +5,8 @@
 //! Nothing is mocked. Every process started here is killed when its handle
 //! drops, so a failing test leaves nothing behind.
 
+#![warn(missing_docs)]
+
 pub mod bridge;
 pub mod browser;
 pub mod client;

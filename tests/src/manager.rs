@@ -12,6 +12,8 @@ use tempfile::TempDir;
 
 use crate::process::binary;
 
+/// A running `process-manager` with its configuration in a directory of its
+/// own, killed when dropped.
 pub struct Manager {
     dir: TempDir,
     redis_url: String,
@@ -56,14 +58,17 @@ impl Manager {
         self.child = Some(crate::setup!(child, "start process-manager"));
     }
 
+    /// The directory holding the configuration (and the programs' files).
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
+    /// A file in [`Manager::dir`].
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The manager's process id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }

@@ -11,7 +11,10 @@ use tempfile::TempDir;
 
 use crate::process::free_port;
 
+/// A throwaway PostgreSQL server on a free loopback port, stopped and
+/// removed when dropped.
 pub struct PostgresServer {
+    /// The port it listens on.
     pub port: u16,
     child: Option<Child>,
     _dir: TempDir,
@@ -60,6 +63,8 @@ fn pg_command(program: PathBuf) -> Command {
 }
 
 impl PostgresServer {
+    /// Initialises a cluster in a temporary directory, starts it and creates
+    /// the `asynchronio` database.
     pub fn start() -> PostgresServer {
         let dir = match tempfile::tempdir() {
             Ok(dir) => dir,
@@ -140,6 +145,7 @@ impl PostgresServer {
         panic!("PostgreSQL on port {} did not come up", self.port);
     }
 
+    /// The database URL rest-api takes (`--database-url`).
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/asynchronio", self.port)
     }

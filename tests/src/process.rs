@@ -35,7 +35,9 @@ pub fn binary(name: &str) -> PathBuf {
 
 /// A running service binary, killed when dropped.
 pub struct Service {
+    /// The binary's name.
     pub name: &'static str,
+    /// The port it listens on.
     pub port: u16,
     child: Option<Child>,
 }
@@ -130,10 +132,12 @@ impl Service {
         Service::start_with_env("rest-api", free_port(), &args, &all_env)
     }
 
+    /// The WebSocket URL of a gateway started on [`Service::port`].
     pub fn ws_url(&self) -> String {
         format!("ws://127.0.0.1:{}/ws", self.port)
     }
 
+    /// Its process id (0 once it was killed).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }

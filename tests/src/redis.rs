@@ -12,6 +12,7 @@ use crate::process::free_port;
 
 /// A running redis-server with AOF persistence in a temporary directory.
 pub struct RedisServer {
+    /// The port it listens on.
     pub port: u16,
     dir: TempDir,
     child: Option<Child>,
@@ -38,10 +39,12 @@ impl RedisServer {
         wait_for_ping(self.port, Duration::from_secs(10));
     }
 
+    /// The URL services take (`--redis-url`).
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
+    /// Its data directory (AOF files).
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }
