@@ -2,7 +2,7 @@
 //! how. Parsing turns the file into [`ProgramSpec`]s; every error names the
 //! file, the line and the field, and says what is allowed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -253,7 +253,9 @@ impl Config {
         Config::parse(path, &text, redis_url)
     }
 
-    /// Parses `text` as if read from `path`.
+    /// Parses `text` as if read from `path`: the sections in file order
+    /// (the private Redis, processes, pipeline stages), then the checks
+    /// that span programs (unique names, known dependencies, no cycle).
     pub fn parse(path: &Path, text: &str, redis_url: Option<&str>) -> Result<Config, ConfigError> {
         let file: FileSection = toml::from_str(text).map_err(|error| ConfigError::Parse {
             path: path.to_owned(),
@@ -265,16 +267,7 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let checker = Checker { path, text };
-
-        let redis = match redis_url
-            .filter(|u| !u.is_empty())
-            .or(file.redis.url.as_deref())
-        {
-            Some(url) => RedisPlacement::External(url.to_owned()),
-            None => RedisPlacement::Private {
-                port: file.redis.port.unwrap_or(6379),
-            },
-        };
+        let redis = placement(&file.redis, redis_url);
 
         let mut programs = Vec::new();
         if let RedisPlacement::Private { port } = redis {
@@ -286,142 +279,16 @@ impl Config {
             programs.push(Arc::new(private_redis(&base, port, &dir)));
         }
         for (name, section) in file.process {
-            let header = format!("[process.{name}]");
-            if name == PRIVATE_REDIS && matches!(redis, RedisPlacement::Private { .. }) {
-                return Err(checker.invalid(
-                    &header,
-                    format!("the name \"{PRIVATE_REDIS}\" is taken by the private redis-server the manager starts when [redis] has no url; rename the process or set [redis] url"),
-                ));
-            }
-            for field in [
-                "name",
-                "input",
-                "outputs",
-                "max_retries",
-                "max_in_flight",
-                "timeout_ms",
-                "retry_backoff_ms",
-                "claim_idle_ms",
-                "start",
-            ] {
-                if section.has_stage_field(field) {
-                    return Err(checker.invalid(
-                        &header,
-                        format!("field `{field}` belongs to [[pipeline]] stages, not to [process.{name}]"),
-                    ));
-                }
-            }
-            checker.check_limits(&header, 0, &name, &section)?;
-            programs.push(Arc::new(
-                checker.program(&header, name, section, &base, None)?,
-            ));
+            programs.push(Arc::new(checker.process(name, section, &base, &redis)?));
         }
         for (index, section) in file.pipeline.into_iter().enumerate() {
-            let header = "[[pipeline]]";
-            let Some(name) = section.name.clone() else {
-                return Err(checker.invalid_nth(
-                    header,
-                    index,
-                    "pipeline stage has no `name`; give it one, e.g. name = \"uppercase\"".into(),
-                ));
-            };
-            let Some(input) = section.input.clone() else {
-                return Err(checker.invalid_nth(
-                    header,
-                    index,
-                    format!(
-                        "pipeline stage \"{name}\" has no `input` channel; add input = \"orders\""
-                    ),
-                ));
-            };
-            checker.check_limits(header, index, &name, &section)?;
-            let rules = ChannelRules::default();
-            let outputs = section.outputs.clone().unwrap_or_default();
-            for channel in std::iter::once(&input).chain(outputs.iter()) {
-                ChannelName::parse(channel, &rules).map_err(|error| {
-                    checker.invalid_nth(
-                        header,
-                        index,
-                        format!("pipeline stage \"{name}\": {error}"),
-                    )
-                })?;
-            }
-            if let Some(system) = outputs
-                .iter()
-                .find(|c| c.starts_with(asynchronio_protocol::channel::SYSTEM_PREFIX))
-            {
-                return Err(checker.invalid_nth(
-                    header,
-                    index,
-                    format!("pipeline stage \"{name}\" outputs to the system channel \"{system}\"; only the services publish on $sys: channels"),
-                ));
-            }
-            if outputs.contains(&input) {
-                return Err(checker.invalid_nth(
-                    header,
-                    index,
-                    format!("pipeline stage \"{name}\" outputs to its own input \"{input}\", which would loop for ever"),
-                ));
-            }
-            let stage = StageSpec {
-                input,
-                outputs,
-                max_retries: section.max_retries.unwrap_or(3),
-                max_in_flight: section.max_in_flight.unwrap_or(32).max(1),
-                timeout: Duration::from_millis(section.timeout_ms.unwrap_or(30_000).max(1)),
-                retry_backoff: Duration::from_millis(section.retry_backoff_ms.unwrap_or(200)),
-                claim_idle: Duration::from_millis(section.claim_idle_ms.unwrap_or(30_000).max(100)),
-                start: section.start.unwrap_or_default(),
-            };
-            let spec = checker
-                .program(header, name, section, &base, Some(stage))
-                .map_err(|e| match e {
-                    ConfigError::Invalid { path, message, .. } => ConfigError::Invalid {
-                        line: checker.line_of_nth(header, index),
-                        path,
-                        message,
-                    },
-                    other => other,
-                })?;
-            programs.push(Arc::new(spec));
+            programs.push(Arc::new(checker.stage(index, section, &base)?));
         }
-
-        let mut seen = HashMap::new();
-        for program in &programs {
-            if seen.insert(program.name.clone(), ()).is_some() {
-                return Err(checker.invalid(
-                    &program.name,
-                    format!("two programs are named \"{}\"; names of processes and pipeline stages must be unique", program.name),
-                ));
-            }
+        checker.unique_names(&programs)?;
+        if matches!(redis, RedisPlacement::External(_)) {
+            external_redis_dependencies(&mut programs);
         }
-        // With an external Redis and no program of that name, a dependency
-        // on "redis" is the external Redis: it is reachable before any
-        // program starts, because the manager connects to it first.
-        if matches!(redis, RedisPlacement::External(_)) && !seen.contains_key(PRIVATE_REDIS) {
-            for program in &mut programs {
-                if program.depends_on.iter().any(|d| d == PRIVATE_REDIS) {
-                    Arc::make_mut(program)
-                        .depends_on
-                        .retain(|d| d != PRIVATE_REDIS);
-                }
-            }
-        }
-        for program in &programs {
-            for dep in &program.depends_on {
-                if !seen.contains_key(dep) {
-                    let known: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
-                    return Err(checker.invalid(
-                        "depends_on",
-                        format!(
-                            "\"{}\" depends on \"{dep}\", which is not configured; known programs: {}",
-                            program.name,
-                            known.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
+        checker.known_dependencies(&programs)?;
         if let Some(cycle) = find_cycle(&programs) {
             return Err(checker.invalid(
                 "depends_on",
@@ -457,6 +324,50 @@ impl Config {
     }
 }
 
+/// Where Redis is: `--redis-url` (or `REDIS_URL`) wins over the file's
+/// `[redis] url`; without either, a private redis-server.
+fn placement(section: &RedisSection, redis_url: Option<&str>) -> RedisPlacement {
+    match redis_url
+        .filter(|u| !u.is_empty())
+        .or(section.url.as_deref())
+    {
+        Some(url) => RedisPlacement::External(url.to_owned()),
+        None => RedisPlacement::Private {
+            port: section.port.unwrap_or(6379),
+        },
+    }
+}
+
+/// With an external Redis and no program of that name, a dependency on
+/// "redis" is the external Redis: it is reachable before any program
+/// starts, because the manager connects to it first. Such dependencies are
+/// dropped.
+fn external_redis_dependencies(programs: &mut [Arc<ProgramSpec>]) {
+    if programs.iter().any(|p| p.name == PRIVATE_REDIS) {
+        return;
+    }
+    for program in programs {
+        if program.depends_on.iter().any(|d| d == PRIVATE_REDIS) {
+            Arc::make_mut(program)
+                .depends_on
+                .retain(|d| d != PRIVATE_REDIS);
+        }
+    }
+}
+
+/// The pipeline fields, refused on `[process.NAME]` tables.
+const STAGE_FIELDS: [&str; 9] = [
+    "name",
+    "input",
+    "outputs",
+    "max_retries",
+    "max_in_flight",
+    "timeout_ms",
+    "retry_backoff_ms",
+    "claim_idle_ms",
+    "start",
+];
+
 impl ProgramSection {
     fn has_stage_field(&self, field: &str) -> bool {
         match field {
@@ -481,6 +392,154 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// A `[process.NAME]` table: no pipeline field, a name the private
+    /// Redis does not take, limits in range.
+    fn process(
+        &self,
+        name: String,
+        section: ProgramSection,
+        base: &Path,
+        redis: &RedisPlacement,
+    ) -> Result<ProgramSpec, ConfigError> {
+        let header = format!("[process.{name}]");
+        if name == PRIVATE_REDIS && matches!(redis, RedisPlacement::Private { .. }) {
+            return Err(self.invalid(
+                &header,
+                format!("the name \"{PRIVATE_REDIS}\" is taken by the private redis-server the manager starts when [redis] has no url; rename the process or set [redis] url"),
+            ));
+        }
+        if let Some(field) = STAGE_FIELDS
+            .into_iter()
+            .find(|field| section.has_stage_field(field))
+        {
+            return Err(self.invalid(
+                &header,
+                format!("field `{field}` belongs to [[pipeline]] stages, not to [process.{name}]"),
+            ));
+        }
+        self.check_limits(&header, 0, &name, &section)?;
+        self.program(&header, name, section, base, None)
+    }
+
+    /// The `index`th `[[pipeline]]` entry: a name, an input, valid channels,
+    /// limits in range. Errors point at the entry's header.
+    fn stage(
+        &self,
+        index: usize,
+        section: ProgramSection,
+        base: &Path,
+    ) -> Result<ProgramSpec, ConfigError> {
+        let header = "[[pipeline]]";
+        let Some(name) = section.name.clone() else {
+            return Err(self.invalid_nth(
+                header,
+                index,
+                "pipeline stage has no `name`; give it one, e.g. name = \"uppercase\"".into(),
+            ));
+        };
+        let Some(input) = section.input.clone() else {
+            return Err(self.invalid_nth(
+                header,
+                index,
+                format!("pipeline stage \"{name}\" has no `input` channel; add input = \"orders\""),
+            ));
+        };
+        self.check_limits(header, index, &name, &section)?;
+        let outputs = section.outputs.clone().unwrap_or_default();
+        self.check_stage_channels(index, &name, &input, &outputs)?;
+        let stage = StageSpec {
+            input,
+            outputs,
+            max_retries: section.max_retries.unwrap_or(3),
+            max_in_flight: section.max_in_flight.unwrap_or(32).max(1),
+            timeout: Duration::from_millis(section.timeout_ms.unwrap_or(30_000).max(1)),
+            retry_backoff: Duration::from_millis(section.retry_backoff_ms.unwrap_or(200)),
+            claim_idle: Duration::from_millis(section.claim_idle_ms.unwrap_or(30_000).max(100)),
+            start: section.start.unwrap_or_default(),
+        };
+        // `program` points at the first line holding the header; a stage's
+        // errors belong to its own entry.
+        self.program(header, name, section, base, Some(stage))
+            .map_err(|e| match e {
+                ConfigError::Invalid { path, message, .. } => ConfigError::Invalid {
+                    line: self.line_of_nth(header, index),
+                    path,
+                    message,
+                },
+                other => other,
+            })
+    }
+
+    /// A stage's channels: valid names, no output on a system channel, no
+    /// output on its own input.
+    fn check_stage_channels(
+        &self,
+        index: usize,
+        name: &str,
+        input: &str,
+        outputs: &[String],
+    ) -> Result<(), ConfigError> {
+        let header = "[[pipeline]]";
+        let rules = ChannelRules::default();
+        for channel in std::iter::once(input).chain(outputs.iter().map(String::as_str)) {
+            ChannelName::parse(channel, &rules).map_err(|error| {
+                self.invalid_nth(header, index, format!("pipeline stage \"{name}\": {error}"))
+            })?;
+        }
+        if let Some(system) = outputs
+            .iter()
+            .find(|c| c.starts_with(asynchronio_protocol::channel::SYSTEM_PREFIX))
+        {
+            return Err(self.invalid_nth(
+                header,
+                index,
+                format!("pipeline stage \"{name}\" outputs to the system channel \"{system}\"; only the services publish on $sys: channels"),
+            ));
+        }
+        if outputs.iter().any(|output| output == input) {
+            return Err(self.invalid_nth(
+                header,
+                index,
+                format!("pipeline stage \"{name}\" outputs to its own input \"{input}\", which would loop for ever"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Processes and stages share one namespace.
+    fn unique_names(&self, programs: &[Arc<ProgramSpec>]) -> Result<(), ConfigError> {
+        let mut seen = HashSet::new();
+        for program in programs {
+            if !seen.insert(program.name.as_str()) {
+                return Err(self.invalid(
+                    &program.name,
+                    format!("two programs are named \"{}\"; names of processes and pipeline stages must be unique", program.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every `depends_on` names a configured program.
+    fn known_dependencies(&self, programs: &[Arc<ProgramSpec>]) -> Result<(), ConfigError> {
+        for program in programs {
+            for dep in &program.depends_on {
+                if !programs.iter().any(|p| &p.name == dep) {
+                    let known: Vec<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+                    return Err(self.invalid(
+                        "depends_on",
+                        format!(
+                            "\"{}\" depends on \"{dep}\", which is not configured; known programs: {}",
+                            program.name,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn program(
         &self,
         header: &str,
