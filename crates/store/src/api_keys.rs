@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use asynchronio_protocol::secret::same;
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
 use sha2::{Digest, Sha256};
@@ -15,9 +16,21 @@ use crate::{Store, StoreError, now_ms};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
+    /// Publish to channels (not `$sys:` ones) and write the cache.
     Publish,
+    /// Read channels' history, `private:` ones included, and the cache.
     Read,
+    /// Everything: keys, processes, `$sys:` channels, and both scopes above.
     Admin,
+}
+
+impl Scope {
+    /// Whether holding `held` grants this scope: the one scope rule
+    /// (`admin` grants every scope), asked by the REST API for every
+    /// caller and at dashboard login.
+    pub fn granted_by(self, held: &[Scope]) -> bool {
+        held.iter().any(|s| *s == self || *s == Scope::Admin)
+    }
 }
 
 impl FromStr for Scope {
@@ -45,27 +58,23 @@ impl fmt::Display for Scope {
 /// A stored key, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ApiKey {
+    /// The public part of the key (`ak_{id}_…`), used to revoke it and
+    /// named in the audit log as `key:{id}`.
     pub id: String,
+    /// What the admin called the key when creating it.
     pub name: String,
+    /// What the key may do ([`Scope::granted_by`] applies them).
     pub scopes: Vec<Scope>,
+    /// When the key was created (ms since the Unix epoch).
     pub created_ms: i64,
+    /// When the key was revoked, if it was (ms since the Unix epoch).
     pub revoked_ms: Option<i64>,
-}
-
-impl ApiKey {
-    /// Whether the key grants `scope` (admin grants everything).
-    pub fn allows(&self, scope: Scope) -> bool {
-        self.revoked_ms.is_none()
-            && self
-                .scopes
-                .iter()
-                .any(|s| *s == scope || *s == Scope::Admin)
-    }
 }
 
 /// A key just created: the only time its full text exists.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NewApiKey {
+    /// The stored key (serialised inline beside the secret).
     #[serde(flatten)]
     pub key: ApiKey,
     /// The full key to give to the client; it cannot be shown again.
@@ -80,15 +89,6 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     hex::encode(buf)
-}
-
-/// Compares in time independent of where the inputs differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 fn to_key(model: api_key::Model) -> ApiKey {
@@ -150,7 +150,9 @@ impl Store {
         else {
             return Ok(None);
         };
-        if model.revoked_ms.is_some() || !same(&model.secret_hash, &hash(secret)) {
+        if model.revoked_ms.is_some()
+            || !same(model.secret_hash.as_bytes(), hash(secret).as_bytes())
+        {
             return Ok(None);
         }
         Ok(Some(to_key(model)))

@@ -10,10 +10,15 @@ use crate::{Store, StoreError};
 /// One message to archive or read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchivedMessage {
+    /// The channel the message was published on.
     pub channel: String,
+    /// The channel's stream epoch the offset belongs to.
     pub epoch: String,
+    /// The message's offset within that epoch.
     pub offset: u64,
+    /// When Redis stored it (ms since the Unix epoch).
     pub ts_ms: u64,
+    /// The envelope exactly as Redis held it (MessagePack).
     pub envelope: Vec<u8>,
 }
 

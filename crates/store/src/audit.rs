@@ -8,10 +8,16 @@ use crate::{Store, StoreError};
 /// One audit record as read back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
+    /// When the call was made (ms since the Unix epoch).
     pub at_ms: i64,
+    /// Who made it: `bootstrap`, `key:{id}`, `dashboard:{actor}` or
+    /// `anonymous`.
     pub actor: String,
+    /// What was done, as `resource.verb` (`key.create`, `publish`, …).
     pub action: String,
+    /// What it was done to (a key id, a channel, `-` for nothing).
     pub target: String,
+    /// `ok` or why it failed.
     pub result: String,
 }
 
@@ -74,8 +80,10 @@ mod tests {
             .await
             .expect("verify")
             .expect("valid");
-        assert!(key.allows(Scope::Publish));
-        assert!(!key.allows(Scope::Admin));
+        assert!(Scope::Publish.granted_by(&key.scopes));
+        assert!(!Scope::Admin.granted_by(&key.scopes));
+        assert!(!Scope::Read.granted_by(&key.scopes));
+        assert!(Scope::Read.granted_by(&[Scope::Admin]));
         let tampered = format!("{}0", created.secret);
         assert_eq!(store.verify_api_key(&tampered).await.expect("verify"), None);
         assert_eq!(store.verify_api_key("garbage").await.expect("verify"), None);

@@ -5,6 +5,8 @@
 //! selects PostgreSQL. Migrations run on connect, so a fresh database is
 //! ready to use.
 
+#![warn(missing_docs)]
+
 mod api_keys;
 mod archive;
 mod audit;
@@ -24,16 +26,22 @@ pub enum StoreError {
     #[error(
         "cannot open the database {url}: {source}; check DATABASE_URL (sqlite://path?mode=rwc or postgres://user:pass@host/db)"
     )]
+    /// The database could not be opened.
     Connect {
+        /// The database URL, password redacted.
         url: String,
+        /// What the driver said.
         #[source]
         source: DbErr,
     },
     #[error("database migration failed: {0}")]
+    /// The schema could not be brought up to date.
     Migrate(#[source] DbErr),
     #[error("database error: {0}")]
+    /// A query failed.
     Db(#[from] DbErr),
     #[error("unknown scope {0:?}; use publish, read or admin")]
+    /// A scope name that is not publish, read or admin.
     UnknownScope(String),
 }
 
@@ -69,6 +77,7 @@ impl Store {
         self.db.ping().await.is_ok()
     }
 
+    /// The sea-orm connection, for queries this crate does not wrap.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }

@@ -8,6 +8,7 @@ use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use asynchronio_protocol::ChannelKind;
+use asynchronio_protocol::secret::same;
 use asynchronio_store::Scope;
 
 use crate::error::ApiError;
@@ -42,11 +43,7 @@ impl Caller {
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         match self {
             Caller::Bootstrap | Caller::Dashboard { .. } => Ok(()),
-            Caller::Key { scopes, .. }
-                if scopes.iter().any(|s| *s == scope || *s == Scope::Admin) =>
-            {
-                Ok(())
-            }
+            Caller::Key { scopes, .. } if scope.granted_by(scopes) => Ok(()),
             Caller::Key { .. } => Err(ApiError::forbidden(format!(
                 "this API key lacks the {scope} scope; create a key with it"
             ))),
@@ -75,11 +72,6 @@ impl Caller {
             ChannelKind::Public => self.require_read(open),
         }
     }
-}
-
-/// Constant-time comparison, so a key cannot be guessed byte by byte.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl FromRequest for Caller {

@@ -7,12 +7,12 @@ use std::time::Duration;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_protocol::secret::same;
 use asynchronio_protocol::session::DashboardSession;
 use asynchronio_store::Scope;
 use serde::Deserialize;
 use tera::Context;
 
-use crate::auth::same;
 use crate::dashboard::pages::html;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -138,7 +138,7 @@ pub async fn login(
         None
     } else {
         match state.store.verify_api_key(key).await? {
-            Some(stored) if stored.scopes.contains(&Scope::Admin) => {
+            Some(stored) if Scope::Admin.granted_by(&stored.scopes) => {
                 Some(format!("key:{}", stored.id))
             }
             _ => None,
