@@ -48,8 +48,8 @@ impl Bus {
                 publish: Script::from_lua(script::PUBLISH),
                 position: Script::from_lua(script::POSITION),
                 ensure_epoch: Script::from_lua(script::ENSURE_EPOCH),
-                lease_acquire: Script::from_lua(crate::lease::ACQUIRE_OR_RENEW),
-                lease_release: Script::from_lua(crate::lease::RELEASE),
+                lease_acquire: Script::from_lua(script::LEASE_ACQUIRE_OR_RENEW),
+                lease_release: Script::from_lua(script::LEASE_RELEASE),
                 hold: Script::from_lua(script::HOLD),
             }),
         })

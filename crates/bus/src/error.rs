@@ -27,6 +27,10 @@ pub enum BusError {
         max = asynchronio_protocol::cache::MAX_CACHE_TTL_SECS
     )]
     CacheTtl(u64),
+    /// Another owner still held a lease after waiting for it
+    /// ([`crate::Bus::take_lease`]).
+    #[error("the lease {key} is held by {holder}")]
+    LeaseHeld { key: String, holder: String },
     #[error("Redis gave an unexpected reply to {what}: {detail}")]
     UnexpectedReply { what: &'static str, detail: String },
 }

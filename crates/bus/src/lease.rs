@@ -1,10 +1,13 @@
 //! Leases: a key that one owner holds for a while and must keep renewing,
 //! so that work is owned by exactly one live process and moves when it dies.
+//! The scripts are [`asynchronio_protocol::script::LEASE_ACQUIRE_OR_RENEW`]
+//! and [`asynchronio_protocol::script::LEASE_RELEASE`]; keeping a lease
+//! over time is [`crate::LeaseKeeper`].
 
 use std::time::Duration;
 
 use fred::error::{Error as FredError, ErrorKind};
-use fred::interfaces::ClientLike;
+use fred::interfaces::{ClientLike, KeysInterface};
 use fred::types::config::Options;
 use fred::types::{ClusterHash, CustomCommand, Value};
 
@@ -12,34 +15,14 @@ use crate::bus::{Bus, is_noscript};
 use crate::error::BusError;
 use crate::reply;
 
-/// Takes the lease when free, renews it when ours. `KEYS[1]` lease key;
-/// `ARGV` owner, TTL in ms. Returns 1 when held afterwards.
-pub(crate) const ACQUIRE_OR_RENEW: &str = r#"
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"#;
-
-/// Drops the lease if ours. `KEYS[1]` lease key; `ARGV[1]` owner.
-pub(crate) const RELEASE: &str = r#"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"#;
-
 /// A named lease as one owner sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
+    /// The Redis key (from [`asynchronio_protocol::Keys`]).
     pub key: String,
+    /// Who holds it when it is ours: unique per process.
     pub owner: String,
+    /// How long it lasts without renewal.
     pub ttl: Duration,
 }
 
@@ -65,6 +48,11 @@ impl Bus {
             )
             .await?;
         Ok(reply::as_u64("the lease script", &reply)? == 1)
+    }
+
+    /// Who holds the lease now, if anyone.
+    pub async fn lease_holder(&self, lease: &Lease) -> Result<Option<String>, BusError> {
+        Ok(self.client.get(lease.key.as_str()).await?)
     }
 
     /// Releases the lease if we hold it; true when it was ours. Best

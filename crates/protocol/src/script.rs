@@ -2,8 +2,9 @@
 //! Redis so that assigning an offset, storing and delivering a message are
 //! one atomic step.
 //!
-//! Both scripts touch only keys of one channel (declared in `KEYS`, all
-//! with the same hash tag), so they run unchanged on Redis Cluster.
+//! The channel scripts touch only keys of one channel (declared in `KEYS`,
+//! all with the same hash tag), so they run unchanged on Redis Cluster; the
+//! lease scripts touch only their one lease key.
 
 /// Creates the channel's epoch when its metadata is missing (first publish,
 /// or history lost). A new epoch starts from an empty stream.
@@ -161,4 +162,34 @@ if not fields[1] then
   return {0, ''}
 end
 return {tonumber(fields[2] or '0'), fields[1]}
+"#;
+
+/// Takes a lease when it is free, renews it when it is ours: the one step
+/// that makes a lease owned by exactly one live owner at a time.
+///
+/// `KEYS`: the lease key. `ARGV`: owner, TTL in milliseconds.
+/// Returns 1 when the owner holds the lease afterwards, 0 when another
+/// owner holds it.
+pub const LEASE_ACQUIRE_OR_RENEW: &str = r#"
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"#;
+
+/// Gives a lease back if the owner holds it (never another owner's).
+///
+/// `KEYS`: the lease key. `ARGV`: owner.
+/// Returns 1 when the lease was the owner's and is now free, else 0.
+pub const LEASE_RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 "#;

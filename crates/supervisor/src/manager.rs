@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use asynchronio_bus::{Bus, BusConfig, HistorySettings, Lease};
+use asynchronio_bus::{Bus, BusConfig, BusError, HistorySettings, Lease, LeaseLoss};
 use asynchronio_protocol::process::{CommandResult, PIPELINES_CHANNEL, ProcessCommand};
 use asynchronio_protocol::{EnvelopeDraft, Keys};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
@@ -119,7 +119,20 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
         owner: manager_id.clone(),
         ttl: LEASE_TTL,
     };
-    take_lease(&bus, &lease, &shutdown).await?;
+    // Wait out a killed predecessor's lease (it expires within its TTL);
+    // refuse to run beside a live manager. Once held, only another manager
+    // taking the lease stops this one: a Redis outage does not.
+    let taken = tokio::select! {
+        taken = bus.take_lease(lease, LeaseLoss::WhenTaken, LEASE_TTL + Duration::from_secs(1)) => taken,
+        _ = shutdown.wait() => anyhow::bail!("stopped while waiting for the manager lease"),
+    };
+    let mut lease = match taken {
+        Ok(keeper) => keeper,
+        Err(BusError::LeaseHeld { holder, .. }) => anyhow::bail!(
+            "another process manager ({holder}) is running against this Redis and key prefix; stop it first (or use another --key-prefix)"
+        ),
+        Err(error) => return Err(error.into()),
+    };
 
     // What a killed predecessor left behind.
     let own_groups: Vec<u32> = Vec::new();
@@ -149,7 +162,6 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
         commands_tx,
         stop_reading.clone(),
     ));
-    let mut renew = tokio::time::interval(LEASE_TTL / 3);
     let mut figures = tokio::time::interval(Duration::from_secs(1));
     let mut last_figures = tokio::time::Instant::now();
     let mut last_topology: Option<Vec<asynchronio_protocol::process::StageStats>> = None;
@@ -178,20 +190,9 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
                     }
                 });
             }
-            _ = renew.tick() => {
-                let renewed = tokio::select! {
-                    biased;
-                    _ = shutdown.wait() => break,
-                    renewed = bus.acquire_lease(&lease) => renewed,
-                };
-                match renewed {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::error!("another process manager took over this Redis; stopping");
-                        break;
-                    }
-                    Err(error) => tracing::warn!(%error, "cannot renew the manager lease"),
-                }
+            () = lease.lost() => {
+                tracing::error!("another process manager took over this Redis; stopping");
+                break;
             }
             _ = figures.tick() => {
                 let interval = last_figures.elapsed();
@@ -217,6 +218,9 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
             }
         }
     }
+    // Renewal ends with the loop, as it always has: a successor may take
+    // the lease once it expires, while this manager is still stopping.
+    lease.stop_renewing();
     tracing::info!("stopping every program");
     stop_reading.cancel();
     join_within(reader, FAREWELL, "the command reader").await;
@@ -229,37 +233,9 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
         let _ = logs_task.await;
     })
     .await;
-    if let Err(error) = bus.release_lease(&lease).await {
-        tracing::debug!(%error, "cannot release the manager lease");
-    }
+    lease.release().await;
     tracing::info!("process manager stopped");
     Ok(())
-}
-
-/// Takes the manager lease, waiting out a killed predecessor's; refuses to
-/// run beside a live manager.
-async fn take_lease(bus: &Bus, lease: &Lease, shutdown: &Shutdown) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + LEASE_TTL + Duration::from_secs(1);
-    let mut told = false;
-    loop {
-        if bus.acquire_lease(lease).await? {
-            return Ok(());
-        }
-        let holder = bus.manager_alive().await?.unwrap_or_default();
-        if tokio::time::Instant::now() >= deadline {
-            anyhow::bail!(
-                "another process manager ({holder}) is running against this Redis and key prefix; stop it first (or use another --key-prefix)"
-            );
-        }
-        if !told {
-            tracing::info!(holder, "waiting for the previous manager's lease to expire");
-            told = true;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-            _ = shutdown.wait() => anyhow::bail!("stopped while waiting for the manager lease"),
-        }
-    }
 }
 
 async fn publish_topology(bus: &Bus, topology: &asynchronio_protocol::process::PipelineTopology) {
