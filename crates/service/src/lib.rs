@@ -1,7 +1,10 @@
 //! What every Asynchronio binary shares at its edge: the Redis options every
 //! service takes ([`RedisArgs`]), the client's address behind trusted
 //! proxies ([`client_address`]), logging ([`logging`]) and graceful shutdown
-//! on SIGTERM/SIGINT ([`shutdown`]), and starting the runtime ([`runtime`]).
+//! on SIGTERM/SIGINT ([`shutdown`]), starting the runtime ([`runtime`]),
+//! and the token bucket every rate limit counts with ([`token_bucket`]).
+
+#![warn(missing_docs)]
 
 pub mod client_address;
 pub mod instance;
@@ -10,6 +13,7 @@ pub mod redis_args;
 pub mod runtime;
 pub mod shutdown;
 pub mod token_args;
+pub mod token_bucket;
 
 pub use instance::instance_id;
 pub use logging::{LogArgs, LogFormat};

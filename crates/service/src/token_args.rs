@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use asynchronio_protocol::token::TokenKeys;
 
+/// How tokens are signed and verified, and whether a client must present
+/// one: the options rest-api and every ws-gateway take alike.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TokenArgs {
     /// Refuse anonymous clients: WebSocket connections must present a token

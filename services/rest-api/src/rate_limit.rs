@@ -26,6 +26,7 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use asynchronio_service::client_address::{Cidr, address_key, client_address};
+use asynchronio_service::token_bucket::{Rate, TokenBucket};
 use parking_lot::Mutex;
 
 /// Buckets kept at most. Beyond this, refilled (idle) buckets are dropped,
@@ -36,22 +37,17 @@ const MAX_BUCKETS: usize = 100_000;
 /// How often a full map may be scanned for idle buckets.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
-}
-
 /// One kind of bucket, keyed by caller.
 pub struct RateLimiter {
-    per_second: f64,
-    burst: f64,
+    /// `None`: limiting is off.
+    rate: Option<Rate>,
     buckets: Mutex<Buckets>,
 }
 
 /// The buckets and when the map was last pruned.
 #[derive(Default)]
 struct Buckets {
-    by_caller: HashMap<String, Bucket>,
+    by_caller: HashMap<String, TokenBucket>,
     pruned: Option<Instant>,
 }
 
@@ -60,8 +56,7 @@ impl RateLimiter {
     /// 0 turns limiting off.
     pub fn new(per_second: u32) -> Self {
         Self {
-            per_second: f64::from(per_second),
-            burst: f64::from(per_second.max(1)),
+            rate: (per_second > 0).then(|| Rate::new(per_second, per_second)),
             buckets: Mutex::new(Buckets::default()),
         }
     }
@@ -70,8 +65,7 @@ impl RateLimiter {
     /// 0 turns limiting off.
     pub fn per_minute(per_minute: u32) -> Self {
         Self {
-            per_second: f64::from(per_minute) / 60.0,
-            burst: f64::from(per_minute.max(1)),
+            rate: (per_minute > 0).then(|| Rate::per_minute(per_minute, per_minute)),
             buckets: Mutex::new(Buckets::default()),
         }
     }
@@ -91,24 +85,9 @@ impl RateLimiter {
     /// `Ok` when the request may go ahead (and spends one token), else the
     /// seconds to wait.
     pub fn check(&self, caller: &str) -> Result<(), u64> {
-        self.take(caller, 1.0)
-    }
-
-    /// Gives back a token spent by [`RateLimiter::check`].
-    pub fn refund(&self, caller: &str) {
-        if self.per_second <= 0.0 {
-            return;
-        }
-        if let Some(bucket) = self.buckets.lock().by_caller.get_mut(caller) {
-            bucket.tokens = (bucket.tokens + 1.0).min(self.burst);
-        }
-    }
-
-    fn take(&self, caller: &str, cost: f64) -> Result<(), u64> {
-        debug_assert!(cost >= 0.0);
-        if self.per_second <= 0.0 {
+        let Some(rate) = self.rate else {
             return Ok(());
-        }
+        };
         let now = Instant::now();
         let mut guard = self.buckets.lock();
         let buckets = &mut *guard;
@@ -118,10 +97,9 @@ impl RateLimiter {
                 .is_none_or(|at| now.duration_since(at) >= PRUNE_EVERY);
             if due {
                 buckets.pruned = Some(now);
-                let (burst, rate) = (self.burst, self.per_second);
-                buckets.by_caller.retain(|_, b| {
-                    b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
-                });
+                buckets
+                    .by_caller
+                    .retain(|_, bucket| !bucket.is_full(rate, now));
             }
             if buckets.by_caller.len() >= MAX_BUCKETS {
                 return Err(1);
@@ -130,18 +108,21 @@ impl RateLimiter {
         let bucket = buckets
             .by_caller
             .entry(caller.to_owned())
-            .or_insert(Bucket {
-                tokens: self.burst,
-                updated: now,
-            });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_second;
-        bucket.tokens = (bucket.tokens + refill).min(self.burst);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= cost;
+            .or_insert_with(|| TokenBucket::full(rate, now));
+        if bucket.take(rate, now) {
             Ok(())
         } else {
-            Err(((1.0 - bucket.tokens) / self.per_second).ceil().max(1.0) as u64)
+            Err(bucket.seconds_to_next(rate).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Gives back a token spent by [`RateLimiter::check`].
+    pub fn refund(&self, caller: &str) {
+        let Some(rate) = self.rate else {
+            return;
+        };
+        if let Some(bucket) = self.buckets.lock().by_caller.get_mut(caller) {
+            bucket.refund(rate);
         }
     }
 }
