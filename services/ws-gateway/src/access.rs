@@ -1,18 +1,27 @@
 //! Who may subscribe or publish where, given the token a connection
 //! presented (if any).
 //!
-//! * `$sys:` channels: admin tokens only, and only to subscribe.
-//! * `private:` channels: a token whose patterns grant the channel.
-//! * Other channels: anyone, unless `--require-token`; a connection that
-//!   presented a token is held to that token's patterns.
+//! The channel's kind comes from the protocol ([`kind_of`]), the one place
+//! that reads names; what each kind allows is decided here:
+//!
+//! * [`ChannelKind::System`] (`$sys:`): admin tokens only, and only to
+//!   subscribe.
+//! * [`ChannelKind::Private`] (`private:`): a token whose patterns grant
+//!   the channel.
+//! * [`ChannelKind::Public`]: anyone, unless `--require-token`; a
+//!   connection that presented a token is held to that token's patterns.
 
 use asynchronio_protocol::ErrorCode;
+use asynchronio_protocol::channel::{ChannelKind, kind_of};
 use asynchronio_protocol::token::{Claims, now_secs};
 
 /// A refusal, with the error code and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
+    /// `unauthorized` (no or an expired token) or `forbidden` (the token
+    /// does not grant it).
     pub code: ErrorCode,
+    /// What to do about it.
     pub message: String,
 }
 
@@ -33,7 +42,9 @@ fn forbidden(message: impl Into<String>) -> Denied {
 /// What a connection is trying to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Receive the channel's messages.
     Subscribe,
+    /// Publish to the channel.
     Publish,
 }
 
@@ -51,7 +62,8 @@ pub fn check(
             "the token has expired; connect again with a fresh one",
         ));
     }
-    if channel.starts_with("$sys:") {
+    let kind = kind_of(channel);
+    if kind == ChannelKind::System {
         return match (action, claims) {
             (Action::Publish, _) => Err(forbidden(
                 "$sys: channels are written by Asynchronio itself; publish to another channel",
@@ -81,7 +93,7 @@ pub fn check(
                 )))
             }
         }
-        None if channel.starts_with("private:") => Err(unauthorized(format!(
+        None if kind == ChannelKind::Private => Err(unauthorized(format!(
             "{channel} is private: connect with a token that grants it"
         ))),
         None if require_token => Err(unauthorized(
