@@ -4,6 +4,8 @@
 //! (`fatal`). It stops (signal, grace period, SIGKILL of the whole group)
 //! when told to through its [`Want`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -190,28 +192,19 @@ impl Supervised {
         self.status.send_replace(status);
     }
 
+    /// The instance's whole life: run when wanted, apply the restart
+    /// policy when the process exits, give up after too many quick
+    /// failures, until the supervisor drops the instance.
     async fn supervise(&mut self) {
         let spec = self.context.spec.clone();
         let mut backoff = Backoff::new(spec.backoff.initial, spec.backoff.max);
         let mut quick_failures = 0u32;
         self.set_status(ProcessStatus::Stopped).await;
         loop {
-            // Wait until wanted.
-            loop {
-                let want = *self.want.borrow_and_update();
-                if want.run {
-                    self.generation = want.generation;
-                    break;
-                }
-                if !matches!(self.state.status, ProcessStatus::Stopped) {
-                    self.set_status(ProcessStatus::Stopped).await;
-                }
-                if self.want.changed().await.is_err() {
-                    return;
-                }
+            if !self.until_wanted().await {
+                return;
             }
-            let end = self.run_once().await;
-            let (code, signal, uptime) = match end {
+            let (code, signal, uptime) = match self.run_once().await {
                 RunEnd::Gone => return,
                 RunEnd::Stopped { restart: true } => continue,
                 RunEnd::Stopped { restart: false } => {
@@ -231,95 +224,161 @@ impl Supervised {
                 backoff.reset();
                 quick_failures = 0;
             }
-            let success = code == Some(0);
-            let gives_up = match spec.restart {
-                RestartPolicy::Never => Some(ProcessStatus::Exited),
-                RestartPolicy::OnFailure if success => Some(ProcessStatus::Exited),
-                _ => {
-                    if uptime < spec.backoff.reset_after {
-                        quick_failures += 1;
-                    }
-                    (quick_failures >= spec.max_quick_failures).then_some(ProcessStatus::Fatal)
-                }
-            };
-            if let Some(final_status) = gives_up {
-                if final_status == ProcessStatus::Fatal {
-                    tracing::error!(
-                        program = %spec.name, instance = self.state.instance, failures = quick_failures,
-                        "gave up after {quick_failures} quick failures in a row; fix it and run `asynchronio start {}`", spec.name
-                    );
-                }
+            if let Some(final_status) = self.gives_up(code, uptime, &mut quick_failures) {
                 self.set_status(final_status).await;
-                // Wait for a start (new generation) or a stop.
-                loop {
-                    if self.want.changed().await.is_err() {
-                        return;
-                    }
-                    let want = *self.want.borrow_and_update();
-                    if !want.run || want.generation != self.generation {
-                        break;
-                    }
+                if !self.until_started_again().await {
+                    return;
                 }
                 backoff.reset();
                 quick_failures = 0;
                 continue;
             }
-            let delay = backoff.next_delay();
-            tracing::info!(
-                program = %spec.name, instance = self.state.instance, ?code, ?signal,
-                delay_ms = delay.as_millis() as u64, "exited; restarting after backoff"
-            );
-            self.set_status(ProcessStatus::Backoff).await;
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                changed = self.want.changed() => {
-                    if changed.is_err() { return; }
-                    // A stop or a restart during backoff is honoured at the
-                    // top of the loop.
-                }
+            if !self.back_off(backoff.next_delay(), code, signal).await {
+                return;
             }
             self.state.restarts += 1;
         }
     }
 
+    /// Waits until the supervisor wants the instance to run (reporting
+    /// `stopped` meanwhile); false when the instance is dropped.
+    async fn until_wanted(&mut self) -> bool {
+        loop {
+            let want = *self.want.borrow_and_update();
+            if want.run {
+                self.generation = want.generation;
+                return true;
+            }
+            if !matches!(self.state.status, ProcessStatus::Stopped) {
+                self.set_status(ProcessStatus::Stopped).await;
+            }
+            if self.want.changed().await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// The restart policy after an exit: the final status when the
+    /// instance gives up (`exited` by policy, `fatal` after
+    /// `max_quick_failures` short runs in a row), `None` to restart.
+    fn gives_up(
+        &self,
+        code: Option<i32>,
+        uptime: Duration,
+        quick_failures: &mut u32,
+    ) -> Option<ProcessStatus> {
+        let spec = &self.context.spec;
+        let success = code == Some(0);
+        let final_status = match spec.restart {
+            RestartPolicy::Never => Some(ProcessStatus::Exited),
+            RestartPolicy::OnFailure if success => Some(ProcessStatus::Exited),
+            _ => {
+                if uptime < spec.backoff.reset_after {
+                    *quick_failures += 1;
+                }
+                (*quick_failures >= spec.max_quick_failures).then_some(ProcessStatus::Fatal)
+            }
+        };
+        if final_status == Some(ProcessStatus::Fatal) {
+            tracing::error!(
+                program = %spec.name, instance = self.state.instance, failures = *quick_failures,
+                "gave up after {} quick failures in a row; fix it and run `asynchronio start {}`", *quick_failures, spec.name
+            );
+        }
+        final_status
+    }
+
+    /// After giving up, waits for a start (new generation) or a stop;
+    /// false when the instance is dropped.
+    async fn until_started_again(&mut self) -> bool {
+        loop {
+            if self.want.changed().await.is_err() {
+                return false;
+            }
+            let want = *self.want.borrow_and_update();
+            if !want.run || want.generation != self.generation {
+                return true;
+            }
+        }
+    }
+
+    /// Waits out the restart backoff (status `backoff`); a stop or a
+    /// restart during it is honoured by the next [`Self::until_wanted`].
+    /// False when the instance is dropped.
+    async fn back_off(&mut self, delay: Duration, code: Option<i32>, signal: Option<i32>) -> bool {
+        tracing::info!(
+            program = %self.context.spec.name, instance = self.state.instance, ?code, ?signal,
+            delay_ms = delay.as_millis() as u64, "exited; restarting after backoff"
+        );
+        self.set_status(ProcessStatus::Backoff).await;
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            changed = self.want.changed() => changed.is_ok(),
+        }
+    }
+
     /// Waits for dependencies, runs the process once and tells how it ended.
     async fn run_once(&mut self) -> RunEnd {
-        let spec = self.context.spec.clone();
         self.state.pid = None;
         self.state.started_ms = None;
         self.set_status(ProcessStatus::Starting).await;
+        if let Some(end) = self.wait_for_dependencies().await {
+            return end;
+        }
+        let Some((mut child, pid, started)) = self.spawn_child().await else {
+            return RunEnd::SpawnFailed;
+        };
+        let processor = self.attach_output(&mut child);
+        self.set_status(ProcessStatus::Starting).await;
+        if let Some(end) = self.wait_for_readiness(&mut child, pid, started).await {
+            return end;
+        }
+        self.context.readiness.up();
+        self.set_status(ProcessStatus::Running).await;
+        self.while_running(&mut child, pid, started, processor)
+            .await
+    }
+
+    /// Waits until every program this one depends on runs; how the run
+    /// ended when the supervisor wants otherwise first.
+    async fn wait_for_dependencies(&mut self) -> Option<RunEnd> {
         let mut dependencies = self.context.dependencies.clone();
         for dependency in &mut dependencies {
             tokio::select! {
                 ready = dependency.wait_for(|ready| *ready) => {
-                    if ready.is_err() { return RunEnd::Gone; }
+                    if ready.is_err() { return Some(RunEnd::Gone); }
                 }
-                end = self.until_told_otherwise() => return end,
+                end = self.until_told_otherwise() => return Some(end),
             }
         }
+        None
+    }
 
+    /// Spawns the process in its own group and records it (the reporter's
+    /// group list, the state's pid and start); `None` when it cannot start,
+    /// with the reason in the program's log.
+    async fn spawn_child(&mut self) -> Option<(Child, u32, Instant)> {
+        let spec = self.context.spec.clone();
         let stdin = if spec.stage.is_some() {
             Stdin::Piped
         } else {
             Stdin::Null
         };
-        let mut child =
-            match spawn::spawn(&spec, self.state.instance, &self.context.environment, stdin) {
-                Ok(child) => child,
-                Err(error) => {
-                    tracing::error!(%error, "spawn failed");
-                    self.context.logs.push(LogLine {
-                        program: Arc::from(spec.name.as_str()),
-                        instance: self.state.instance,
-                        stream: "manager",
-                        line: error.to_string(),
-                    });
-                    return RunEnd::SpawnFailed;
-                }
-            };
-        let Some(pid) = child.id() else {
-            return RunEnd::SpawnFailed;
+        let child = match spawn::spawn(&spec, self.state.instance, &self.context.environment, stdin)
+        {
+            Ok(child) => child,
+            Err(error) => {
+                tracing::error!(%error, "spawn failed");
+                self.context.logs.push(LogLine {
+                    program: Arc::from(spec.name.as_str()),
+                    instance: self.state.instance,
+                    stream: "manager",
+                    line: error.to_string(),
+                });
+                return None;
+            }
         };
+        let pid = child.id()?;
         let started = Instant::now();
         let start_ticks = procfs::stat(pid).map_or(0, |s| s.start_ticks);
         self.context
@@ -330,7 +389,13 @@ impl Supervised {
         self.state.started_ms = Some(now_ms());
         self.state.exit_code = None;
         self.state.exit_signal = None;
+        Some((child, pid, started))
+    }
 
+    /// Captures stderr into the logs, and stdout too for a process; a
+    /// stage's stdin and stdout go to its runner, returned to be awaited.
+    fn attach_output(&self, child: &mut Child) -> Option<Processor> {
+        let spec = &self.context.spec;
         let program: Arc<str> = Arc::from(spec.name.as_str());
         if let Some(stderr) = child.stderr.take() {
             tokio::spawn(self.context.logs.clone().capture(
@@ -341,65 +406,77 @@ impl Supervised {
                 spec.max_line_bytes,
             ));
         }
-        let mut processor = None;
         match (&self.context.stage, child.stdin.take(), child.stdout.take()) {
-            (Some(stage), Some(stdin), Some(stdout)) => {
-                processor = Some(Box::pin(stage.clone().run(
-                    self.state.instance,
-                    stdin,
-                    stdout,
-                    self.context.logs.clone(),
-                )));
-            }
+            (Some(stage), Some(stdin), Some(stdout)) => Some(Box::pin(stage.clone().run(
+                self.state.instance,
+                stdin,
+                stdout,
+                self.context.logs.clone(),
+            ))),
             (_, _, Some(stdout)) => {
                 tokio::spawn(self.context.logs.clone().capture(
                     stdout,
-                    program.clone(),
+                    program,
                     self.state.instance,
                     "stdout",
                     spec.max_line_bytes,
                 ));
+                None
             }
-            _ => {}
+            _ => None,
         }
-        self.set_status(ProcessStatus::Starting).await;
+    }
 
-        // Readiness.
-        if let Some(probe) = spec.ready.clone() {
-            let ready =
-                tokio::time::timeout(spec.start_timeout, wait_until_ready(&probe, &spec.cwd));
-            tokio::select! {
-                result = ready => {
-                    if result.is_err() {
-                        tracing::error!(program = %spec.name, instance = self.state.instance,
-                            "not ready within {} ms; stopping it (raise start_timeout_ms if it needs longer)",
-                            spec.start_timeout.as_millis());
-                        self.stop_process(&mut child, pid).await;
-                        let uptime = started.elapsed();
-                        self.finish_run(pid, false).await;
-                        return RunEnd::Exited { code: None, signal: None, uptime };
-                    }
+    /// Runs the readiness probe, if any, within `start_timeout`. `None`
+    /// once ready; how the run ended when the probe times out (the process
+    /// is stopped), the process exits or the supervisor wants otherwise.
+    async fn wait_for_readiness(
+        &mut self,
+        child: &mut Child,
+        pid: u32,
+        started: Instant,
+    ) -> Option<RunEnd> {
+        let spec = self.context.spec.clone();
+        let probe = spec.ready.clone()?;
+        let ready = tokio::time::timeout(spec.start_timeout, wait_until_ready(&probe, &spec.cwd));
+        tokio::select! {
+            result = ready => {
+                if result.is_ok() {
+                    return None;
                 }
-                status = child.wait() => {
-                    return self.exited(status, pid, started, false).await;
-                }
-                end = self.until_told_otherwise() => {
-                    self.stop_process(&mut child, pid).await;
-                    self.finish_run(pid, false).await;
-                    return end;
-                }
+                tracing::error!(program = %spec.name, instance = self.state.instance,
+                    "not ready within {} ms; stopping it (raise start_timeout_ms if it needs longer)",
+                    spec.start_timeout.as_millis());
+                self.stop_process(child, pid).await;
+                let uptime = started.elapsed();
+                self.finish_run(pid, false).await;
+                Some(RunEnd::Exited { code: None, signal: None, uptime })
+            }
+            status = child.wait() => Some(self.exited(status, pid, started, false).await),
+            end = self.until_told_otherwise() => {
+                self.stop_process(child, pid).await;
+                self.finish_run(pid, false).await;
+                Some(end)
             }
         }
-        self.context.readiness.up();
-        self.set_status(ProcessStatus::Running).await;
+    }
 
+    /// A running process until it exits, the supervisor wants otherwise,
+    /// or (a stage) its runner stops reading the processor's answers.
+    async fn while_running(
+        &mut self,
+        child: &mut Child,
+        pid: u32,
+        started: Instant,
+        mut processor: Option<Processor>,
+    ) -> RunEnd {
         tokio::select! {
             status = child.wait() => {
                 finish_processor(processor.take()).await;
                 self.exited(status, pid, started, true).await
             }
             end = self.until_told_otherwise() => {
-                self.stop_process(&mut child, pid).await;
+                self.stop_process(child, pid).await;
                 finish_processor(processor.take()).await;
                 self.finish_run(pid, true).await;
                 end
@@ -409,35 +486,50 @@ impl Supervised {
                     Some(p) => p.await,
                     None => std::future::pending().await,
                 }
-            } => {
-                // Usually the processor closed its stdout because it is
-                // exiting. If it still runs, nothing reads its answers any
-                // more: restart it rather than leave the stage "running"
-                // with its messages pending for ever.
-                tokio::select! {
-                    status = child.wait() => {
-                        return self.exited(status, pid, started, true).await;
-                    }
-                    () = tokio::time::sleep(PROCESSOR_EXIT_WAIT) => {}
-                    end = self.until_told_otherwise() => {
-                        self.stop_process(&mut child, pid).await;
-                        self.finish_run(pid, true).await;
-                        return end;
-                    }
-                }
-                let line = format!("the stage stopped reading the processor's answers ({why}) while it still runs; restarting it");
-                tracing::warn!(program = %spec.name, instance = self.state.instance, "{line}");
-                self.context.logs.push(LogLine {
-                    program: program.clone(),
-                    instance: self.state.instance,
-                    stream: "manager",
-                    line,
-                });
-                self.stop_process(&mut child, pid).await;
-                let uptime = started.elapsed();
-                self.finish_run(pid, true).await;
-                RunEnd::Exited { code: None, signal: None, uptime }
+            } => self.processor_stopped(child, pid, started, why).await,
+        }
+    }
+
+    /// The stage runner ended (`why`). Usually the processor closed its
+    /// stdout because it is exiting. If it still runs, nothing reads its
+    /// answers any more: restart it rather than leave the stage "running"
+    /// with its messages pending for ever.
+    async fn processor_stopped(
+        &mut self,
+        child: &mut Child,
+        pid: u32,
+        started: Instant,
+        why: String,
+    ) -> RunEnd {
+        tokio::select! {
+            status = child.wait() => {
+                return self.exited(status, pid, started, true).await;
             }
+            () = tokio::time::sleep(PROCESSOR_EXIT_WAIT) => {}
+            end = self.until_told_otherwise() => {
+                self.stop_process(child, pid).await;
+                self.finish_run(pid, true).await;
+                return end;
+            }
+        }
+        let spec = self.context.spec.clone();
+        let line = format!(
+            "the stage stopped reading the processor's answers ({why}) while it still runs; restarting it"
+        );
+        tracing::warn!(program = %spec.name, instance = self.state.instance, "{line}");
+        self.context.logs.push(LogLine {
+            program: Arc::from(spec.name.as_str()),
+            instance: self.state.instance,
+            stream: "manager",
+            line,
+        });
+        self.stop_process(child, pid).await;
+        let uptime = started.elapsed();
+        self.finish_run(pid, true).await;
+        RunEnd::Exited {
+            code: None,
+            signal: None,
+            uptime,
         }
     }
 
@@ -535,15 +627,17 @@ impl Supervised {
     }
 }
 
+/// A stage runner feeding the processor, as [`StageContext::run`] returns
+/// it: resolves, with the reason, when it stops reading answers.
+type Processor = Pin<Box<dyn Future<Output = String> + Send>>;
+
 /// How long a processor whose stdout closed may take to exit on its own
 /// before it is stopped and restarted.
 const PROCESSOR_EXIT_WAIT: Duration = Duration::from_secs(2);
 
 /// Lets a stage runner settle its books after its processor exited (its
 /// stdout is closed by then, so this is quick).
-async fn finish_processor<F: std::future::Future<Output = String>>(
-    processor: Option<std::pin::Pin<Box<F>>>,
-) {
+async fn finish_processor(processor: Option<Processor>) {
     if let Some(processor) = processor {
         let _ = tokio::time::timeout(Duration::from_secs(2), processor).await;
     }
