@@ -3,8 +3,9 @@
 //! A processor is a program the process manager starts for a pipeline
 //! stage. It reads one JSON request per line on stdin and writes one JSON
 //! answer per line on stdout (the stdio processor protocol,
-//! `docs/processors.md`). This crate gives the protocol types and a loop,
-//! [`run`], that calls a handler per message:
+//! `docs/processors.md`). This crate gives the protocol types (defined once,
+//! in `asynchronio_protocol::stdio`, which the manager's side uses too) and
+//! a loop, [`run`], that calls a handler per message:
 //!
 //! ```no_run
 //! use asynchronio_processor::{Message, Outcome, run};
@@ -20,90 +21,26 @@
 //! Logs go to stderr (the manager captures them into `$sys:logs:{stage}`);
 //! stdout carries only answers.
 
+#![warn(missing_docs)]
+
 use std::io::{BufRead, Write};
 
-use serde::{Deserialize, Serialize};
+use asynchronio_protocol::stdio;
 
-/// One message handed to the processor.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Message {
-    /// Echo it in the answer; it identifies the message.
-    pub id: String,
-    /// The input channel.
-    pub channel: String,
-    /// The message's offset in the channel (20 digits).
-    pub offset: String,
-    /// 1 on first delivery, more on retries.
-    #[serde(default = "first_attempt")]
-    pub attempt: u32,
-    /// The payload: JSON as published, text as a JSON string.
-    pub data: serde_json::Value,
-}
-
-fn first_attempt() -> u32 {
-    1
-}
+/// One message handed to the processor: a request line of the protocol,
+/// its `data` parsed as JSON.
+pub type Message = stdio::Request<serde_json::Value>;
 
 /// One message to publish as a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Output {
-    /// The channel; `None` is the stage's first output channel.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    pub data: serde_json::Value,
-}
+pub type Output = stdio::Output<serde_json::Value>;
 
-/// What became of one message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Publish these (none: the message is dropped) and acknowledge.
-    Publish(Vec<Output>),
-    /// Failed: retried with backoff, then dead-lettered.
-    Error(String),
-}
-
-impl Outcome {
-    /// One output to the stage's first output channel.
-    pub fn forward(data: serde_json::Value) -> Outcome {
-        Outcome::Publish(vec![Output {
-            channel: None,
-            data,
-        }])
-    }
-
-    /// Acknowledge without publishing anything.
-    pub fn drop_message() -> Outcome {
-        Outcome::Publish(Vec::new())
-    }
-
-    pub fn error(why: impl Into<String>) -> Outcome {
-        Outcome::Error(why.into())
-    }
-}
-
-#[derive(Serialize)]
-struct Answer<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    out: Option<&'a [Output]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-}
+/// What became of one message: [`Outcome::forward`],
+/// [`Outcome::drop_message`] or [`Outcome::error`].
+pub type Outcome = stdio::Outcome<serde_json::Value>;
 
 /// The answer line for `outcome` (without the newline).
-pub fn answer_line(id: &str, outcome: &Outcome) -> String {
-    let answer = match outcome {
-        Outcome::Publish(outputs) => Answer {
-            id,
-            out: Some(outputs),
-            error: None,
-        },
-        Outcome::Error(why) => Answer {
-            id,
-            out: None,
-            error: Some(why),
-        },
-    };
+pub fn answer_line(id: &str, outcome: Outcome) -> String {
+    let answer = stdio::Answer::new(id.to_owned(), outcome);
     // Serialising strings and JSON values cannot fail.
     serde_json::to_string(&answer)
         .unwrap_or_else(|_| format!("{{\"id\":{id:?},\"error\":\"encode\"}}"))
@@ -130,7 +67,7 @@ pub fn serve<R: BufRead, W: Write>(
         };
         let id = message.id.clone();
         let outcome = handler(message);
-        writeln!(output, "{}", answer_line(&id, &outcome))?;
+        writeln!(output, "{}", answer_line(&id, outcome))?;
         output.flush()?;
     }
     Ok(())

@@ -23,11 +23,11 @@ use asynchronio_bus::fred::types::Value;
 use asynchronio_bus::{Backoff, Bus, GroupRead, PublishRequest, StreamEntry, is_missing_group};
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
 use asynchronio_protocol::process::stage_group;
+use asynchronio_protocol::stdio::{self, Outcome, answer_id, request_data};
 use asynchronio_protocol::{
     ChannelName, ChannelRules, ContentType, Envelope, EnvelopeDraft, Offset,
 };
 use bytes::Bytes;
-use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStdin, ChildStdout};
@@ -57,33 +57,11 @@ pub struct StageContext {
     pub counters: Arc<StageCounters>,
 }
 
-/// One answer line from a processor.
-#[derive(Debug, Deserialize)]
-struct Answer {
-    id: String,
-    #[serde(default)]
-    out: Option<Vec<Output>>,
-    #[serde(default)]
-    error: Option<String>,
-}
+/// One answer line from a processor, its outputs' data kept as written.
+type Answer = stdio::Answer<Box<RawValue>>;
 
-#[derive(Debug, Deserialize)]
-struct Output {
-    #[serde(default)]
-    channel: Option<String>,
-    data: Box<RawValue>,
-}
-
-/// One request line to a processor.
-#[derive(Serialize)]
-struct Request<'a> {
-    id: &'a str,
-    channel: &'a str,
-    offset: String,
-    /// 1 on first delivery.
-    attempt: u32,
-    data: &'a RawValue,
-}
+/// One output of an answer.
+type Output = stdio::Output<Box<RawValue>>;
 
 /// A message handed to the processor and not yet settled.
 struct InFlight {
@@ -354,7 +332,7 @@ impl Runner {
                 return;
             }
         };
-        let data = payload_as_json(&envelope);
+        let data = request_data(&envelope);
         let message = InFlight {
             envelope,
             data,
@@ -400,45 +378,42 @@ impl Runner {
                 return;
             }
         };
-        if !in_flight.contains_key(&answer.id) {
+        let (id, outcome) = answer.into_parts();
+        if !in_flight.contains_key(&id) {
             self.log(format!(
-                "answer for unknown or settled message id {:?} ignored",
-                answer.id
+                "answer for unknown or settled message id {id:?} ignored"
             ));
             return;
         }
-        if let Some(error) = answer.error {
-            self.failed(&answer.id, error, in_flight, retries, credits)
-                .await;
-            return;
-        }
-        let outputs = answer.out.unwrap_or_default();
-        match self.publish_outputs(&answer.id, in_flight, outputs).await {
+        let outputs = match outcome {
+            Outcome::Publish(outputs) => outputs,
+            Outcome::Error(error) => {
+                self.failed(&id, error, in_flight, retries, credits).await;
+                return;
+            }
+        };
+        match self.publish_outputs(&id, in_flight, outputs).await {
             Ok(()) => {
-                in_flight.remove(&answer.id);
+                in_flight.remove(&id);
                 self.context
                     .counters
                     .processed
                     .fetch_add(1, Ordering::Relaxed);
                 credits.add_permits(1);
-                if let Err(error) = self.bus.ack(&self.stream, &self.group, &[answer.id]).await {
+                if let Err(error) = self.bus.ack(&self.stream, &self.group, &[id]).await {
                     // Not fatal: the entry is delivered again and its
                     // outputs are suppressed by their idempotency keys.
                     tracing::warn!(stage = %self.program, %error, "acknowledge failed");
                 }
             }
             Err(OutputError::Refused(why)) => {
-                self.failed(&answer.id, why, in_flight, retries, credits)
-                    .await;
+                self.failed(&id, why, in_flight, retries, credits).await;
             }
             Err(OutputError::Unavailable(why)) => {
                 // Redis trouble is not the message's fault: try again later
                 // without counting an attempt.
                 tracing::warn!(stage = %self.program, error = %why, "cannot publish outputs; retrying");
-                retries.push(Reverse((
-                    Instant::now() + Duration::from_secs(1),
-                    answer.id,
-                )));
+                retries.push(Reverse((Instant::now() + Duration::from_secs(1), id)));
             }
         }
     }
@@ -769,35 +744,14 @@ async fn write_lines(mut stdin: ChildStdin, mut lines: mpsc::Receiver<Vec<u8>>) 
 }
 
 fn request_line(id: &str, message: &InFlight) -> Option<Vec<u8>> {
-    let request = Request {
-        id,
-        channel: &message.envelope.channel,
+    let request = stdio::Request {
+        id: id.to_owned(),
+        channel: message.envelope.channel.clone(),
         offset: Offset(message.envelope.offset).to_string(),
         attempt: message.attempts + 1,
-        data: &message.data,
+        data: &*message.data,
     };
-    let mut line = serde_json::to_vec(&request).ok()?;
-    line.push(b'\n');
-    Some(line)
-}
-
-/// The payload as JSON for the processor: JSON as is, anything else as a
-/// JSON string (binary payloads lossily).
-fn payload_as_json(envelope: &Envelope) -> Box<RawValue> {
-    let as_string = || {
-        let text = String::from_utf8_lossy(&envelope.payload);
-        serde_json::to_string(&text)
-            .ok()
-            .and_then(|s| RawValue::from_string(s).ok())
-    };
-    let raw = match envelope.content_type {
-        ContentType::Json => std::str::from_utf8(&envelope.payload)
-            .ok()
-            .and_then(|s| RawValue::from_string(s.to_owned()).ok())
-            .or_else(as_string),
-        _ => as_string(),
-    };
-    raw.unwrap_or_else(|| RawValue::NULL.to_owned())
+    request.to_line().ok()
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
@@ -805,24 +759,6 @@ async fn sleep_until_opt(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// The `id` of an answer from the start of its line, which may be cut
-/// anywhere after it: the string after the first `"id":`.
-fn answer_id(start: &[u8]) -> Option<String> {
-    const KEY: &[u8] = b"\"id\"";
-    let at = start.windows(KEY.len()).position(|w| w == KEY)?;
-    let rest = &start[at + KEY.len()..];
-    let skip = |bytes: &[u8]| bytes.iter().position(|b| !b.is_ascii_whitespace());
-    let rest = &rest[skip(rest)?..];
-    let rest = rest.strip_prefix(b":")?;
-    let rest = &rest[skip(rest)?..];
-    // The first JSON value after the colon, which must be a string; what
-    // follows it may be cut.
-    serde_json::Deserializer::from_slice(rest)
-        .into_iter::<String>()
-        .next()?
-        .ok()
 }
 
 fn truncate(text: &str, max: usize) -> &str {
@@ -834,24 +770,4 @@ fn truncate(text: &str, max: usize) -> &str {
         cut -= 1;
     }
     &text[..cut]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::answer_id;
-
-    #[test]
-    fn the_id_is_read_from_the_start_of_a_cut_answer() {
-        assert_eq!(
-            answer_id(br#"{"id":"42-0","out":[{"data":"xxxxx"#),
-            Some("42-0".into())
-        );
-        assert_eq!(
-            answer_id(br#"{ "out": [], "id" : "7-0" "#),
-            Some("7-0".into())
-        );
-        assert_eq!(answer_id(br#"{"out":[{"data":"xxxx"#), None);
-        assert_eq!(answer_id(br#"{"id":"42-"#), None);
-        assert_eq!(answer_id(br#"{"id":42}"#), None);
-    }
 }
