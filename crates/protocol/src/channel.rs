@@ -19,9 +19,18 @@ pub const SYSTEM_PREFIX: &str = "$sys:";
 /// with the read scope.
 pub const PRIVATE_PREFIX: &str = "private:";
 
+/// Prefix of the system channels that carry render frames (HTML fragments
+/// for the dashboard's pages) rather than data; a subset of the system
+/// channels.
+pub const RENDER_PREFIX: &str = "$sys:render:";
+
 /// Who a channel is for, decided by its name alone: ask [`kind_of`] (or
 /// [`ChannelName::kind`]) rather than testing prefixes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Serialises as its [`name`](ChannelKind::name) (`"system"`, `"private"`,
+/// `"public"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     /// `$sys:…`: written only by Asynchronio, read only with admin rights.
     System,
@@ -31,15 +40,73 @@ pub enum ChannelKind {
     Public,
 }
 
-/// The kind of the channel named `name`.
-pub fn kind_of(name: &str) -> ChannelKind {
-    if name.starts_with(SYSTEM_PREFIX) {
-        ChannelKind::System
-    } else if name.starts_with(PRIVATE_PREFIX) {
-        ChannelKind::Private
-    } else {
-        ChannelKind::Public
+impl ChannelKind {
+    /// Every kind, the ones with a prefix first (in the order names are
+    /// tested).
+    pub const ALL: [ChannelKind; 3] = [
+        ChannelKind::System,
+        ChannelKind::Private,
+        ChannelKind::Public,
+    ];
+
+    /// The prefix that makes a name this kind; `None` for
+    /// [`ChannelKind::Public`], the kind of every name without one.
+    pub fn prefix(self) -> Option<&'static str> {
+        match self {
+            ChannelKind::System => Some(SYSTEM_PREFIX),
+            ChannelKind::Private => Some(PRIVATE_PREFIX),
+            ChannelKind::Public => None,
+        }
     }
+
+    /// The kind's name in lower case, as serialised.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::System => "system",
+            ChannelKind::Private => "private",
+            ChannelKind::Public => "public",
+        }
+    }
+
+    /// The kinds as clients that must tell them apart themselves (the
+    /// dashboard's scripts) read them: `[{"kind":"system","prefix":"$sys:"},
+    /// {"kind":"private","prefix":"private:"}]`; a name with none of these
+    /// prefixes is public.
+    pub fn prefixes() -> Vec<KindPrefix> {
+        ChannelKind::ALL
+            .into_iter()
+            .filter_map(|kind| kind.prefix().map(|prefix| KindPrefix { kind, prefix }))
+            .collect()
+    }
+}
+
+/// One kind and the prefix that marks it, for clients (see
+/// [`ChannelKind::prefixes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct KindPrefix {
+    /// The kind a name with `prefix` has.
+    pub kind: ChannelKind,
+    /// The prefix.
+    pub prefix: &'static str,
+}
+
+/// The kind of the channel named `name`.
+///
+/// Token patterns are read the same way: a pattern's kind is that of the
+/// channels its prefix names (`$sys:*` is a system pattern). Access checks
+/// decide on the channel itself, so a pattern such as `*` never reaches a
+/// system channel without admin rights.
+pub fn kind_of(name: &str) -> ChannelKind {
+    ChannelKind::ALL
+        .into_iter()
+        .find(|kind| kind.prefix().is_some_and(|prefix| name.starts_with(prefix)))
+        .unwrap_or(ChannelKind::Public)
+}
+
+/// Whether the channel named `name` carries render frames
+/// ([`RENDER_PREFIX`]).
+pub fn is_render_channel(name: &str) -> bool {
+    name.starts_with(RENDER_PREFIX)
 }
 
 /// Limits a deployment applies to channel names.
@@ -87,9 +154,14 @@ impl ChannelName {
         &self.0
     }
 
-    /// Who the channel is for.
+    /// Who the channel is for: the one rule every access check asks.
     pub fn kind(&self) -> ChannelKind {
         kind_of(&self.0)
+    }
+
+    /// Whether the channel carries render frames (see [`is_render_channel`]).
+    pub fn is_render(&self) -> bool {
+        is_render_channel(&self.0)
     }
 
     /// The shared text, for callers that keep it beside other shared data.
@@ -156,6 +228,24 @@ mod tests {
         assert_eq!(kind_of("news"), ChannelKind::Public);
         assert_eq!(kind_of("sys:x"), ChannelKind::Public);
         assert_eq!(kind_of("privatex"), ChannelKind::Public);
+        assert_eq!(kind_of("$sys:*"), ChannelKind::System);
+        assert_eq!(kind_of(RENDER_PREFIX), ChannelKind::System);
+        assert!(is_render_channel("$sys:render:processes"));
+        assert!(!is_render_channel("$sys:processes"));
+    }
+
+    #[test]
+    fn clients_read_the_kinds_as_json() {
+        assert_eq!(
+            serde_json::to_string(&ChannelKind::prefixes()).expect("json"),
+            r#"[{"kind":"system","prefix":"$sys:"},{"kind":"private","prefix":"private:"}]"#
+        );
+        for kind in ChannelKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).expect("json"),
+                serde_json::json!(kind.name())
+            );
+        }
     }
 
     #[test]
