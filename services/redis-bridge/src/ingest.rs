@@ -9,12 +9,12 @@
 use std::time::Duration;
 
 use asynchronio_bus::fred::interfaces::StreamsInterface;
-use asynchronio_bus::{Bus, GroupRead, Lease, PublishRequest, StreamEntry};
+use asynchronio_bus::{Bus, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
 use asynchronio_protocol::keys::INGEST_GROUP;
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
 use tokio_util::sync::CancellationToken;
 
-use crate::publisher::{BATCH, publish_with_retry};
+use crate::publish_queue::{BATCH, publish_with_retry};
 
 /// The consumer name every leader reads as, so a new leader receives the
 /// previous leader's unacknowledged entries first, in order.
@@ -35,55 +35,45 @@ struct Rejection {
 }
 
 impl IngestReader {
+    /// Reads the stream whenever this replica holds the ingest lease, until
+    /// `stop`; then gives the lease back.
     pub async fn run(self, stop: CancellationToken) {
         let lease = Lease {
             key: self.bus.keys().bridge_ingest_lease(),
             owner: self.replica.clone(),
             ttl: self.lease,
         };
+        // A failed renewal counts as lost: reading stops at the first doubt
+        // (what was read and not acknowledged is read again by the next
+        // leader, and deduplicated).
+        let keeper = self.bus.keep_lease(lease, LeaseLoss::WhenUnsure);
+        keeper
+            .run_while_held(&stop, |leading| self.lead(leading, stop.clone()))
+            .await;
+    }
+
+    /// Reads the stream as its leader until `leading` is cancelled (the
+    /// lease lost, or shutdown).
+    async fn lead(&self, leading: CancellationToken, stop: CancellationToken) {
         let stream = self.bus.keys().ingest();
-        let mut leading = false;
-        while !stop.is_cancelled() {
-            // Waiting on a Redis that is down is abandoned at shutdown.
-            let acquired = tokio::select! {
-                () = stop.cancelled() => break,
-                acquired = self.bus.acquire_lease(&lease) => acquired,
-            };
-            match acquired {
-                Ok(true) => {
-                    if !leading {
-                        tracing::info!(
-                            stream,
-                            "reading the ingest stream (this replica holds its lease)"
-                        );
-                        leading = true;
-                        if let Err(error) = self.bus.ensure_group(&stream, INGEST_GROUP).await {
-                            tracing::warn!(%error, "cannot create the ingest consumer group; retrying");
-                            leading = false;
-                            self.pause(&stop).await;
-                            continue;
-                        }
-                        // The previous leader's unacknowledged entries first.
-                        self.drain(&stream, GroupRead::Pending, &stop).await;
-                    }
-                    self.drain(&stream, GroupRead::New, &stop).await;
-                }
-                Ok(false) => {
-                    if leading {
-                        tracing::warn!("lost the ingest lease to another replica");
-                    }
-                    leading = false;
-                    self.pause(&stop).await;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot renew the ingest lease; retrying");
-                    leading = false;
-                    self.pause(&stop).await;
-                }
+        tracing::info!(
+            stream,
+            "reading the ingest stream (this replica holds its lease)"
+        );
+        while let Err(error) = self.bus.ensure_group(&stream, INGEST_GROUP).await {
+            tracing::warn!(%error, "cannot create the ingest consumer group; retrying");
+            self.pause(&leading).await;
+            if leading.is_cancelled() {
+                return;
             }
         }
-        if leading && let Err(error) = self.bus.release_lease(&lease).await {
-            tracing::debug!(%error, "could not release the ingest lease; it will expire");
+        // The previous leader's unacknowledged entries first.
+        self.drain(&stream, GroupRead::Pending, &leading).await;
+        while !leading.is_cancelled() {
+            self.drain(&stream, GroupRead::New, &leading).await;
+        }
+        if !stop.is_cancelled() {
+            tracing::warn!("lost the ingest lease");
         }
     }
 
@@ -95,7 +85,7 @@ impl IngestReader {
     }
 
     /// Reads and publishes one batch (blocking up to a third of the lease
-    /// for new entries, so the lease is renewed in time).
+    /// for new entries, so a lost lease is noticed within a renewal period).
     async fn drain(&self, stream: &str, which: GroupRead, stop: &CancellationToken) {
         let block = (self.lease / 3).as_millis() as u64;
         loop {
@@ -124,7 +114,7 @@ impl IngestReader {
             let count = entries.len();
             self.process(stream, entries, stop).await;
             // Pending entries are read until none are left; new ones one
-            // batch at a time, so the caller renews the lease in between.
+            // batch at a time, so the caller sees a lost lease in between.
             if which == GroupRead::New || count == 0 || stop.is_cancelled() {
                 return;
             }

@@ -11,7 +11,7 @@ mod health;
 mod ingest;
 mod ownership;
 mod pattern;
-mod publisher;
+mod publish_queue;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,7 +105,11 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     ));
 
     let (drafts, queue) = mpsc::channel(PUBLISH_QUEUE);
-    let publisher_task = tokio::spawn(publisher::run(bus.clone(), queue, stop_publishing.clone()));
+    let publisher_task = tokio::spawn(publish_queue::run(
+        bus.clone(),
+        queue,
+        stop_publishing.clone(),
+    ));
     let mut patterns = vec![keys.publish_pattern()];
     patterns.extend(args.patterns.iter().filter(|p| !p.is_empty()).cloned());
     let listener_task = tokio::spawn(
