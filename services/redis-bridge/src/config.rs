@@ -49,11 +49,15 @@ pub struct BridgeArgs {
     #[arg(long, env = "ASYNCHRONIO_REPLICA_ID")]
     pub replica_id: Option<String>,
 
-    /// Largest message accepted, in bytes; larger ones are rejected with a log
-    /// line (and, from the ingest stream, kept in {prefix}:ingest:rejected).
+    /// Largest payload (the `DATA` of a PUBLISH or an ingest entry)
+    /// accepted, in bytes; larger ones are rejected with a log line (and,
+    /// from the ingest stream, kept in {prefix}:ingest:rejected). Formerly
+    /// --max-message-size, a name and variable the gateway's client message
+    /// limit shared.
     #[arg(
-        long,
-        env = "ASYNCHRONIO_MAX_MESSAGE_SIZE",
+        long = "max-payload-size",
+        alias = "max-message-size",
+        env = "ASYNCHRONIO_BRIDGE_MAX_PAYLOAD_SIZE",
         default_value_t = 1_048_576
     )]
     pub max_message_size: usize,
