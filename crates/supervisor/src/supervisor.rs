@@ -481,7 +481,7 @@ impl Supervisor {
                 )
                 .await;
             });
-            futures_join_all(all).await;
+            spawn_and_join_all(all).await;
         }
         for program in self.programs.values() {
             for handle in &program.instances {
@@ -657,7 +657,9 @@ fn describe(
     }
 }
 
-async fn futures_join_all<F: Future<Output = ()> + Send + 'static>(
+/// Spawns each future as its own task and waits for all of them: the waits
+/// run at the same time, so the slowest bounds the total, not their sum.
+async fn spawn_and_join_all<F: Future<Output = ()> + Send + 'static>(
     futures: impl IntoIterator<Item = F>,
 ) {
     let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
