@@ -93,7 +93,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         stop_background.clone(),
     ));
     let publisher = (!args.no_dashboard_publisher).then(|| {
-        tokio::spawn(dashboard::publisher::run(
+        tokio::spawn(dashboard::live_feed::run(
             bus.clone(),
             templates.clone(),
             stop_background.clone(),

@@ -5,9 +5,9 @@
 
 pub mod assets;
 pub mod channel_meter;
+pub mod live_feed;
 pub mod pages;
 pub mod process_table;
-pub mod publisher;
 pub mod session;
 pub mod templates;
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use asynchronio_bus::{Bus, Lease};
+use asynchronio_bus::{Bus, Lease, LeaseLoss};
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::process::{METRICS_CHANNEL, PROCESSES_CHANNEL};
 use tokio_util::sync::CancellationToken;
@@ -16,7 +16,8 @@ use crate::dashboard::process_table::{ProcessTable, RENDER_CHANNEL};
 use crate::dashboard::templates::Templates;
 use asynchronio_protocol::clock::now_ms;
 
-/// How long the lease lives without renewal; renewed every third of it.
+/// How long the lease lives without renewal; renewed every third of it
+/// (by the lease keeper).
 const LEASE_TTL: Duration = Duration::from_secs(6);
 
 /// Runs until `stop` is cancelled. Redis errors are logged and retried; they
@@ -27,15 +28,16 @@ pub async fn run(bus: Bus, templates: Arc<Templates>, stop: CancellationToken) {
         owner: format!("rest-api-{}", asynchronio_bus::random_secret()),
         ttl: LEASE_TTL,
     };
+    // A failed renewal counts as lost: publishing stops at the first doubt.
+    let mut lease = bus.keep_lease(lease, LeaseLoss::WhenUnsure);
     let mut held = false;
     let mut table = ProcessTable::default();
     let mut meter = ChannelMeter::default();
-    let mut renew = tokio::time::interval(LEASE_TTL / 3);
     let mut metrics = tokio::time::interval(Duration::from_secs(1));
     let mut render = tokio::time::interval(Duration::from_millis(100));
     // A full re-render now and then repairs anything a lost event hid.
     let mut resync = tokio::time::interval(Duration::from_secs(10));
-    for timer in [&mut renew, &mut metrics, &mut render, &mut resync] {
+    for timer in [&mut metrics, &mut render, &mut resync] {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     }
     let mut changed = true;
@@ -46,17 +48,11 @@ pub async fn run(bus: Bus, templates: Arc<Templates>, stop: CancellationToken) {
         }
         tokio::select! {
             () = stop.cancelled() => break,
-            _ = renew.tick() => {
-                let was = held;
-                held = bus.acquire_lease(&lease).await.unwrap_or_else(|error| {
-                    tracing::warn!(%error, "cannot renew the dashboard publisher lease; retrying");
-                    false
-                });
-                if held != was {
-                    tracing::info!(held, "dashboard publisher lease");
-                    table.reset();
-                    changed = true;
-                }
+            now = lease.changed() => {
+                held = now;
+                tracing::info!(held, "dashboard publisher lease");
+                table.reset();
+                changed = true;
             }
             _ = resync.tick() => changed = true,
             _ = metrics.tick(), if held => {
@@ -82,9 +78,7 @@ pub async fn run(bus: Bus, templates: Arc<Templates>, stop: CancellationToken) {
             }
         }
     }
-    if held {
-        let _ = bus.release_lease(&lease).await;
-    }
+    lease.release().await;
 }
 
 type Events = (
