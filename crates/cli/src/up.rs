@@ -51,79 +51,13 @@ async fn up(
         .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let log_dir = base.join("data/logs");
-    std::fs::create_dir_all(&log_dir)
-        .with_context(|| format!("cannot create {}", log_dir.display()))?;
-    let log_path = log_dir.join("process-manager.log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("cannot open {}", log_path.display()))?;
-    let manager = asynchronio_supervisor::spawn::resolve_command("process-manager", &base);
-    let mut command = tokio::process::Command::new(&manager);
-    command
-        .arg("--config")
-        .arg(config_path)
-        .arg("--key-prefix")
-        .arg(key_prefix)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-    if let Some(url) = redis_url {
-        command.env("REDIS_URL", url);
-    }
-    asynchronio_supervisor::spawn::die_with_parent(&mut command);
-    let mut child = command.spawn().with_context(|| {
-        format!(
-            "cannot start {}; build it with `cargo build --release` or put it on PATH",
-            manager.display()
-        )
-    })?;
+    let (log, log_path) = open_manager_log(&base)?;
+    let mut child = spawn_manager(config_path, redis_url, key_prefix, &base, log)?;
     let pid = child.id().map(|p| Pid::from_raw(p as i32));
 
     let bus_config = BusConfig::new(config.redis_url(), Keys::new(key_prefix));
-    let progress = Progress::new();
-    let started = Instant::now();
-    let watch = async {
-        let bus = Bus::connect(bus_config, "asynchronio up").await?;
-        let expected: Vec<String> = config.programs.iter().map(|p| p.name.clone()).collect();
-        loop {
-            let states = bus.process_states().await.unwrap_or_default();
-            let waiting: Vec<&InstanceState> = states
-                .iter()
-                .filter(|s| matches!(s.status, ProcessStatus::Starting | ProcessStatus::Backoff))
-                .collect();
-            let missing = expected
-                .iter()
-                .any(|name| !states.iter().any(|s| &s.name == name));
-            let running = states
-                .iter()
-                .filter(|s| s.status == ProcessStatus::Running)
-                .count();
-            if !missing && waiting.is_empty() && !states.is_empty() {
-                progress.finish(&format!("{running} of {} instances running", states.len()));
-                return anyhow::Ok((bus, states));
-            }
-            let mut names: Vec<&str> = waiting.iter().map(|s| s.name.as_str()).collect();
-            names.dedup();
-            progress.update(&format!(
-                "starting… {running}/{} running{}",
-                states.len().max(expected.len()),
-                if names.is_empty() {
-                    String::new()
-                } else {
-                    format!(", waiting for {}", names.join(", "))
-                }
-            ));
-            if started.elapsed() > wait {
-                progress.finish("still starting; continuing in the background");
-                return Ok((bus, states));
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    };
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let progress = Progress::new();
     tokio::select! {
         status = child.wait() => {
             progress.finish("");
@@ -133,18 +67,9 @@ async fn up(
                 tail(&log_path, 15)
             );
         }
-        outcome = watch => {
+        outcome = wait_until_up(bus_config, &config, wait, &progress) => {
             let (bus, states) = outcome?;
-            let fatal: Vec<&str> = states.iter().filter(|s| s.status == ProcessStatus::Fatal).map(|s| s.name.as_str()).collect();
-            crate::processes::ps(&bus, false).await?;
-            if !fatal.is_empty() {
-                eprintln!("{} failed to start: {} (see `asynchronio logs NAME`)", style::red("!"), fatal.join(", "));
-            }
-            println!(
-                "\n{} Ctrl-C stops everything. Try `asynchronio ps`, `asynchronio logs -f NAME`, `asynchronio subscribe demo.metrics`.\nManager log: {}",
-                style::green("Asynchronio is up."),
-                log_path.display()
-            );
+            tell_up(&bus, &states, &log_path).await?;
         }
         _ = tokio::signal::ctrl_c() => {}
         _ = sigterm.recv() => {}
@@ -170,6 +95,122 @@ async fn up(
             }
         }
     }
+}
+
+/// The manager's own log, `data/logs/process-manager.log` beside the
+/// configuration, opened for appending; and its path.
+fn open_manager_log(base: &Path) -> anyhow::Result<(std::fs::File, PathBuf)> {
+    let log_dir = base.join("data/logs");
+    std::fs::create_dir_all(&log_dir)
+        .with_context(|| format!("cannot create {}", log_dir.display()))?;
+    let log_path = log_dir.join("process-manager.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .with_context(|| format!("cannot open {}", log_path.display()))?;
+    Ok((log, log_path))
+}
+
+/// Starts `process-manager` (beside this binary, in the build tree or on
+/// PATH) with its output into `log`; it dies with `up`.
+fn spawn_manager(
+    config_path: &Path,
+    redis_url: Option<&str>,
+    key_prefix: &str,
+    base: &Path,
+    log: std::fs::File,
+) -> anyhow::Result<tokio::process::Child> {
+    let manager = asynchronio_supervisor::spawn::resolve_command("process-manager", base);
+    let mut command = tokio::process::Command::new(&manager);
+    command
+        .arg("--config")
+        .arg(config_path)
+        .arg("--key-prefix")
+        .arg(key_prefix)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    if let Some(url) = redis_url {
+        command.env("REDIS_URL", url);
+    }
+    asynchronio_supervisor::spawn::die_with_parent(&mut command);
+    command.spawn().with_context(|| {
+        format!(
+            "cannot start {}; build it with `cargo build --release` or put it on PATH",
+            manager.display()
+        )
+    })
+}
+
+/// Shows progress until every configured program has a state and none is
+/// starting or backing off, or `wait` passes; the bus and the last states.
+async fn wait_until_up(
+    bus_config: BusConfig,
+    config: &Config,
+    wait: Duration,
+    progress: &Progress,
+) -> anyhow::Result<(Bus, Vec<InstanceState>)> {
+    let started = Instant::now();
+    let bus = Bus::connect(bus_config, "asynchronio up").await?;
+    let expected: Vec<String> = config.programs.iter().map(|p| p.name.clone()).collect();
+    loop {
+        let states = bus.process_states().await.unwrap_or_default();
+        let waiting: Vec<&InstanceState> = states
+            .iter()
+            .filter(|s| matches!(s.status, ProcessStatus::Starting | ProcessStatus::Backoff))
+            .collect();
+        let missing = expected
+            .iter()
+            .any(|name| !states.iter().any(|s| &s.name == name));
+        let running = states
+            .iter()
+            .filter(|s| s.status == ProcessStatus::Running)
+            .count();
+        if !missing && waiting.is_empty() && !states.is_empty() {
+            progress.finish(&format!("{running} of {} instances running", states.len()));
+            return Ok((bus, states));
+        }
+        let mut names: Vec<&str> = waiting.iter().map(|s| s.name.as_str()).collect();
+        names.dedup();
+        progress.update(&format!(
+            "starting… {running}/{} running{}",
+            states.len().max(expected.len()),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(", waiting for {}", names.join(", "))
+            }
+        ));
+        if started.elapsed() > wait {
+            progress.finish("still starting; continuing in the background");
+            return Ok((bus, states));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The stack is up: the table, the programs that failed, what to try next.
+async fn tell_up(bus: &Bus, states: &[InstanceState], log_path: &Path) -> anyhow::Result<()> {
+    let fatal: Vec<&str> = states
+        .iter()
+        .filter(|s| s.status == ProcessStatus::Fatal)
+        .map(|s| s.name.as_str())
+        .collect();
+    crate::processes::ps(bus, false).await?;
+    if !fatal.is_empty() {
+        eprintln!(
+            "{} failed to start: {} (see `asynchronio logs NAME`)",
+            style::red("!"),
+            fatal.join(", ")
+        );
+    }
+    println!(
+        "\n{} Ctrl-C stops everything. Try `asynchronio ps`, `asynchronio logs -f NAME`, `asynchronio subscribe demo.metrics`.\nManager log: {}",
+        style::green("Asynchronio is up."),
+        log_path.display()
+    );
+    Ok(())
 }
 
 fn tail(path: &Path, lines: usize) -> String {
