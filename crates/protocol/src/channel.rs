@@ -127,14 +127,25 @@ impl Default for ChannelRules {
 /// Why a channel name was refused; the message tells the user what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChannelError {
+    /// The name is empty.
     #[error("channel name is empty; give a name such as \"news\"")]
     Empty,
+    /// The name is longer than the deployment allows.
     #[error("channel name is {len} bytes long; the limit is {max}")]
-    TooLong { len: usize, max: usize },
+    TooLong {
+        /// The name's length, in bytes.
+        len: usize,
+        /// The longest accepted, in bytes.
+        max: usize,
+    },
+    /// The name has a character outside the channel alphabet.
     #[error(
         "channel name contains {found:?}; use only letters, digits and _ - . : @ / = $ (no spaces or braces)"
     )]
-    BadCharacter { found: char },
+    BadCharacter {
+        /// The first such character.
+        found: char,
+    },
 }
 
 /// A validated channel name, cheap to clone (it is shared between every

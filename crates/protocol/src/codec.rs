@@ -28,11 +28,14 @@ pub enum Codec {
 /// Bytes ready to go out in a WebSocket frame of the right kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboundFrame {
+    /// A text frame (JSON).
     Text(String),
+    /// A binary frame (MessagePack).
     Binary(Vec<u8>),
 }
 
 impl OutboundFrame {
+    /// The frame's bytes, whatever its kind.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             OutboundFrame::Text(text) => text.as_bytes(),
@@ -47,7 +50,9 @@ impl OutboundFrame {
 pub struct DecodeError {
     /// The request id, when it could be read.
     pub id: Option<u64>,
+    /// Why, for machines.
     pub code: ErrorCode,
+    /// Why and what to do, for people.
     pub message: String,
 }
 
@@ -55,8 +60,10 @@ pub struct DecodeError {
 /// the target format.
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
+    /// The JSON encoder failed.
     #[error("could not encode JSON frame: {0}")]
     Json(#[from] serde_json::Error),
+    /// The MessagePack encoder failed.
     #[error("could not encode MessagePack frame: {0}")]
     MsgPack(#[from] rmp_serde::encode::Error),
 }
@@ -160,6 +167,7 @@ impl Codec {
         }
     }
 
+    /// The subprotocol name that selects this codec.
     pub fn subprotocol(self) -> &'static str {
         match self {
             Codec::Json => JSON_SUBPROTOCOL,

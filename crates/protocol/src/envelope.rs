@@ -70,8 +70,12 @@ impl<'de> Deserialize<'de> for ContentType {
 /// A published message with its place in the channel's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
+    /// The channel it was published on.
     pub channel: String,
+    /// What the payload is.
     pub content_type: ContentType,
+    /// The payload's bytes (JSON in its stored form, see
+    /// [`crate::payload::checked_json`]).
     pub payload: Bytes,
     /// Optional metadata such as `traceparent`, in the order given.
     pub headers: Vec<(String, String)>,
@@ -81,24 +85,32 @@ pub struct Envelope {
     pub ts: u64,
     /// Position in the channel within `epoch`, from 1.
     pub offset: u64,
+    /// The channel's epoch when it was published.
     pub epoch: String,
 }
 
 /// The part of an envelope a publisher knows before Redis assigns its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvelopeDraft {
+    /// The channel to publish on.
     pub channel: String,
+    /// What the payload is.
     pub content_type: ContentType,
+    /// The payload's bytes.
     pub payload: Bytes,
+    /// Optional metadata such as `traceparent`, in the order given.
     pub headers: Vec<(String, String)>,
+    /// Who publishes it, when known.
     pub publisher: Option<String>,
 }
 
 /// An envelope that could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {
+    /// The bytes are not an envelope.
     #[error("envelope is not valid MessagePack of the expected shape: {0}")]
     Decode(#[from] rmp_serde::decode::Error),
+    /// The envelope could not be written.
     #[error("envelope could not be encoded: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
 }

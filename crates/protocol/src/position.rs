@@ -69,10 +69,12 @@ impl<'de> serde::Deserialize<'de> for Offset {
 pub struct Epoch(pub Arc<str>);
 
 impl Epoch {
+    /// The epoch named `text`.
     pub fn new(text: impl Into<Arc<str>>) -> Self {
         Self(text.into())
     }
 
+    /// The epoch's name.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -12,14 +12,18 @@ use crate::envelope::EnvelopeError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PresenceKind {
+    /// The client subscribed to the channel.
     Join,
+    /// The client's subscription ended.
     Leave,
 }
 
 /// One presence change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceEvent {
+    /// Arrived or went.
     pub kind: PresenceKind,
+    /// The channel.
     pub channel: String,
     /// `{gateway}/{connection}`, as in presence lists.
     pub client: String,
@@ -33,6 +37,7 @@ impl PresenceEvent {
         Ok(rmp_serde::to_vec(self)?)
     }
 
+    /// Reads the bytes of [`PresenceEvent::encode`].
     pub fn decode(bytes: &[u8]) -> Result<PresenceEvent, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }
@@ -49,6 +54,7 @@ pub struct PresenceInfo {
 }
 
 impl PresenceInfo {
+    /// The entry as stored in Redis.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
     }

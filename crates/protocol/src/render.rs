@@ -36,8 +36,11 @@ pub enum RenderOp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fragment {
+    /// The id of the element changed (never a selector).
     pub target: String,
+    /// What is done there.
     pub op: RenderOp,
+    /// The HTML (empty for [`RenderOp::Remove`]).
     #[serde(default)]
     pub html: String,
 }
@@ -45,10 +48,12 @@ pub struct Fragment {
 /// Why a fragment was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FragmentError {
+    /// The target is not an element id.
     #[error(
         "target must be an element id of 1 to {MAX_TARGET_LEN} characters (letters, digits, - _ : .)"
     )]
     BadTarget,
+    /// The fragment is not JSON of the expected shape.
     #[error("{0}")]
     Json(String),
 }

@@ -106,20 +106,34 @@ pub fn pattern_matches(pattern: &str, channel: &str) -> bool {
 /// Why a token was refused or could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// Not a token of ours (bad signature, shape or claims).
     #[error("token is invalid or expired: {0}")]
     Invalid(String),
+    /// Past its `exp`.
     #[error("token has expired; get a fresh one")]
     Expired,
+    /// Before its `nbf`.
     #[error(
         "token is not valid before {nbf} (Unix time); use it from then on, or check the clocks of the issuer and this service"
     )]
-    NotYetValid { nbf: u64 },
+    NotYetValid {
+        /// The token's `nbf`, Unix seconds.
+        nbf: u64,
+    },
+    /// Valid for longer than the service allows.
     #[error(
         "token is valid for {left} s more, longer than this service allows ({max} s, --max-token-ttl); get a shorter-lived token"
     )]
-    TooLong { left: u64, max: u64 },
+    TooLong {
+        /// Seconds the token has left.
+        left: u64,
+        /// The most this service accepts, in seconds.
+        max: u64,
+    },
+    /// The key given cannot sign or verify.
     #[error("token key is not usable: {0}; give a PEM RSA key or a non-empty secret")]
     Key(String),
+    /// Asked to sign without a signing key.
     #[error(
         "this service holds no key to sign tokens; set ASYNCHRONIO_TOKEN_SECRET (or a private key for RS256)"
     )]
