@@ -1,8 +1,9 @@
 //! Which gateways are alive, how many subscribers each channel has, and who
 //! they are (presence).
 //!
-//! Every gateway renews a heartbeat in a sorted set and rewrites the hash of
-//! its channels' subscriber counts; presence entries are keyed by
+//! Every gateway renews its heartbeat in the gateways' heartbeat registry
+//! ([`crate::heartbeat`]) and rewrites the hash of its channels' subscriber
+//! counts; presence entries are keyed by
 //! `{gateway}/{connection}`. Readers only count gateways whose heartbeat is
 //! current, so a killed gateway's subscribers vanish when it expires.
 
@@ -11,11 +12,12 @@ use std::time::Duration;
 
 use asynchronio_protocol::clock::now_ms;
 
-use fred::interfaces::{HashesInterface, KeysInterface, SortedSetsInterface};
+use fred::interfaces::{HashesInterface, KeysInterface};
 use fred::types::Value;
 
 use crate::bus::Bus;
 use crate::error::BusError;
+use crate::heartbeat::{Heartbeat, queue_beat};
 use crate::reply;
 
 /// One subscriber of a channel.
@@ -35,23 +37,14 @@ impl Bus {
         ttl: Duration,
         counts: &[(String, u64)],
     ) -> Result<(), BusError> {
-        let now = now_ms();
-        let gateways = self.keys().gateways();
         let channels = self.keys().gateway_channels(gateway);
         let pipeline = self.client.pipeline();
-        let _: () = pipeline
-            .zadd(
-                &gateways,
-                None,
-                None,
-                false,
-                false,
-                ((now + ttl.as_millis() as u64) as f64, gateway),
-            )
-            .await?;
-        let _: () = pipeline
-            .zremrangebyscore(&gateways, f64::NEG_INFINITY, now as f64)
-            .await?;
+        queue_beat(
+            &pipeline,
+            &self.gateway_heartbeat_of(gateway, ttl),
+            now_ms(),
+        )
+        .await?;
         let _: () = pipeline.del(&channels).await?;
         if !counts.is_empty() {
             let fields: Vec<(String, Value)> = counts
@@ -67,9 +60,12 @@ impl Bus {
         Ok(())
     }
 
-    /// Removes a gateway that is shutting down.
+    /// Removes a gateway that is shutting down, best effort (see
+    /// [`Bus::leave`]).
     pub async fn gateway_leave(&self, gateway: &str) -> Result<(), BusError> {
-        let _: Value = self.client.zrem(self.keys().gateways(), gateway).await?;
+        // The TTL plays no part in leaving.
+        self.leave(&self.gateway_heartbeat_of(gateway, Duration::ZERO))
+            .await?;
         let _: Value = self
             .client
             .del(self.keys().gateway_channels(gateway))
@@ -79,17 +75,16 @@ impl Bus {
 
     /// Gateways whose heartbeat is current.
     pub async fn live_gateways(&self) -> Result<HashSet<String>, BusError> {
-        let members: Vec<String> = self
-            .client
-            .zrangebyscore(
-                self.keys().gateways(),
-                now_ms() as f64,
-                f64::INFINITY,
-                false,
-                None,
-            )
-            .await?;
-        Ok(members.into_iter().collect())
+        self.live_members(&self.keys().gateways()).await
+    }
+
+    /// A gateway's entry in the gateways' heartbeat registry.
+    fn gateway_heartbeat_of(&self, gateway: &str, ttl: Duration) -> Heartbeat {
+        Heartbeat {
+            registry: self.keys().gateways(),
+            member: gateway.to_owned(),
+            ttl,
+        }
     }
 
     /// Subscriber counts per channel, summed over live gateways.

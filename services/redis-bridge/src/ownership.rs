@@ -12,10 +12,8 @@ use std::time::Duration;
 
 use asynchronio_protocol::clock::now_ms;
 
-use asynchronio_bus::fred::interfaces::{ClientLike, SortedSetsInterface};
-use asynchronio_bus::fred::types::config::Options;
-use asynchronio_bus::{Bus, BusError, Lease};
-use asynchronio_service::shutdown::{FAREWELL, farewell};
+use asynchronio_bus::{Bus, BusError, Heartbeat, Lease};
+use asynchronio_service::shutdown::farewell;
 use tokio_util::sync::CancellationToken;
 
 /// The partition a channel belongs to (FNV-1a); identical in every replica.
@@ -93,6 +91,16 @@ impl PartitionKeeper {
         }
     }
 
+    /// This replica's entry in the replicas' heartbeat registry: it counts
+    /// as alive for a lease period after each beat.
+    fn heartbeat(&self) -> Heartbeat {
+        Heartbeat {
+            registry: self.bus.keys().bridge_replicas(),
+            member: self.replica.clone(),
+            ttl: self.lease,
+        }
+    }
+
     /// Renews and rebalances every third of a lease until shutdown, then
     /// gives every partition back so the others take over at once.
     pub async fn run(self, shutdown: CancellationToken) {
@@ -116,25 +124,7 @@ impl PartitionKeeper {
 
     async fn rebalance(&self) -> Result<(), BusError> {
         let started = now_ms();
-        let replicas_key = self.bus.keys().bridge_replicas();
-        let client = self.bus.client();
-        let _: () = client
-            .zadd(
-                &replicas_key,
-                None,
-                None,
-                false,
-                false,
-                (
-                    (started + self.lease.as_millis() as u64) as f64,
-                    self.replica.as_str(),
-                ),
-            )
-            .await?;
-        let _: () = client
-            .zremrangebyscore(&replicas_key, f64::NEG_INFINITY, started as f64)
-            .await?;
-        let live: u64 = client.zcard(&replicas_key).await?;
+        let live = self.bus.beat(&self.heartbeat()).await?;
         let partitions = self.ownership.owned.len() as u32;
         let share = partitions.div_ceil(live.max(1) as u32) as usize;
 
@@ -205,19 +195,9 @@ impl PartitionKeeper {
         if let Err(error) = self.bus.release_leases(&held).await {
             tracing::warn!(partitions = held.len(), %error, "could not give partition leases back; they expire within a lease period");
         }
-        let replicas_key = self.bus.keys().bridge_replicas();
         // One attempt, none while disconnected: the entry's score expires it.
-        let client = self.bus.client().with_options(&Options {
-            fail_fast: true,
-            max_attempts: Some(1),
-            timeout: Some(FAREWELL),
-            ..Options::default()
-        });
-        let removed = farewell(
-            "removing the replica heartbeat",
-            client.zrem::<u64, _, _>(&replicas_key, self.replica.as_str()),
-        )
-        .await;
+        let heartbeat = self.heartbeat();
+        let removed = farewell("removing the replica heartbeat", self.bus.leave(&heartbeat)).await;
         if let Some(Err(error)) = removed {
             tracing::debug!(%error, "could not remove the replica heartbeat");
         }

@@ -12,11 +12,11 @@ mod config;
 mod connection;
 mod delivery;
 mod echo;
+mod heartbeat;
 mod http;
 mod hub;
 mod limits;
 mod prefixed;
-mod registry;
 mod revocation;
 mod server;
 mod session;
@@ -107,7 +107,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     });
     let stop_registry = tokio_util::sync::CancellationToken::new();
     let revocation = tokio::spawn(revocations.run(bus.clone(), stop_registry.clone()));
-    let registry = tokio::spawn(registry::run(
+    let registry = tokio::spawn(heartbeat::run(
         bus.clone(),
         hub.clone(),
         gateway_id.clone(),

@@ -1,5 +1,6 @@
-//! Keeps this gateway visible in Redis: a heartbeat every few seconds with
-//! the subscriber count of each of its channels, so the REST API can list
+//! Keeps this gateway visible in Redis: a heartbeat in the gateways'
+//! heartbeat registry every few seconds, with the subscriber count of each
+//! of its channels (`Bus::gateway_heartbeat`), so the REST API can list
 //! channels and presence, and forget this gateway soon after it dies.
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ const INTERVAL: Duration = Duration::from_secs(5);
 /// How long a heartbeat counts; a gateway silent for longer is dead.
 const TTL: Duration = Duration::from_secs(15);
 
+/// Beats every [`INTERVAL`] until `stop`, then leaves the registry.
 pub async fn run(bus: Bus, hub: ChannelHub, gateway: String, stop: CancellationToken) {
     loop {
         // Raced against the stop: with Redis down a heartbeat waits out its
