@@ -70,7 +70,26 @@ async fn page_context(
         "metrics_channel",
         asynchronio_protocol::process::METRICS_CHANNEL,
     );
+    context.insert("channel_kinds", &channel_kinds());
     Ok(Ok(context))
+}
+
+/// The channel-kind rules for the pages' scripts (`live.js` `channelKind`,
+/// read from `<body data-channel-kinds>`): each prefix with the kind
+/// `protocol::channel::kind_of` gives it, first match wins, and the kind of
+/// a name no prefix matches, so the scripts restate no rule.
+fn channel_kinds() -> serde_json::Value {
+    use asynchronio_protocol::channel::{ChannelKind, PRIVATE_PREFIX, SYSTEM_PREFIX, kind_of};
+    let name = |kind| match kind {
+        ChannelKind::System => "system",
+        ChannelKind::Private => "private",
+        ChannelKind::Public => "public",
+    };
+    let rules: Vec<_> = [SYSTEM_PREFIX, PRIVATE_PREFIX]
+        .into_iter()
+        .map(|prefix| serde_json::json!({ "kind": name(kind_of(prefix)), "prefix": prefix }))
+        .collect();
+    serde_json::json!({ "rules": rules, "default": name(kind_of("")) })
 }
 
 #[get("/")]
