@@ -10,6 +10,9 @@ use asynchronio_service::{LogArgs, RedisArgs, TokenArgs};
 pub use crate::limits::{Cidr, Rate};
 use asynchronio_service::client_address::ProxyArgs;
 
+/// The largest WebSocket message a client may send unless configured: 64 KiB.
+const DEFAULT_MAX_CLIENT_MESSAGE_SIZE: usize = 65_536;
+
 /// WebSocket gateway of Asynchronio: clients subscribe to channels at
 /// ws://HOST:PORT/ws and receive every message published to them, in order,
 /// resuming after a disconnect from the last offset they saw.
@@ -34,10 +37,17 @@ pub struct GatewayArgs {
     #[arg(long, env = "ASYNCHRONIO_STATIC_DIR")]
     pub static_dir: Option<std::path::PathBuf>,
 
-    /// Largest WebSocket message a client may send, in bytes; larger ones
-    /// close the connection with 1009.
-    #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", default_value_t = 65_536)]
-    pub max_message_size: usize,
+    /// Largest WebSocket message a client may send, in bytes (so also the
+    /// largest `data` it may publish); larger ones close the connection
+    /// with 1009. [default: 65536]
+    #[arg(long, env = "ASYNCHRONIO_MAX_CLIENT_MESSAGE_SIZE")]
+    pub max_client_message_size: Option<usize>,
+
+    /// The former name of --max-client-message-size, still read when the
+    /// new one is not given (the redis-bridge's payload limit, which shared
+    /// the environment variable, is now ASYNCHRONIO_BRIDGE_MAX_PAYLOAD_SIZE).
+    #[arg(long, env = "ASYNCHRONIO_MAX_MESSAGE_SIZE", hide = true)]
+    pub max_message_size: Option<usize>,
 
     /// Most channels one connection may subscribe to.
     #[arg(long, env = "ASYNCHRONIO_MAX_SUBSCRIPTIONS", default_value_t = 128)]
@@ -160,8 +170,9 @@ pub struct GatewayArgs {
 /// Per-connection limits and timings, shared by every connection.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Largest client message, in bytes (`--max-message-size`).
-    pub max_message_size: usize,
+    /// Largest WebSocket message a client may send, in bytes
+    /// (`--max-client-message-size`).
+    pub max_client_message_size: usize,
     /// Subscriptions one connection may hold (`--max-subscriptions`).
     pub max_subscriptions: usize,
     /// Channel name rules (`--max-channel-length`).
@@ -198,7 +209,11 @@ impl GatewayArgs {
     /// The limits the options describe, shared by every connection.
     pub fn limits(&self) -> Limits {
         Limits {
-            max_message_size: self.max_message_size.max(128),
+            max_client_message_size: self
+                .max_client_message_size
+                .or(self.max_message_size)
+                .unwrap_or(DEFAULT_MAX_CLIENT_MESSAGE_SIZE)
+                .max(128),
             max_subscriptions: self.max_subscriptions,
             channel_rules: ChannelRules {
                 max_len: self.max_channel_length,
@@ -217,5 +232,45 @@ impl GatewayArgs {
             handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(10)),
             write_timeout: Duration::from_millis(self.write_timeout_ms.max(10)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn client_message_limit(args: &[&str]) -> usize {
+        let args =
+            GatewayArgs::try_parse_from(std::iter::once("ws-gateway").chain(args.iter().copied()))
+                .expect("options parse");
+        args.limits().max_client_message_size
+    }
+
+    #[test]
+    fn the_client_message_limit_keeps_its_former_name() {
+        // Only when the environment does not set either variable itself.
+        if std::env::var_os("ASYNCHRONIO_MAX_CLIENT_MESSAGE_SIZE").is_some()
+            || std::env::var_os("ASYNCHRONIO_MAX_MESSAGE_SIZE").is_some()
+        {
+            return;
+        }
+        assert_eq!(client_message_limit(&[]), DEFAULT_MAX_CLIENT_MESSAGE_SIZE);
+        assert_eq!(client_message_limit(&["--max-message-size", "4096"]), 4096);
+        assert_eq!(
+            client_message_limit(&["--max-client-message-size", "8192"]),
+            8192
+        );
+        assert_eq!(
+            client_message_limit(&[
+                "--max-client-message-size",
+                "8192",
+                "--max-message-size",
+                "4096"
+            ]),
+            8192,
+            "the new name wins"
+        );
     }
 }

@@ -11,23 +11,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use asynchronio_bus::{Bus, Position};
-use asynchronio_protocol::Keys;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::channel::{ChannelActor, ChannelCommand, JoinError, SubscriberHandle};
 use crate::delivery::{Delivery, Payload};
-use crate::subscription::TopicQueue;
+use crate::topic_control::TopicQueue;
 
 /// Live messages that may wait for one channel's actor; when it is full the
 /// channel catches up from its stream instead.
 const MAILBOX: usize = 4096;
-
-/// The Redis topics a channel's actor listens to: its deliveries and its
-/// presence notices.
-pub fn topics_of(keys: &Keys, channel: &str) -> Vec<String> {
-    vec![keys.topic(channel), keys.presence_topic(channel)]
-}
 
 /// Cheap to clone; every connection and the dispatcher share one.
 #[derive(Clone)]
@@ -48,6 +41,8 @@ struct ChannelEntry {
 }
 
 impl ChannelHub {
+    /// A hub with no channels; it records topic changes in `topics`, which
+    /// `topic_control` applies.
     pub fn new(bus: Bus, topics: Arc<TopicQueue>) -> Self {
         Self {
             inner: Arc::new(HubInner {

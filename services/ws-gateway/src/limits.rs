@@ -10,73 +10,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use tokio::time::Instant;
 
 pub use asynchronio_service::client_address::{Cidr, address_key};
-
-/// A sustained rate and the burst allowed above it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    /// Attempts per second, on average.
-    pub per_second: u32,
-    /// Attempts that may be made at once.
-    pub burst: u32,
-}
-
-impl Rate {
-    /// `per_second` on average, `burst` at once (both at least 1).
-    pub fn new(per_second: u32, burst: u32) -> Rate {
-        Rate {
-            per_second: per_second.max(1),
-            burst: burst.max(1),
-        }
-    }
-}
-
-/// A token bucket: starts full, refills at the rate, holds at most the
-/// burst.
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    /// A bucket holding the whole burst.
-    pub fn full(rate: Rate) -> Bucket {
-        Bucket {
-            tokens: f64::from(rate.burst),
-            at: Instant::now(),
-        }
-    }
-
-    fn refill(&mut self, rate: Rate, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens =
-            (self.tokens + elapsed * f64::from(rate.per_second)).min(f64::from(rate.burst));
-        self.at = now;
-    }
-
-    /// Takes one token if there is one.
-    pub fn take(&mut self, rate: Rate) -> bool {
-        self.refill(rate, Instant::now());
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Whether the bucket has refilled completely (its owner was idle).
-    fn is_full(&mut self, rate: Rate, now: Instant) -> bool {
-        self.refill(rate, now);
-        self.tokens >= f64::from(rate.burst)
-    }
-}
+pub use asynchronio_service::token_bucket::{Rate, TokenBucket};
 
 /// Addresses remembered before idle (refilled) buckets are dropped. Only
 /// addresses with upgraded connections ever get a bucket, so the map is
@@ -89,7 +28,7 @@ pub struct AddressBuckets {
     rate: Option<Rate>,
     /// The buckets, and when idle ones were last dropped (at most once a
     /// second: a scan per new address would cost O(n) each).
-    buckets: Mutex<(HashMap<IpAddr, Bucket>, Option<Instant>)>,
+    buckets: Mutex<(HashMap<IpAddr, TokenBucket>, Option<Instant>)>,
 }
 
 impl AddressBuckets {
@@ -113,18 +52,19 @@ impl AddressBuckets {
         };
         let address = address_key(address);
         let mut guard = self.buckets.lock();
+        let now = Instant::now();
         let (buckets, pruned) = &mut *guard;
-        if buckets.len() >= PRUNE_AT && !buckets.contains_key(&address) {
-            let now = Instant::now();
-            if pruned.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
-                *pruned = Some(now);
-                buckets.retain(|_, bucket| !bucket.is_full(rate, now));
-            }
+        if buckets.len() >= PRUNE_AT
+            && !buckets.contains_key(&address)
+            && pruned.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1))
+        {
+            *pruned = Some(now);
+            buckets.retain(|_, bucket| !bucket.is_full(rate, now));
         }
         buckets
             .entry(address)
-            .or_insert_with(|| Bucket::full(rate))
-            .take(rate)
+            .or_insert_with(|| TokenBucket::full(rate, now))
+            .take(rate, now)
     }
 }
 
@@ -205,11 +145,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn buckets_allow_the_burst_then_the_rate() {
-        let rate = Rate::new(1, 3);
-        let mut bucket = Bucket::full(rate);
-        assert!(bucket.take(rate) && bucket.take(rate) && bucket.take(rate));
-        assert!(!bucket.take(rate));
+    fn address_buckets_allow_the_burst_then_the_rate() {
+        let buckets = AddressBuckets::new(Some(Rate::new(1, 3)));
+        let a: IpAddr = [10, 0, 0, 1].into();
+        assert!(buckets.take(a) && buckets.take(a) && buckets.take(a));
+        assert!(!buckets.take(a));
+        assert!(buckets.take([10, 0, 0, 2].into()), "addresses apart");
+        assert!(AddressBuckets::new(None).take(a), "no limit");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod close;
 mod config;
 mod connection;
 mod delivery;
+mod dispatch;
 mod echo;
 mod heartbeat;
 mod http;
@@ -21,7 +22,7 @@ mod revocation;
 mod server;
 mod session;
 mod socket;
-mod subscription;
+mod topic_control;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,16 +73,16 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     };
 
     let gateway_id = asynchronio_service::instance_id(args.gateway_id.as_deref());
-    let topics = Arc::new(subscription::TopicQueue::default());
+    let topics = Arc::new(topic_control::TopicQueue::default());
     let hub = ChannelHub::new(bus.clone(), Arc::clone(&topics));
     let keys = bus.keys().clone();
-    let control = tokio::spawn(subscription::run_topic_control(
+    let control = tokio::spawn(topic_control::run_topic_control(
         bus.clone(),
         subscriber.clone(),
         topics,
-        move |channel| hub::topics_of(&keys, channel),
+        move |channel| topic_control::topics_of(&keys, channel),
     ));
-    let dispatch = tokio::spawn(subscription::run_dispatch(
+    let dispatch = tokio::spawn(dispatch::run_dispatch(
         bus.clone(),
         subscriber.clone(),
         hub.clone(),

@@ -81,7 +81,7 @@ impl Server {
     }
 
     fn websocket_config(&self) -> WebSocketConfig {
-        let max = self.context.limits.max_message_size;
+        let max = self.context.limits.max_client_message_size;
         WebSocketConfig::default()
             // Small buffers: an idle connection should cost a few KiB. Reads
             // of larger messages simply take more calls.
