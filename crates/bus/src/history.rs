@@ -5,14 +5,12 @@ use fred::types::Value;
 use fred::types::{ClusterHash, CustomCommand};
 
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
+use asynchronio_protocol::system::ARCHIVER_HOLDER;
 use asynchronio_protocol::{Envelope, Offset};
 
 use crate::bus::Bus;
 use crate::error::BusError;
 use crate::reply;
-
-/// The holder name of the archiver.
-const ARCHIVER_HOLDER: &str = "archiver";
 
 /// A channel's newest offset and the epoch it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]

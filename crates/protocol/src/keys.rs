@@ -13,9 +13,6 @@ pub const DEFAULT_PREFIX: &str = "asynchronio";
 /// Field of a stream entry that holds the envelope.
 pub const ENVELOPE_FIELD: &str = "e";
 
-/// Consumer group through which redis-bridge reads the ingest stream.
-pub const INGEST_GROUP: &str = "bridge";
-
 /// Builds key and topic names under one prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
@@ -29,12 +26,14 @@ impl Default for Keys {
 }
 
 impl Keys {
+    /// Names under `prefix` (`asynchronio` unless configured).
     pub fn new(prefix: &str) -> Self {
         Self {
             prefix: Arc::from(prefix),
         }
     }
 
+    /// The prefix every name starts with.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }

@@ -20,6 +20,8 @@
 //! * [`secret`]: comparing secrets in constant time;
 //! * [`session`]: dashboard login sessions as Redis keeps them;
 //! * [`stdio`]: the lines a pipeline stage and its processor exchange;
+//! * [`system`]: every name Asynchronio gives itself (system channels,
+//!   consumer groups, holders);
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`clock`]: the one wall clock (milliseconds since the epoch);
@@ -44,6 +46,7 @@ pub mod script;
 pub mod secret;
 pub mod session;
 pub mod stdio;
+pub mod system;
 pub mod token;
 
 pub use channel::{ChannelError, ChannelKind, ChannelName, ChannelRules};

@@ -10,27 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::EnvelopeError;
 
-/// System channel on which every instance state change is published.
-pub const PROCESSES_CHANNEL: &str = "$sys:processes";
-
-/// System channel on which pipeline topology and statistics are published.
-pub const PIPELINES_CHANNEL: &str = "$sys:pipelines";
-
-/// System channel for stack-wide metrics (messages per second and the like).
-pub const METRICS_CHANNEL: &str = "$sys:metrics";
-
-/// The system channel carrying one program's stdout and stderr lines.
-pub fn logs_channel(program: &str) -> String {
-    format!("$sys:logs:{program}")
-}
-
-/// Consumer group through which the process manager reads commands.
-pub const COMMAND_GROUP: &str = "process-manager";
-
-/// The consumer group a pipeline stage reads its input channel through.
-pub fn stage_group(stage: &str) -> String {
-    format!("pipeline:{stage}")
-}
+// The system channels process events travel on and the manager's consumer
+// groups are defined with every other system name in `crate::system`;
+// they are re-exported here because they belong to this exchange.
+pub use crate::system::{
+    COMMAND_GROUP, METRICS_CHANNEL, PIPELINES_CHANNEL, PROCESSES_CHANNEL, logs_channel, stage_group,
+};
 
 /// Where an instance is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,6 +38,7 @@ pub enum ProcessStatus {
 }
 
 impl ProcessStatus {
+    /// The status in lower case, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
             ProcessStatus::Starting => "starting",
@@ -78,18 +64,24 @@ impl ProcessStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProgramKind {
+    /// A supervised process (`[process.NAME]`).
     Process,
+    /// A pipeline stage's processor (`[[pipeline]]`).
     Stage,
 }
 
 /// The state of one instance of one program, as the manager last saw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstanceState {
+    /// The program's name.
     pub name: String,
     /// 0-based instance number within the program.
     pub instance: u32,
+    /// Process or stage.
     pub kind: ProgramKind,
+    /// The process id, while there is a process.
     pub pid: Option<u32>,
+    /// Where the instance is in its life.
     pub status: ProcessStatus,
     /// Exit code of the last exit, or `None` if it was killed by a signal.
     pub exit_code: Option<i32>,
@@ -126,10 +118,12 @@ impl InstanceState {
         }
     }
 
+    /// The bytes kept in Redis: MessagePack with named fields.
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         Ok(rmp_serde::to_vec_named(self)?)
     }
 
+    /// Reads the bytes of `encode`.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }
@@ -145,15 +139,19 @@ pub fn state_field(name: &str, instance: u32) -> String {
 /// instance count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DesiredState {
+    /// Whether the program should run (false after `stop`).
     pub running: bool,
+    /// How many instances should run.
     pub instances: u32,
 }
 
 impl DesiredState {
+    /// The bytes kept in Redis: MessagePack with named fields.
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         Ok(rmp_serde::to_vec_named(self)?)
     }
 
+    /// Reads the bytes of `encode`.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }
@@ -163,17 +161,26 @@ impl DesiredState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum ProcessAction {
+    /// Start a program's instances.
     Start {
+        /// The program.
         name: String,
     },
+    /// Stop a program's instances.
     Stop {
+        /// The program.
         name: String,
     },
+    /// Stop, then start, a program's instances.
     Restart {
+        /// The program.
         name: String,
     },
+    /// Run this many instances of a program.
     Scale {
+        /// The program.
         name: String,
+        /// How many instances.
         instances: u32,
     },
     /// Re-read the configuration file and apply what changed.
@@ -181,6 +188,7 @@ pub enum ProcessAction {
 }
 
 impl ProcessAction {
+    /// The action's name, as serialised in `action`.
     pub fn verb(&self) -> &'static str {
         match self {
             ProcessAction::Start { .. } => "start",
@@ -197,6 +205,7 @@ impl ProcessAction {
 pub struct ProcessCommand {
     /// Chosen by the sender; the result is pushed to a list named after it.
     pub id: String,
+    /// What to do.
     #[serde(flatten)]
     pub action: ProcessAction,
     /// Who sent it (`cli`, `rest-api:{key id}`), for the log.
@@ -204,10 +213,12 @@ pub struct ProcessCommand {
 }
 
 impl ProcessCommand {
+    /// The bytes kept in Redis: MessagePack with named fields.
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         Ok(rmp_serde::to_vec_named(self)?)
     }
 
+    /// Reads the bytes of `encode`.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }
@@ -216,17 +227,21 @@ impl ProcessCommand {
 /// The manager's answer to one command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandResult {
+    /// The command's id.
     pub id: String,
+    /// Whether the command was carried out.
     pub ok: bool,
     /// What happened, or what went wrong and what to do about it.
     pub message: String,
 }
 
 impl CommandResult {
+    /// The bytes kept in Redis: MessagePack with named fields.
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         Ok(rmp_serde::to_vec_named(self)?)
     }
 
+    /// Reads the bytes of `encode`.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }
@@ -235,11 +250,15 @@ impl CommandResult {
 /// One stage of a pipeline with its live figures, for the flowchart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageStats {
+    /// The stage's (program's) name.
     pub name: String,
+    /// The input channel.
     pub input: String,
+    /// The declared output channels, the default first.
     pub outputs: Vec<String>,
-    /// Instances wanted and instances running.
+    /// Instances wanted.
     pub instances: u32,
+    /// Instances running.
     pub running: u32,
     /// Messages acknowledged since the manager started.
     pub processed: u64,
@@ -261,15 +280,19 @@ pub struct StageStats {
 /// Every pipeline stage, as published on [`PIPELINES_CHANNEL`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineTopology {
+    /// Every stage.
     pub stages: Vec<StageStats>,
+    /// Unix milliseconds of these figures.
     pub updated_ms: u64,
 }
 
 impl PipelineTopology {
+    /// The bytes kept in Redis: MessagePack with named fields.
     pub fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
         Ok(rmp_serde::to_vec_named(self)?)
     }
 
+    /// Reads the bytes of `encode`.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         Ok(rmp_serde::from_slice(bytes)?)
     }

@@ -22,8 +22,8 @@ use std::time::Duration;
 use asynchronio_bus::fred::types::Value;
 use asynchronio_bus::{Backoff, Bus, GroupRead, PublishRequest, StreamEntry, is_missing_group};
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
-use asynchronio_protocol::process::stage_group;
 use asynchronio_protocol::stdio::{self, Outcome, answer_id, request_data};
+use asynchronio_protocol::system::{stage_group, stage_output_key};
 use asynchronio_protocol::{
     ChannelName, ChannelRules, ContentType, Envelope, EnvelopeDraft, Offset,
 };
@@ -474,9 +474,11 @@ impl Runner {
         }
         let keys: Vec<String> = (0..drafts.len())
             .map(|i| {
-                format!(
-                    "stage:{}:{}:{}:{i}",
-                    self.program, message.envelope.epoch, message.envelope.offset
+                stage_output_key(
+                    &self.program,
+                    &message.envelope.epoch,
+                    message.envelope.offset,
+                    i,
                 )
             })
             .collect();

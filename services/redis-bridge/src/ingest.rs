@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use asynchronio_bus::fred::interfaces::StreamsInterface;
 use asynchronio_bus::{Bus, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
-use asynchronio_protocol::keys::INGEST_GROUP;
+use asynchronio_protocol::system::INGEST_GROUP;
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
 use tokio_util::sync::CancellationToken;
 
