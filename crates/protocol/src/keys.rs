@@ -188,8 +188,9 @@ impl Keys {
         format!("{}:pm:dead:{stage}", self.prefix)
     }
 
-    /// A dashboard session, by the hex SHA-256 of its cookie value.
-    pub fn session(&self, id_hash: &str) -> String {
+    /// A dashboard login, by the hex SHA-256 of its cookie value (the key
+    /// still says `session`, as it always has: stored logins stay valid).
+    pub fn login(&self, id_hash: &str) -> String {
         format!("{}:session:{id_hash}", self.prefix)
     }
 

@@ -7,6 +7,7 @@
 //! * [`script`]: the Redis-side half of that format (the Lua publish script
 //!   appends the fields only Redis can assign: time, offset, epoch);
 //! * [`cache`]: a cross-domain cache entry as Redis keeps it;
+//! * [`login`]: dashboard logins as Redis keeps them;
 //! * [`keys`]: every Redis key and topic name, under one prefix, with the
 //!   channel as a Redis Cluster hash tag;
 //! * [`client`] and [`codec`]: the frames browsers and services exchange with
@@ -18,7 +19,6 @@
 //!   stored in so that both codecs deliver the same value;
 //! * [`render`]: HTML fragments pushed into pages (`render` frames);
 //! * [`secret`]: comparing secrets in constant time;
-//! * [`session`]: dashboard login sessions as Redis keeps them;
 //! * [`stdio`]: the lines a pipeline stage and its processor exchange;
 //! * [`system`]: every name Asynchronio gives itself (system channels,
 //!   consumer groups, holders);
@@ -37,6 +37,7 @@ pub mod clock;
 pub mod codec;
 pub mod envelope;
 pub mod keys;
+pub mod login;
 pub mod payload;
 pub mod position;
 pub mod presence;
@@ -44,7 +45,6 @@ pub mod process;
 pub mod render;
 pub mod script;
 pub mod secret;
-pub mod session;
 pub mod stdio;
 pub mod system;
 pub mod token;
