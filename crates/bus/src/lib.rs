@@ -16,12 +16,12 @@ mod heartbeat;
 mod history;
 mod lease;
 mod lease_keeper;
+mod logins;
 mod presence;
 mod processes;
 mod publish;
 mod reply;
 mod revocation;
-mod sessions;
 mod topics;
 
 pub use bus::Bus;
@@ -34,10 +34,10 @@ pub use heartbeat::Heartbeat;
 pub use history::Position;
 pub use lease::Lease;
 pub use lease_keeper::{LeaseKeeper, LeaseLoss};
+pub use logins::random_secret;
 pub use presence::PresenceEntry;
 pub use processes::COMMAND_FIELD;
 pub use publish::{PublishRequest, Published};
-pub use sessions::random_secret;
 
 /// The fred client types, re-exported so services need no direct dependency
 /// to hold a subscriber or issue a plain command.

@@ -1,6 +1,6 @@
-//! Dashboard sessions in Redis: created at login, looked up (and kept
+//! Dashboard logins in Redis: created at login, looked up (and kept
 //! alive) on every request, deleted at logout. Any rest-api replica can
-//! serve any session.
+//! serve any login.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use fred::interfaces::KeysInterface;
 use fred::types::Expiration;
 use sha2::{Digest, Sha256};
 
-use asynchronio_protocol::session::DashboardSession;
+use asynchronio_protocol::login::DashboardLogin;
 
 use crate::bus::Bus;
 use crate::error::BusError;
@@ -21,18 +21,18 @@ pub fn random_secret() -> String {
 }
 
 impl Bus {
-    /// Stores a new session and returns the id for the cookie.
-    pub async fn create_session(
+    /// Stores a new login and returns the id for the cookie.
+    pub async fn create_login(
         &self,
-        session: &DashboardSession,
+        login: &DashboardLogin,
         ttl: Duration,
     ) -> Result<String, BusError> {
         let id = random_secret();
-        let bytes = session.encode()?;
+        let bytes = login.encode()?;
         let _: () = self
             .client
             .set(
-                self.session_key(&id),
+                self.login_key(&id),
                 Bytes::from(bytes),
                 Some(Expiration::PX(ttl.as_millis() as i64)),
                 None,
@@ -42,40 +42,36 @@ impl Bus {
         Ok(id)
     }
 
-    /// The session behind a cookie value, with its lifetime renewed; `None`
+    /// The login behind a cookie value, with its lifetime renewed; `None`
     /// when unknown, expired or unreadable.
-    pub async fn session(
-        &self,
-        id: &str,
-        ttl: Duration,
-    ) -> Result<Option<DashboardSession>, BusError> {
+    pub async fn login(&self, id: &str, ttl: Duration) -> Result<Option<DashboardLogin>, BusError> {
         if id.is_empty() || id.len() > 128 {
             return Ok(None);
         }
-        let key = self.session_key(id);
+        let key = self.login_key(id);
         let bytes: Option<Bytes> = self.client.get(&key).await?;
         let Some(bytes) = bytes else { return Ok(None) };
         let _: () = self
             .client
             .pexpire(&key, ttl.as_millis() as i64, None)
             .await?;
-        match DashboardSession::decode(&bytes) {
-            Ok(session) => Ok(Some(session)),
+        match DashboardLogin::decode(&bytes) {
+            Ok(login) => Ok(Some(login)),
             Err(error) => {
-                tracing::warn!(%error, "a dashboard session does not decode; treated as logged out");
+                tracing::warn!(%error, "a dashboard login does not decode; treated as logged out");
                 Ok(None)
             }
         }
     }
 
-    /// Ends a session (logout).
-    pub async fn delete_session(&self, id: &str) -> Result<(), BusError> {
-        let _: u64 = self.client.del(self.session_key(id)).await?;
+    /// Ends a login (logout).
+    pub async fn delete_login(&self, id: &str) -> Result<(), BusError> {
+        let _: u64 = self.client.del(self.login_key(id)).await?;
         Ok(())
     }
 
-    fn session_key(&self, id: &str) -> String {
+    fn login_key(&self, id: &str) -> String {
         self.keys()
-            .session(&hex::encode(Sha256::digest(id.as_bytes())))
+            .login(&hex::encode(Sha256::digest(id.as_bytes())))
     }
 }
