@@ -3,23 +3,27 @@
 //! It shares nothing with the other services but Redis (through `bus`) and
 //! keeps its own records (API keys, audit log) in SQL (through `store`).
 
+mod admission;
 mod archiver;
+mod audit;
 mod audit_writer;
 mod auth;
 mod body;
+mod caller;
 mod config;
 mod dashboard;
 mod error;
+mod key_cache;
 mod metrics;
 mod openapi;
 mod rate_limit;
 mod routes;
 mod sanitize;
 mod state;
+mod token_signing;
 
 use actix_cors::Cors;
-use actix_web::HttpMessage as _;
-use actix_web::dev::Service as _;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use asynchronio_bus::Bus;
@@ -27,13 +31,16 @@ use asynchronio_protocol::ChannelRules;
 use asynchronio_service::{Shutdown, run_service};
 use asynchronio_store::Store;
 use clap::Parser;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
+use crate::audit_writer::AuditWriter;
 use crate::config::RestArgs;
+use crate::dashboard::templates::Templates;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::state::AppState;
-use futures_util::future::Either;
 
 fn main() -> anyhow::Result<()> {
     let args = RestArgs::parse();
@@ -41,6 +48,9 @@ fn main() -> anyhow::Result<()> {
     run_service(&log, run(args))
 }
 
+/// Connects, serves until a signal, then stops in order: the HTTP server
+/// (finishing requests in flight), the background tasks, the audit writer
+/// (writing what is queued), Redis.
 async fn run(args: RestArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
     let database_url = args.database_url()?;
@@ -54,12 +64,40 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
         () = shutdown.wait() => return Ok(()),
     };
     let templates = std::sync::Arc::new(
-        dashboard::templates::Templates::load(args.templates_dir.as_deref())
+        Templates::load(args.templates_dir.as_deref())
             .context("cannot load the dashboard templates")?,
     );
-    let (audit, audit_task) = audit_writer::AuditWriter::start(store.clone());
-    let state = web::Data::new(AppState {
-        bus: bus.clone(),
+    let (audit, audit_task) = AuditWriter::start(store.clone());
+    let state = web::Data::new(app_state(&args, store, bus.clone(), templates, audit)?);
+    let background = Background::start(&args, &state);
+    let server = http_server(&args, state.clone())?;
+    let handle = server.handle();
+    tracing::info!(listen = %args.listen, "rest-api listening");
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        handle.stop(true).await;
+    });
+    server.await.context("the HTTP server failed")?;
+    background.stop().await;
+    // The last handle to the audit queue goes with the state; the writer
+    // then writes what is left and ends.
+    drop(state);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), audit_task).await;
+    bus.quit().await;
+    tracing::info!("rest-api stopped");
+    Ok(())
+}
+
+/// What every handler shares, from the command line and the connections.
+fn app_state(
+    args: &RestArgs,
+    store: Store,
+    bus: Bus,
+    templates: std::sync::Arc<Templates>,
+    audit: AuditWriter,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        bus,
         store,
         admin_key: args.admin_key.clone().filter(|k| !k.is_empty()),
         require_token: args.tokens.require_token,
@@ -73,8 +111,8 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             trusted_proxies: args.proxies.trusted_proxies.clone(),
         },
         audit,
-        key_cache: auth::KeyCache::default(),
-        templates: templates.clone(),
+        key_cache: key_cache::KeyCache::default(),
+        templates,
         gateway_url: args.gateway_url.clone().filter(|u| !u.is_empty()),
         secure_cookies: args.secure_cookies,
         archive: args
@@ -83,27 +121,61 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
             .filter(|p| !p.is_empty())
             .cloned()
             .collect(),
-    });
-    let stop_background = tokio_util::sync::CancellationToken::new();
-    let archiver = tokio::spawn(archiver::run(
-        bus.clone(),
-        state.store.clone(),
-        state.archive.clone(),
-        std::time::Duration::from_millis(args.archive_interval_ms.max(50)),
-        stop_background.clone(),
-    ));
-    let publisher = (!args.no_dashboard_publisher).then(|| {
-        tokio::spawn(dashboard::live_feed::run(
-            bus.clone(),
-            templates.clone(),
-            stop_background.clone(),
-        ))
-    });
+    })
+}
+
+/// The tasks that run beside the HTTP server: the archiver and (unless
+/// turned off) the dashboard's live feed.
+struct Background {
+    stop: CancellationToken,
+    archiver: JoinHandle<()>,
+    live_feed: Option<JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(args: &RestArgs, state: &AppState) -> Self {
+        let stop = CancellationToken::new();
+        let archiver = tokio::spawn(archiver::run(
+            state.bus.clone(),
+            state.store.clone(),
+            state.archive.clone(),
+            std::time::Duration::from_millis(args.archive_interval_ms.max(50)),
+            stop.clone(),
+        ));
+        let live_feed = (!args.no_dashboard_publisher).then(|| {
+            tokio::spawn(dashboard::live_feed::run(
+                state.bus.clone(),
+                state.templates.clone(),
+                stop.clone(),
+            ))
+        });
+        Self {
+            stop,
+            archiver,
+            live_feed,
+        }
+    }
+
+    /// Tells the tasks to stop and waits for them.
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.archiver.await;
+        if let Some(live_feed) = self.live_feed {
+            let _ = live_feed.await;
+        }
+    }
+}
+
+/// The HTTP server, bound and started: every route, behind CORS
+/// and the request admission (rate limits, response counts).
+fn http_server(
+    args: &RestArgs,
+    state: web::Data<AppState>,
+) -> anyhow::Result<actix_web::dev::Server> {
     let max_body = args.max_body;
     let origins = args.cors_origins.clone();
-    let server_state = state.clone();
     let mut server = HttpServer::new(move || {
-        let state = server_state.clone();
+        let admitted = state.clone();
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(max_body))
@@ -114,34 +186,12 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
                 ApiError::bad_request("bad_parameter", error.to_string()).into()
             }))
             .wrap(cors(&origins))
-            .wrap_fn(move |request, service| {
-                let state = state.clone();
-                let authorization = request
-                    .headers()
-                    .get("authorization")
-                    .map(|v| v.to_str().unwrap_or("(not text)"));
-                let known = authorization.is_some_and(|h| auth::known_credential(&state, h));
-                let address = state.rate_limits.address_of_request(request.request());
-                let admitted = state.rate_limits.admit(authorization, known, address);
-                let response = match &admitted {
-                    Ok(_) => Either::Left(service.call(request)),
-                    Err(limited) => Either::Right(std::future::ready(Ok(request
-                        .into_response(rate_limit::too_many(*limited))
-                        .map_into_right_body()))),
-                };
-                async move {
-                    let response = response.await?;
-                    if let Ok(admission) = &admitted {
-                        let authenticated = response
-                            .request()
-                            .extensions()
-                            .contains::<rate_limit::Authenticated>();
-                        state.rate_limits.settle(admission, authenticated);
-                    }
-                    state.metrics.count_response(response.status().as_u16());
-                    Ok(response)
-                }
-            })
+            .wrap(from_fn(move |request, next| {
+                admission::admit(admitted.clone(), request, next)
+            }))
+            // The API document lists the routes, so it is registered here
+            // rather than by them (openapi reads routes, not the reverse).
+            .service(openapi::document)
             .configure(routes::configure)
             .configure(dashboard::configure)
             .default_service(web::to(no_route))
@@ -158,26 +208,7 @@ async fn run(args: RestArgs) -> anyhow::Result<()> {
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));
     }
-    let server = server.run();
-    let handle = server.handle();
-    tracing::info!(listen = %args.listen, "rest-api listening");
-    tokio::spawn(async move {
-        shutdown.wait().await;
-        handle.stop(true).await;
-    });
-    server.await.context("the HTTP server failed")?;
-    stop_background.cancel();
-    let _ = archiver.await;
-    if let Some(publisher) = publisher {
-        let _ = publisher.await;
-    }
-    // The last handle to the audit queue goes with the state; the writer
-    // then writes what is left and ends.
-    drop(state);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), audit_task).await;
-    bus.quit().await;
-    tracing::info!("rest-api stopped");
-    Ok(())
+    Ok(server.run())
 }
 
 /// A request no route serves: 405 with `Allow` when the path exists for

@@ -6,8 +6,8 @@ use asynchronio_protocol::token::TokenKeys;
 use asynchronio_store::Store;
 
 use crate::audit_writer::AuditWriter;
-use crate::auth::KeyCache;
 use crate::dashboard::templates::Templates;
+use crate::key_cache::KeyCache;
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimits;
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use asynchronio_bus::{Bus, BusError};
+use asynchronio_protocol::channel::is_render_channel;
 use futures_util::future::join_all;
 use serde::Serialize;
 
@@ -47,8 +48,7 @@ pub struct ChannelMeter {
 
 /// System channels the meter leaves out (they would only measure itself).
 fn measured(channel: &str) -> bool {
-    !channel.starts_with("$sys:render:")
-        && channel != asynchronio_protocol::process::METRICS_CHANNEL
+    !is_render_channel(channel) && channel != asynchronio_protocol::process::METRICS_CHANNEL
 }
 
 impl ChannelMeter {

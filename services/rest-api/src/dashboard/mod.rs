@@ -5,10 +5,11 @@
 
 pub mod assets;
 pub mod channel_meter;
+pub mod html;
 pub mod live_feed;
+pub mod login;
 pub mod pages;
 pub mod process_table;
-pub mod session;
 pub mod templates;
 
 use actix_web::web;
@@ -17,9 +18,9 @@ use actix_web::web;
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(assets::file)
-        .service(session::login_form)
-        .service(session::login)
-        .service(session::logout)
+        .service(login::login_form)
+        .service(login::login)
+        .service(login::logout)
         .service(pages::home)
         .service(pages::processes)
         .service(pages::charts)

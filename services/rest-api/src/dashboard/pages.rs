@@ -4,13 +4,14 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use asynchronio_protocol::process::{PIPELINES_CHANNEL, PROCESSES_CHANNEL};
+use asynchronio_protocol::process::{METRICS_CHANNEL, PIPELINES_CHANNEL, PROCESSES_CHANNEL};
 use asynchronio_protocol::token::{Claims, now_secs};
 use tera::Context;
 
-use crate::auth::Caller;
+use crate::caller::Caller;
+use crate::dashboard::html::html;
+use crate::dashboard::login;
 use crate::dashboard::process_table::{self, RENDER_CHANNEL, ROWS_TARGET};
-use crate::dashboard::session;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -18,42 +19,16 @@ use crate::state::AppState;
 /// a fresh one on every reconnect.
 const PAGE_TOKEN_TTL: u64 = 600;
 
-/// Renders `template` as an HTML response.
-pub fn html(
-    state: &AppState,
-    template: &str,
-    context: &Context,
-    status: StatusCode,
-) -> Result<HttpResponse, ApiError> {
-    let body = state.templates.render(template, context).map_err(|e| {
-        tracing::error!(template, error = %e, "a dashboard template failed");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "template_failed",
-            format!("the page could not be rendered ({e}); see the rest-api log"),
-        )
-    })?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("x-frame-options", "DENY"))
-        .insert_header(("x-content-type-options", "nosniff"))
-        .insert_header((
-            "content-security-policy",
-            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
-             style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             form-action 'self'",
-        ))
-        .body(body))
-}
-
-/// The session and the context every page shares, or a redirect to login.
+/// The login and the context every page shares (what `base.html` names),
+/// or a redirect to login. Each page adds only what its own template names:
+/// Tera refuses to render a name it was not given, so a variable missing
+/// here fails the page loudly, while an unused one would go unnoticed.
 async fn page_context(
     request: &HttpRequest,
     state: &AppState,
     page: &str,
 ) -> Result<Result<Context, HttpResponse>, ApiError> {
-    let Some(session) = session::current(request, state).await? else {
+    let Some(login) = login::current(request, state).await? else {
         let next = request.uri().path();
         return Ok(Err(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, format!("/login?next={next}")))
@@ -61,15 +36,9 @@ async fn page_context(
     };
     let mut context = Context::new();
     context.insert("page", page);
-    context.insert("actor", &session.actor);
-    context.insert("csrf", &session.csrf);
+    context.insert("actor", &login.actor);
+    context.insert("csrf", &login.csrf);
     context.insert("gateway_url", &state.gateway_url);
-    context.insert("processes_channel", PROCESSES_CHANNEL);
-    context.insert("pipelines_channel", PIPELINES_CHANNEL);
-    context.insert(
-        "metrics_channel",
-        asynchronio_protocol::process::METRICS_CHANNEL,
-    );
     context.insert("channel_kinds", &channel_kinds());
     Ok(Ok(context))
 }
@@ -132,14 +101,21 @@ pub async fn processes(
 }
 
 /// A page whose data all arrives over the WebSocket: only the shared
-/// context is rendered on the server.
+/// context and the `subscribed` channels its script reads (template variable,
+/// channel name) are rendered on the server.
 async fn live_page(
     request: &HttpRequest,
     state: &AppState,
     page: &str,
+    subscribed: &[(&str, &str)],
 ) -> Result<HttpResponse, ApiError> {
     match page_context(request, state, page).await? {
-        Ok(context) => html(state, &format!("{page}.html"), &context, StatusCode::OK),
+        Ok(mut context) => {
+            for (variable, channel) in subscribed {
+                context.insert(*variable, channel);
+            }
+            html(state, &format!("{page}.html"), &context, StatusCode::OK)
+        }
         Err(redirect) => Ok(redirect),
     }
 }
@@ -150,7 +126,13 @@ pub async fn charts(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    live_page(&request, &state, "charts").await
+    live_page(
+        &request,
+        &state,
+        "charts",
+        &[("metrics_channel", METRICS_CHANNEL)],
+    )
+    .await
 }
 
 /// `GET /flowchart`: the pipelines as a graph with live rates and lag.
@@ -159,7 +141,16 @@ pub async fn flowchart(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    live_page(&request, &state, "flowchart").await
+    live_page(
+        &request,
+        &state,
+        "flowchart",
+        &[
+            ("pipelines_channel", PIPELINES_CHANNEL),
+            ("processes_channel", PROCESSES_CHANNEL),
+        ],
+    )
+    .await
 }
 
 /// `GET /channels`: channels with subscribers and rates, recent messages,
@@ -169,11 +160,17 @@ pub async fn channels(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    live_page(&request, &state, "channels").await
+    live_page(
+        &request,
+        &state,
+        "channels",
+        &[("metrics_channel", METRICS_CHANNEL)],
+    )
+    .await
 }
 
 /// `POST /dashboard/token`: a short-lived admin token for the gateway, so
-/// the page may subscribe to `$sys:` channels. Needs the session and its
+/// the page may subscribe to `$sys:` channels. Needs the login and its
 /// CSRF token.
 #[post("/dashboard/token")]
 pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
@@ -192,7 +189,7 @@ pub async fn token(state: web::Data<AppState>, caller: Caller) -> Result<HttpRes
         admin: true,
         ..Default::default()
     };
-    let token = crate::routes::tokens::sign(&state, &claims)?;
+    let token = crate::token_signing::sign(&state, &claims)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({ "token": token, "expires_at": claims.exp })))

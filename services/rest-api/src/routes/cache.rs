@@ -14,10 +14,10 @@ use asynchronio_protocol::cache::MAX_CACHE_TTL_SECS;
 use asynchronio_store::Scope;
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::audit::audit;
 use crate::body::Body;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::keys::audit;
 use crate::state::AppState;
 
 fn check_key(key: &str) -> Result<(), ApiError> {

@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, web};
 use asynchronio_protocol::presence::PresenceInfo;
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::routes::messages::readable_channel;
 use crate::state::AppState;

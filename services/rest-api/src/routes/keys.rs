@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, delete, get, post, web};
 use asynchronio_store::Scope;
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::audit::audit;
 use crate::body::Body;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -84,7 +85,7 @@ pub async fn revoke(
     }
     // Tokens the key issued die with it: gateways refuse (and disconnect)
     // them once its id is in the revocation set. Revoking again retries.
-    let keep = std::time::Duration::from_secs(crate::routes::tokens::max_ttl(&state));
+    let keep = std::time::Duration::from_secs(crate::token_signing::max_ttl(&state));
     if let Err(error) = state.bus.revoke_token_issuer(&path, keep).await {
         audit(&state, &caller, "key.revoke", &path, "tokens_not_revoked").await;
         return Err(ApiError::unavailable(format!(
@@ -115,18 +116,4 @@ pub async fn audit_log(
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "entries": state.store.recent_audit(limit).await? })))
-}
-
-/// Records a state-changing call (written in the background, in batches).
-pub(crate) async fn audit(
-    state: &AppState,
-    caller: &Caller,
-    action: &str,
-    target: &str,
-    result: &str,
-) {
-    state
-        .audit
-        .record(caller.actor(), action, target, result)
-        .await;
 }

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::archiver::archived;
-use crate::auth::Caller;
+use crate::audit::audit;
 use crate::body::Body;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::keys::audit;
 use crate::state::AppState;
 
 /// Longest accepted Idempotency-Key.

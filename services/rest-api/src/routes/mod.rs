@@ -31,7 +31,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
-        .service(crate::openapi::document)
         .service(
             web::scope("/api/v1")
                 .wrap(api_headers())

@@ -15,9 +15,9 @@ use asynchronio_protocol::process::{ProcessAction, logs_channel};
 use asynchronio_store::Scope;
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::audit::audit;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::keys::audit;
 use crate::state::AppState;
 
 /// How long an action may take before the API answers 504.

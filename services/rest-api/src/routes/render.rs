@@ -10,8 +10,8 @@ use asynchronio_protocol::render::{Fragment, RenderOp};
 use asynchronio_store::Scope;
 use serde::Deserialize;
 
-use crate::auth::Caller;
 use crate::body::Body;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::routes::messages::writable_channel;
 use crate::state::AppState;

@@ -15,16 +15,16 @@
 //! gateway. Tokens the bootstrap admin key or a dashboard session issue
 //! carry no key id: only rotating the token secret voids them.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, web};
+use asynchronio_protocol::channel::{ChannelKind, kind_of};
 use asynchronio_protocol::token::{Claims, now_secs};
 use asynchronio_store::Scope;
 use serde::Deserialize;
 
-use crate::auth::Caller;
+use crate::audit::audit;
 use crate::body::Body;
+use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::routes::keys::audit;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -75,7 +75,7 @@ pub async fn issue(
             "sub must be 1 to 200 characters",
         ));
     }
-    let max_ttl = max_ttl(&state);
+    let max_ttl = crate::token_signing::max_ttl(&state);
     let ttl = request.ttl.unwrap_or(DEFAULT_TTL.min(max_ttl));
     if ttl == 0 || ttl > max_ttl {
         return Err(ApiError::bad_request(
@@ -113,7 +113,7 @@ pub async fn issue(
             _ => None,
         },
     };
-    let token = sign(&state, &claims)?;
+    let token = crate::token_signing::sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
     Ok(HttpResponse::Created().json(serde_json::json!({
         "token": token,
@@ -122,25 +122,16 @@ pub async fn issue(
     })))
 }
 
-/// The longest token lifetime this server issues, in seconds; also how
-/// long a revoked key's id stays in the revocation set.
-pub(crate) fn max_ttl(state: &AppState) -> u64 {
-    state
-        .token_keys
-        .as_ref()
-        .map_or(asynchronio_protocol::token::DEFAULT_MAX_TTL_SECS, |keys| {
-            keys.max_ttl()
-        })
-}
-
 /// Succeeds when the caller's scopes cover everything the token would
 /// grant (see the module documentation).
 fn require_scopes(caller: &Caller, request: &TokenRequest) -> Result<(), ApiError> {
+    // A pattern's kind is its name's (`kind_of` reads only the prefix), so
+    // `$sys:*` is a system pattern.
     let system = request
         .subscribe
         .iter()
         .chain(&request.publish)
-        .any(|p| p.starts_with("$sys:"));
+        .any(|p| kind_of(p) == ChannelKind::System);
     if request.admin || system {
         caller.require(Scope::Admin)?;
     }
@@ -156,22 +147,4 @@ fn require_scopes(caller: &Caller, request: &TokenRequest) -> Result<(), ApiErro
             .or_else(|_| caller.require(Scope::Publish))?;
     }
     Ok(())
-}
-
-/// Signs `claims` with the configured token key (503 when none is set).
-pub(crate) fn sign(state: &AppState, claims: &Claims) -> Result<String, ApiError> {
-    let Some(keys) = &state.token_keys else {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            "no token key is configured; set ASYNCHRONIO_TOKEN_SECRET (shared with the gateways)",
-        ));
-    };
-    keys.sign(claims).map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            e.to_string(),
-        )
-    })
 }

@@ -1,42 +1,44 @@
-//! Logging in and out of the dashboard, and finding the session behind a
-//! request. The session id lives in an HttpOnly, SameSite=Strict cookie; the
-//! session itself (with its CSRF token) lives in Redis.
+//! Logging in and out of the dashboard, and finding the login behind a
+//! request. The login id lives in an HttpOnly, SameSite=Strict cookie; the
+//! login itself (with its CSRF token) lives in Redis. ("Session" means a
+//! client's protocol state in ws-gateway; the dashboard's is a login.)
 
 use std::time::Duration;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_protocol::login::DashboardLogin;
 use asynchronio_protocol::secret::same;
-use asynchronio_protocol::session::DashboardSession;
 use asynchronio_store::Scope;
 use serde::Deserialize;
 use tera::Context;
 
-use crate::dashboard::pages::html;
+use crate::dashboard::html::html;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Name of the session cookie.
+/// Name of the login cookie (its value is unchanged since the dashboard
+/// called logins sessions, so browsers stay logged in).
 pub const COOKIE: &str = "asynchronio_session";
 
-/// A session unused for this long ends.
-pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// A login unused for this long ends.
+pub const LOGIN_TTL: Duration = Duration::from_secs(12 * 3600);
 
-/// The session behind the request's cookie, if it has a live one.
+/// The login behind the request's cookie, if it has a live one.
 pub async fn current(
     request: &HttpRequest,
     state: &AppState,
-) -> Result<Option<DashboardSession>, ApiError> {
+) -> Result<Option<DashboardLogin>, ApiError> {
     let Some(cookie) = request.cookie(COOKIE) else {
         return Ok(None);
     };
-    Ok(state.bus.session(cookie.value(), SESSION_TTL).await?)
+    Ok(state.bus.login(cookie.value(), LOGIN_TTL).await?)
 }
 
-/// Whether `presented` is the session's CSRF token (constant time).
-pub fn csrf_matches(session: &DashboardSession, presented: Option<&str>) -> bool {
-    presented.is_some_and(|p| same(p.as_bytes(), session.csrf.as_bytes()))
+/// Whether `presented` is the login's CSRF token (constant time).
+pub fn csrf_matches(user: &DashboardLogin, presented: Option<&str>) -> bool {
+    presented.is_some_and(|p| same(p.as_bytes(), user.csrf.as_bytes()))
 }
 
 /// Where to go after logging in: a local path only, never another site.
@@ -102,7 +104,6 @@ fn login_page(
     let mut context = Context::new();
     context.insert("next", &local_path(next));
     context.insert("error", &error);
-    context.insert("page", "login");
     html(state, "login.html", &context, status)
 }
 
@@ -113,7 +114,7 @@ pub struct LoginForm {
 }
 
 /// `POST /login`: an admin key (the bootstrap key or a stored key with the
-/// admin scope) opens a session.
+/// admin scope) opens a login.
 #[post("/login")]
 pub async fn login(
     request: HttpRequest,
@@ -156,12 +157,12 @@ pub async fn login(
         );
     };
     state.rate_limits.login_succeeded(&address);
-    let session = DashboardSession {
+    let user = DashboardLogin {
         actor: actor.clone(),
         csrf: asynchronio_bus::random_secret(),
         created_ms: asynchronio_protocol::clock::now_ms(),
     };
-    let id = state.bus.create_session(&session, SESSION_TTL).await?;
+    let id = state.bus.create_login(&user, LOGIN_TTL).await?;
     state
         .audit
         .record(actor.clone(), "dashboard.login", "-", "ok")
@@ -172,7 +173,7 @@ pub async fn login(
         .same_site(SameSite::Strict)
         .secure(state.secure_cookies)
         .max_age(actix_web::cookie::time::Duration::seconds(
-            SESSION_TTL.as_secs() as i64,
+            LOGIN_TTL.as_secs() as i64,
         ))
         .finish();
     Ok(HttpResponse::SeeOther()
@@ -186,21 +187,21 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-/// `POST /logout`: ends the session (the form carries the CSRF token).
+/// `POST /logout`: ends the login (the form carries the CSRF token).
 #[post("/logout")]
 pub async fn logout(
     request: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(session) = current(&request, &state).await? {
-        if !csrf_matches(&session, Some(&form.csrf)) {
+    if let Some(user) = current(&request, &state).await? {
+        if !csrf_matches(&user, Some(&form.csrf)) {
             return Err(ApiError::forbidden(
                 "the form's CSRF token does not match your session; reload the page",
             ));
         }
         if let Some(cookie) = request.cookie(COOKIE) {
-            state.bus.delete_session(cookie.value()).await?;
+            state.bus.delete_login(cookie.value()).await?;
         }
     }
     let mut gone = Cookie::build(COOKIE, "")
