@@ -163,7 +163,16 @@ export class AsynchronioClient {
     this.state = State.CLOSED;
     this.socket = null;
     this.nextId = 1;
-    this.pending = new Map(); // id -> { resolve, reject, timer, channel? }
+    // Frames awaiting the gateway's answer, one map per kind, each keyed by
+    // the frame's id: they are answered, timed out and failed differently.
+    // publish and ping: settled by ok/pong or error, time out.
+    this.requests = new Map(); // id -> { resolve, reject, timer }
+    // The connect frame sending the token: answered by connected or error
+    // (both resolve, an error as an AsynchronioError), never times out.
+    this.handshakes = new Map(); // id -> resolve
+    // subscribe frames: answered by subscribed, or by an error that may be
+    // retried; a lost connection just forgets them (resubscribed on open).
+    this.subscribes = new Map(); // id -> channel
     this.channels = new Map(); // channel -> { handlers: Set, position, subscribed }
     this.listeners = { state: new Set(), error: new Set() };
     this.attempt = 0;
@@ -292,7 +301,7 @@ export class AsynchronioClient {
       if (socket !== this.socket) return;
       const id = this.nextId++;
       const reply = await new Promise((resolve) => {
-        this.pending.set(id, { resolve, reject: resolve, timer: null, connect: true });
+        this.handshakes.set(id, resolve);
         this.send({ op: "connect", id, token });
       });
       if (socket !== this.socket) return;
@@ -315,10 +324,10 @@ export class AsynchronioClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id);
+        this.requests.delete(id);
         reject(new AsynchronioError("timeout", `no answer within ${this.requestTimeout} ms`));
       }, this.requestTimeout);
-      this.pending.set(id, { resolve, reject, timer });
+      this.requests.set(id, { resolve, reject, timer });
       this.send({ ...frame, id });
     });
   }
@@ -330,7 +339,7 @@ export class AsynchronioClient {
     const frame = { op: "subscribe", id: this.nextId++, channel };
     if (entry.position) frame.since = entry.position;
     if (entry.presence.size > 0) frame.presence = true;
-    this.pending.set(frame.id, { channel, subscribe: true });
+    this.subscribes.set(frame.id, channel);
     this.send(frame);
   }
 
@@ -405,7 +414,7 @@ export class AsynchronioClient {
   }
 
   onSubscribed(frame) {
-    this.pending.delete(frame.id);
+    this.subscribes.delete(frame.id);
     const entry = this.channels.get(frame.channel);
     if (!entry) return;
     entry.subscribed = true;
@@ -420,30 +429,42 @@ export class AsynchronioClient {
 
   onError(frame) {
     const error = new AsynchronioError(frame.code, frame.message);
-    const pending = frame.id !== undefined ? this.pending.get(frame.id) : undefined;
-    if (pending?.subscribe) {
-      this.pending.delete(frame.id);
+    const channel = frame.id !== undefined ? this.subscribes.get(frame.id) : undefined;
+    if (channel !== undefined) {
+      this.subscribes.delete(frame.id);
       this.emit("error", error);
       // Redis was briefly unavailable, or this connection (or address) made
       // too many subscribe attempts: try the subscription again later, a
       // little later for rate limits, which refill over a second or so.
       const retryIn = { unavailable: this.minDelay, rate_limited: 1000 + Math.random() * 1000 }[frame.code];
-      if (retryIn !== undefined && this.channels.has(pending.channel)) {
-        setTimeout(() => this.state === State.OPEN && this.sendSubscribe(pending.channel), retryIn);
+      if (retryIn !== undefined && this.channels.has(channel)) {
+        setTimeout(() => this.state === State.OPEN && this.sendSubscribe(channel), retryIn);
       }
       return;
     }
-    if (pending) return this.settle(frame.id, null, error);
+    if (this.settle(frame.id, null, error)) return;
     this.emit("error", error);
   }
 
+  /**
+   * Answers the request or handshake with id `id` (a subscribe's answer is
+   * not settled here); returns whether one was waiting.
+   */
   settle(id, value, error) {
-    const pending = this.pending.get(id);
-    if (!pending || pending.subscribe) return;
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
-    if (error) pending.reject(error);
-    else pending.resolve(value);
+    const handshake = this.handshakes.get(id);
+    if (handshake) {
+      this.handshakes.delete(id);
+      // The handshake's caller tells a refusal by its type.
+      handshake(error ?? value);
+      return true;
+    }
+    const request = this.requests.get(id);
+    if (!request) return false;
+    this.requests.delete(id);
+    clearTimeout(request.timer);
+    if (error) request.reject(error);
+    else request.resolve(value);
+    return true;
   }
 
   onClose(socket, event) {
@@ -469,14 +490,18 @@ export class AsynchronioClient {
     }, delay);
   }
 
+  /** Fails every request and handshake in flight; forgets the subscribes (resent on open). */
   failPending(reason) {
-    for (const [id, pending] of this.pending) {
-      if (pending.subscribe) continue;
-      clearTimeout(pending.timer);
-      pending.reject(new AsynchronioError("disconnected", reason));
-      this.pending.delete(id);
+    const requests = [...this.requests.values()];
+    const handshakes = [...this.handshakes.values()];
+    this.requests.clear();
+    this.handshakes.clear();
+    this.subscribes.clear();
+    for (const request of requests) {
+      clearTimeout(request.timer);
+      request.reject(new AsynchronioError("disconnected", reason));
     }
-    for (const [id, pending] of this.pending) if (pending.subscribe) this.pending.delete(id);
+    for (const handshake of handshakes) handshake(new AsynchronioError("disconnected", reason));
   }
 
   setState(state) {
