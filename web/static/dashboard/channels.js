@@ -1,9 +1,11 @@
 // The Channels page: every channel with its subscribers, rate and offset
-// (from $sys:metrics, once a second), the recent messages of the selected
-// channel (history, then live), and a publish form. Message data is shown
-// as text, whatever it contains.
+// (from the metrics channel, once a second), the recent messages of the
+// selected channel (history, then live), and a publish form. Message data
+// is shown as text, whatever it contains. The table's rows are updated in
+// place, keyed by channel, so keyboard focus and selection survive every
+// measurement.
 
-import { api, connect, el, rate, toast } from "./live.js";
+import { api, channelKind, connect, el, pageData, rate, toast } from "./live.js";
 
 const client = connect();
 const rows = document.getElementById("channel-rows");
@@ -12,18 +14,56 @@ const MAX_RECENT = 50;
 let selected = null;
 let unfollow = null;
 const shown = new Set();
+// The one row shown while there is no channel: the template's, then ours.
+const placeholder = rows.querySelector("tr:not([data-channel])") ?? el("tr", {}, el("td", { colspan: 4 }));
+const byChannel = new Map(); // channel -> { row, subscribers, rate, offset } (cells)
 
-client.subscribe("$sys:metrics", (event) => {
-  const channels = (event.channels ?? []).filter((c) => !c.channel.startsWith("$sys:"));
+function setText(cell, text) {
+  const value = String(text);
+  if (cell.textContent !== value) cell.textContent = value;
+}
+
+function rowFor(channel) {
+  let entry = byChannel.get(channel);
+  if (entry) return entry;
+  entry = {
+    subscribers: el("td", { class: "num" }),
+    rate: el("td", { class: "num" }),
+    offset: el("td", { class: "num" }),
+  };
+  entry.row = el("tr", { "data-channel": channel, class: channel === selected ? "selected" : null },
+    el("td", {}, el("button", { type: "button", class: "link", "data-channel": channel }, channel)),
+    entry.subscribers, entry.rate, entry.offset);
+  byChannel.set(channel, entry);
+  return entry;
+}
+
+client.subscribe(pageData(rows, "metricsChannel"), (event) => {
+  const channels = (event.channels ?? []).filter((c) => channelKind(c.channel) !== "system");
+  const present = new Set(channels.map((c) => c.channel));
+  for (const [channel, entry] of byChannel) {
+    if (!present.has(channel)) {
+      entry.row.remove();
+      byChannel.delete(channel);
+    }
+  }
   if (channels.length === 0) {
-    rows.replaceChildren(el("tr", {}, el("td", { colspan: 4 }, "No channels yet: publish something below.")));
+    setText(placeholder.firstElementChild, "No channels yet: publish something below.");
+    if (!placeholder.isConnected) rows.append(placeholder);
     return;
   }
-  rows.replaceChildren(...channels.map((c) => el("tr", { "data-channel": c.channel, class: c.channel === selected ? "selected" : null },
-    el("td", {}, el("button", { type: "button", class: "link", "data-channel": c.channel }, c.channel)),
-    el("td", { class: "num" }, c.subscribers),
-    el("td", { class: "num" }, rate(c.rate)),
-    el("td", { class: "num" }, Number(c.offset)))));
+  placeholder.remove();
+  // In the server's order; a row is moved only when it is out of place.
+  let previous = null;
+  for (const c of channels) {
+    const entry = rowFor(c.channel);
+    setText(entry.subscribers, c.subscribers);
+    setText(entry.rate, rate(c.rate));
+    setText(entry.offset, Number(c.offset));
+    const expected = previous ? previous.nextElementSibling : rows.firstElementChild;
+    if (entry.row !== expected) rows.insertBefore(entry.row, expected);
+    previous = entry.row;
+  }
 });
 
 rows.addEventListener("click", (event) => {

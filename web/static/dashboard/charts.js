@@ -1,24 +1,107 @@
-// The Charts page: a line chart on a canvas of the last 60 seconds. Series
-// come from $sys:metrics (messages per second per channel) and from the
-// numeric fields of channels the user adds (demo.metrics by default, which
-// the demo producer fills ten times a second). Redrawn at most ten times a
-// second, only when something changed.
+// The Charts page: a line chart (Chart.js, vendored) of the last 60
+// seconds. Series come from the metrics channel (messages per second per
+// channel, on the left axis) and from the numeric fields of channels the
+// user adds (the demo producer's channel by default, on the right axis:
+// their unit is unknown). Redrawn at most ten times a second, only when
+// something changed; the legend is the page's own (checkboxes with the last
+// value), so it stays text a test or a screen reader can read.
 
-import { connect, el, rate } from "./live.js";
+import {
+  Chart,
+  LineController,
+  LineElement,
+  LinearScale,
+  PointElement,
+  Tooltip,
+} from "/static/vendor/chart.js/chart.esm.js";
+import { channelKind, connect, el, pageData, rate } from "./live.js";
+
+Chart.register(LineController, LineElement, LinearScale, PointElement, Tooltip);
 
 const WINDOW_MS = 60_000;
+// Points this far before the window are kept, so lines enter from the edge.
+const KEEP_MS = 5_000;
 const COLORS = ["#2f6fde", "#e0622b", "#1f9d55", "#b43fc7", "#c9a100", "#0f9bb5", "#d6336c", "#6b7280"];
 
 const client = connect();
 const canvas = document.getElementById("chart");
 const legend = document.getElementById("legend");
 const pauseButton = document.getElementById("pause");
-const series = new Map(); // key -> { label, color, points: [[t, v]], visible, box }
+const seriesInput = document.getElementById("series-channel");
+const series = new Map(); // key -> { dataset, value }
 let paused = false;
 let dirty = true;
 let pointCount = 0;
+// The end of the time axis: now, or the moment the chart was paused.
+let end = Date.now();
 
-function seriesFor(key, label) {
+const styles = getComputedStyle(document.documentElement);
+const css = (name, fallback) => styles.getPropertyValue(name).trim() || fallback;
+Chart.defaults.color = css("--axis", "#5b6470");
+Chart.defaults.borderColor = css("--grid", "#e3e6ea");
+Chart.defaults.font.family = "system-ui, -apple-system, 'Segoe UI', sans-serif";
+
+/** Seconds before the end of the axis, for people: "now", "-10 s". */
+function ago(t) {
+  const seconds = Math.round((t - end) / 1000);
+  return seconds === 0 ? "now" : `${seconds} s`;
+}
+
+const chart = new Chart(canvas, {
+  type: "line",
+  data: { datasets: [] },
+  options: {
+    animation: false,
+    maintainAspectRatio: false,
+    // Data are {x, y} objects sorted by x: nothing to parse.
+    parsing: false,
+    normalized: true,
+    spanGaps: true,
+    interaction: { mode: "nearest", axis: "x", intersect: false },
+    elements: { point: { radius: 0, hitRadius: 6 }, line: { borderWidth: 2 } },
+    scales: {
+      x: {
+        type: "linear",
+        // A tick every 10 s from the end of the axis back, labelled by age.
+        afterBuildTicks: (scale) => {
+          scale.ticks = Array.from({ length: 7 }, (_, i) => ({ value: end - (6 - i) * 10_000 }));
+        },
+        ticks: { callback: (value) => ago(value), maxRotation: 0 },
+      },
+      rate: {
+        type: "linear",
+        position: "left",
+        beginAtZero: true,
+        grace: "5%",
+        display: "auto",
+        title: { display: true, text: "messages / s" },
+      },
+      value: {
+        type: "linear",
+        position: "right",
+        grace: "5%",
+        display: "auto",
+        title: { display: true, text: "value" },
+        grid: { drawOnChartArea: false },
+      },
+    },
+    plugins: {
+      tooltip: {
+        callbacks: {
+          title: (items) => (items.length > 0 ? ago(items[0].parsed.x) : ""),
+          label: (item) => `${item.dataset.label}: ${series.get(item.dataset.key)?.format(item.parsed.y) ?? item.parsed.y}`,
+        },
+      },
+    },
+  },
+});
+
+/** A channel's value for people: two decimals at most. */
+function plain(value) {
+  return String(Math.round(value * 100) / 100);
+}
+
+function seriesFor(key, label, axis, format) {
   let entry = series.get(key);
   if (entry) return entry;
   const color = COLORS[series.size % COLORS.length];
@@ -28,30 +111,33 @@ function seriesFor(key, label) {
   swatch.style.background = color;
   const value = el("span", { class: "value" });
   legend.append(el("label", { for: id, class: "legend-item" }, box, swatch, label, " ", value));
-  entry = { label, color, points: [], visible: true, value };
+  const dataset = { key, label, data: [], yAxisID: axis, borderColor: color, backgroundColor: color, hidden: false };
+  chart.data.datasets.push(dataset);
+  entry = { dataset, value, format };
   box.addEventListener("change", () => {
-    entry.visible = box.checked;
+    dataset.hidden = !box.checked;
     dirty = true;
   });
   series.set(key, entry);
   return entry;
 }
 
-function addPoint(key, label, t, v, shown) {
+function addPoint(key, label, axis, format, t, v) {
   if (!Number.isFinite(v)) return;
-  const entry = seriesFor(key, label);
-  entry.points.push([t, v]);
-  entry.value.textContent = shown ?? String(Math.round(v * 100) / 100);
+  const entry = seriesFor(key, label, axis, format);
+  entry.dataset.data.push({ x: t, y: v });
+  entry.value.textContent = format(v);
   pointCount += 1;
   canvas.dataset.points = String(pointCount);
   dirty = true;
 }
 
-client.subscribe("$sys:metrics", (event) => {
+// Messages per second of every channel but Asynchronio's own.
+client.subscribe(pageData(canvas, "metricsChannel"), (event) => {
   const t = event.ts_ms ?? Date.now();
   for (const channel of event.channels ?? []) {
-    if (channel.channel.startsWith("$sys:")) continue;
-    addPoint(`rate:${channel.channel}`, `${channel.channel} msgs/s`, t, channel.rate, rate(channel.rate));
+    if (channelKind(channel.channel) === "system") continue;
+    addPoint(`rate:${channel.channel}`, `${channel.channel} msgs/s`, "rate", rate, t, channel.rate);
   }
 });
 
@@ -61,10 +147,13 @@ function plotChannel(channel) {
   plotted.add(channel);
   client.subscribe(channel, (data, meta) => {
     const t = meta.ts || Date.now();
-    if (typeof data === "number") addPoint(`${channel}`, channel, t, data);
+    if (typeof data === "number") addPoint(channel, channel, "value", plain, t, data);
     else if (data && typeof data === "object") {
       for (const [field, value] of Object.entries(data)) {
-        if (typeof value === "number" && field !== "seq") addPoint(`${channel}.${field}`, `${channel}.${field}`, t, value);
+        // seq only counts messages: a line that climbs forever.
+        if (typeof value === "number" && field !== "seq") {
+          addPoint(`${channel}.${field}`, `${channel}.${field}`, "value", plain, t, value);
+        }
       }
     }
   });
@@ -72,10 +161,10 @@ function plotChannel(channel) {
 
 document.getElementById("add-series").addEventListener("submit", (event) => {
   event.preventDefault();
-  const input = document.getElementById("series-channel");
-  if (input.value) plotChannel(input.value.trim());
+  if (seriesInput.value) plotChannel(seriesInput.value.trim());
 });
-plotChannel("demo.metrics");
+// The channel the template suggests (the demo producer's) is plotted at once.
+if (seriesInput.defaultValue) plotChannel(seriesInput.defaultValue);
 
 pauseButton.addEventListener("click", () => {
   paused = !paused;
@@ -84,77 +173,18 @@ pauseButton.addEventListener("click", () => {
   dirty = true;
 });
 
-// --- drawing ---------------------------------------------------------------
-
-let frozenAt = null;
 function draw() {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-    canvas.width = Math.round(width * ratio);
-    canvas.height = Math.round(height * ratio);
+  if (!paused) end = Date.now();
+  const from = end - WINDOW_MS;
+  for (const { dataset } of series.values()) {
+    const points = dataset.data;
+    let old = 0;
+    while (!paused && old < points.length && points[old].x < from - KEEP_MS) old += 1;
+    if (old > 0) points.splice(0, old);
   }
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.clearRect(0, 0, width, height);
-  const now = paused ? (frozenAt ??= Date.now()) : ((frozenAt = null), Date.now());
-  const from = now - WINDOW_MS;
-  for (const entry of series.values()) {
-    while (entry.points.length > 0 && entry.points[0][0] < from - 5000 && !paused) entry.points.shift();
-  }
-  const visible = [...series.values()].filter((s) => s.visible);
-  let min = Infinity;
-  let max = -Infinity;
-  for (const entry of visible) {
-    for (const [t, v] of entry.points) {
-      if (t < from) continue;
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-  }
-  if (!Number.isFinite(min)) { min = 0; max = 1; }
-  if (min === max) { min -= 1; max += 1; }
-  const pad = (max - min) * 0.08;
-  min -= pad;
-  max += pad;
-  const left = 56, right = 12, top = 12, bottom = 28;
-  const plotW = Math.max(10, width - left - right);
-  const plotH = Math.max(10, height - top - bottom);
-  const x = (t) => left + ((t - from) / WINDOW_MS) * plotW;
-  const y = (v) => top + (1 - (v - min) / (max - min)) * plotH;
-  const styles = getComputedStyle(canvas);
-  ctx.font = "12px system-ui, sans-serif";
-  ctx.strokeStyle = styles.getPropertyValue("--grid") || "#ddd";
-  ctx.fillStyle = styles.getPropertyValue("--axis") || "#555";
-  ctx.lineWidth = 1;
-  // Time axis: a line every 10 s, labelled by seconds ago.
-  for (let s = 0; s <= 60; s += 10) {
-    const gx = x(now - s * 1000);
-    ctx.beginPath(); ctx.moveTo(gx, top); ctx.lineTo(gx, top + plotH); ctx.stroke();
-    ctx.fillText(s === 0 ? "now" : `-${s}s`, gx - 12, height - 8);
-  }
-  for (let i = 0; i <= 4; i++) {
-    const v = min + ((max - min) * i) / 4;
-    const gy = y(v);
-    ctx.beginPath(); ctx.moveTo(left, gy); ctx.lineTo(left + plotW, gy); ctx.stroke();
-    ctx.fillText(Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2), 4, gy + 4);
-  }
-  ctx.save();
-  ctx.beginPath(); ctx.rect(left, top, plotW, plotH); ctx.clip();
-  ctx.lineWidth = 2;
-  for (const entry of visible) {
-    ctx.strokeStyle = entry.color;
-    ctx.beginPath();
-    let started = false;
-    for (const [t, v] of entry.points) {
-      if (t < from - 2000) continue;
-      if (started) ctx.lineTo(x(t), y(v));
-      else { ctx.moveTo(x(t), y(v)); started = true; }
-    }
-    ctx.stroke();
-  }
-  ctx.restore();
+  chart.options.scales.x.min = from;
+  chart.options.scales.x.max = end;
+  chart.update("none");
 }
 
 // Ten frames a second while data flows (the time axis moves, too).
@@ -163,4 +193,3 @@ setInterval(() => {
   dirty = false;
   draw();
 }, 100);
-window.addEventListener("resize", () => { dirty = true; });

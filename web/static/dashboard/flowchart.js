@@ -1,18 +1,40 @@
-// The Flowchart page: every pipeline as a graph, laid out in layers from
-// left to right (channels as rounded nodes, stages as square ones), drawn
-// in SVG and redrawn on every $sys:pipelines event. Edges carry msgs/s and
-// lag; failing stages are red. Selecting a stage lists its processes.
+// The Flowchart page: every pipeline as a graph from left to right (top to
+// bottom on narrow screens; channels as rounded nodes, stages as square
+// ones), laid out by dagre (vendored) and drawn in SVG on every pipelines
+// event. Edges carry msgs/s and lag; failing stages are red. The drawing
+// fits its box until the user zooms or pans it (drag, Ctrl + wheel, the
+// buttons, or the arrow and +/- keys); "Fit" gives the fitted view back.
+// Selecting a stage lists its processes: read once over HTTP, then kept
+// current by the processes channel's events, so nothing polls.
 
-import { api, connect, el, rate } from "./live.js";
+import "/static/vendor/dagre/dagre.min.js";
+import { api, connect, el, pageData, rate, toast } from "./live.js";
+
+// The UMD bundle puts itself on the global object (it is not an ES module).
+const { dagre } = globalThis;
 
 const SVG = "http://www.w3.org/2000/svg";
-const COL = 300;
-const ROW = 96;
 const NODE_W = 160;
 const NODE_H = 52;
+// Edge labels are measured by character count (dagre only needs room).
+const LABEL_CHAR_W = 7;
+const LABEL_H = 16;
+// Zoom limits, and how far a key press or a button zooms or pans.
+const MIN_ZOOM = 0.2;
+const MAX_ZOOM = 3;
+const ZOOM_STEP = 1.25;
+const PAN_STEP = 60;
+// Below this box width (px) the graph runs top to bottom.
+const NARROW_BOX = 600;
+// The box's height: the drawing's, between these bounds.
+const BOX_MIN_H = 160;
+const BOX_MAX_VH = 0.6;
+// Pointer travel (px) that makes a press a drag rather than a click.
+const DRAG_SLOP = 4;
 
 const client = connect();
 const svg = document.getElementById("flow");
+const box = svg.parentElement;
 const empty = document.getElementById("flow-empty");
 const panel = document.getElementById("stage-panel");
 let topology = { stages: [] };
@@ -25,105 +47,268 @@ function node(tag, attributes = {}, text) {
   return element;
 }
 
-/** Layers: a channel nobody writes to is layer 0; a stage sits one right of its input; an output one right of its stage. */
-function layout(stages) {
-  const layer = new Map();
-  const channels = new Set();
-  for (const stage of stages) {
-    channels.add(stage.input);
-    for (const output of stage.outputs) channels.add(output);
-  }
-  for (const channel of channels) layer.set(`c:${channel}`, 0);
-  for (let round = 0; round < stages.length * 2 + 2; round++) {
-    let moved = false;
-    for (const stage of stages) {
-      const at = layer.get(`c:${stage.input}`) + 1;
-      if ((layer.get(`s:${stage.name}`) ?? -1) < at) { layer.set(`s:${stage.name}`, at); moved = true; }
-      for (const output of stage.outputs) {
-        if (output === stage.input) continue;
-        if (layer.get(`c:${output}`) < at + 1 && at + 1 < 64) { layer.set(`c:${output}`, at + 1); moved = true; }
-      }
-    }
-    if (!moved) break;
-  }
-  const columns = new Map();
-  for (const [key, column] of layer) {
-    if (!columns.has(column)) columns.set(column, []);
-    columns.get(column).push(key);
-  }
-  const position = new Map();
-  let rows = 0;
-  for (const [column, keys] of columns) {
-    keys.sort();
-    keys.forEach((key, row) => position.set(key, { x: 20 + column * COL, y: 20 + row * ROW }));
-    rows = Math.max(rows, keys.length);
-  }
-  return { position, columns: columns.size, rows };
+// --- layout ------------------------------------------------------------------
+
+function stageLabel(stage) {
+  return `${rate(stage.rate)} · lag ${stage.pending + stage.undelivered}`;
 }
 
-function edge(from, to, label, failing) {
-  const x1 = from.x + NODE_W, y1 = from.y + NODE_H / 2;
-  const x2 = to.x, y2 = to.y + NODE_H / 2;
-  const mid = (x1 + x2) / 2;
-  const group = node("g", { class: failing ? "edge failing" : "edge" });
-  group.append(node("path", { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 6},${y2}`, "marker-end": "url(#arrow)" }));
-  group.append(node("text", { x: mid, y: (y1 + y2) / 2 - 6, "text-anchor": "middle", class: "edge-label" }, label));
+/** Left to right, or top to bottom in a box too narrow for a few columns. */
+function direction() {
+  return box.clientWidth < NARROW_BOX ? "TB" : "LR";
+}
+
+/** The graph of `stages`, laid out by dagre: nodes `c:{channel}` and `s:{stage}`. */
+function layout(stages) {
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({ rankdir: direction(), nodesep: 28, ranksep: 70, edgesep: 16, marginx: 16, marginy: 16 });
+  const label = (text) => ({ text, width: text.length * LABEL_CHAR_W, height: LABEL_H, labelpos: "c" });
+  for (const stage of stages) {
+    graph.setNode(`s:${stage.name}`, { width: NODE_W, height: NODE_H, stage });
+    for (const channel of [stage.input, ...stage.outputs]) {
+      if (!graph.hasNode(`c:${channel}`)) graph.setNode(`c:${channel}`, { width: NODE_W, height: NODE_H, channel });
+    }
+    graph.setEdge(`c:${stage.input}`, `s:${stage.name}`, { ...label(stageLabel(stage)), failing: stage.failing }, "in");
+    for (const output of stage.outputs) {
+      // A stage writing back to its input would draw a loop onto itself.
+      if (output !== stage.input) graph.setEdge(`s:${stage.name}`, `c:${output}`, label(rate(stage.rate)), `out:${output}`);
+    }
+  }
+  dagre.layout(graph);
+  return graph;
+}
+
+/** A smooth path through dagre's edge points (quadratic curves between midpoints). */
+function edgePath(points) {
+  let d = `M${points[0].x},${points[0].y}`;
+  for (let i = 1; i < points.length - 1; i++) {
+    const mid = { x: (points[i].x + points[i + 1].x) / 2, y: (points[i].y + points[i + 1].y) / 2 };
+    d += ` Q${points[i].x},${points[i].y} ${mid.x},${mid.y}`;
+  }
+  const last = points[points.length - 1];
+  return `${d} L${last.x},${last.y}`;
+}
+
+// --- view: fit, zoom, pan ------------------------------------------------------
+
+// The drawing's size (from the last layout) and how it is shown: `fitted`
+// until the user moves it, then their zoom and offset until "Fit".
+let drawing = { width: 1, height: 1 };
+const view = { fitted: true, zoom: 1, x: 0, y: 0 };
+const viewport = node("g", { class: "viewport" });
+
+function applyView() {
+  viewport.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.zoom})`);
+  svg.dataset.zoom = view.zoom.toFixed(3);
+}
+
+/** Scales the drawing to fit the box (never above 1:1) and centres it. */
+function fit() {
+  const width = box.clientWidth;
+  const height = box.clientHeight;
+  view.zoom = Math.min(1, width / drawing.width, height / drawing.height);
+  view.x = (width - drawing.width * view.zoom) / 2;
+  view.y = (height - drawing.height * view.zoom) / 2;
+  view.fitted = true;
+  applyView();
+}
+
+/** Makes the box as tall as the drawing at the width's zoom, within bounds. */
+function sizeBox() {
+  const zoom = Math.min(1, box.clientWidth / drawing.width);
+  const height = Math.min(BOX_MAX_VH * window.innerHeight, Math.max(BOX_MIN_H, drawing.height * zoom));
+  box.style.height = `${Math.round(height)}px`;
+}
+
+/** Zooms by `factor` around the box point (`cx`, `cy`), the centre by default. */
+function zoomBy(factor, cx = box.clientWidth / 2, cy = box.clientHeight / 2) {
+  const zoom = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.zoom * factor));
+  view.x = cx - ((cx - view.x) * zoom) / view.zoom;
+  view.y = cy - ((cy - view.y) * zoom) / view.zoom;
+  view.zoom = zoom;
+  view.fitted = false;
+  applyView();
+}
+
+function panBy(dx, dy) {
+  view.x += dx;
+  view.y += dy;
+  view.fitted = false;
+  applyView();
+}
+
+document.getElementById("flow-fit").addEventListener("click", fit);
+document.getElementById("flow-zoom-in").addEventListener("click", () => zoomBy(ZOOM_STEP));
+document.getElementById("flow-zoom-out").addEventListener("click", () => zoomBy(1 / ZOOM_STEP));
+// A new width may change the direction (a redraw) or just the fit.
+let boxWidth = box.clientWidth;
+new ResizeObserver(() => {
+  const narrowed = (boxWidth < NARROW_BOX) !== (box.clientWidth < NARROW_BOX);
+  boxWidth = box.clientWidth;
+  if (narrowed) draw();
+  else if (view.fitted) fit();
+}).observe(box);
+
+svg.addEventListener("wheel", (event) => {
+  // Plain wheel scrolls the page; Ctrl + wheel (and a touchpad pinch) zooms.
+  if (!event.ctrlKey && !event.metaKey) return;
+  event.preventDefault();
+  const bounds = svg.getBoundingClientRect();
+  zoomBy(Math.exp(-event.deltaY / 300), event.clientX - bounds.left, event.clientY - bounds.top);
+}, { passive: false });
+
+// Dragging pans; a press that barely moves stays a click (on a stage).
+let drag = null;
+let dragged = false;
+svg.addEventListener("pointerdown", (event) => {
+  if (event.button !== 0) return;
+  drag = { id: event.pointerId, x: event.clientX, y: event.clientY, moved: false };
+  dragged = false;
+});
+svg.addEventListener("pointermove", (event) => {
+  if (!drag || event.pointerId !== drag.id) return;
+  const dx = event.clientX - drag.x;
+  const dy = event.clientY - drag.y;
+  if (!drag.moved && Math.hypot(dx, dy) < DRAG_SLOP) return;
+  if (!drag.moved) {
+    drag.moved = true;
+    svg.setPointerCapture(drag.id);
+    svg.classList.add("dragging");
+  }
+  drag.x = event.clientX;
+  drag.y = event.clientY;
+  panBy(dx, dy);
+});
+function endDrag(event) {
+  if (!drag || event.pointerId !== drag.id) return;
+  dragged = drag.moved;
+  drag = null;
+  svg.classList.remove("dragging");
+}
+svg.addEventListener("pointerup", endDrag);
+svg.addEventListener("pointercancel", endDrag);
+
+// Keys on the focused box (not on a stage, whose Enter/Space select it).
+box.addEventListener("keydown", (event) => {
+  if (event.target !== box) return;
+  const moves = { ArrowLeft: [PAN_STEP, 0], ArrowRight: [-PAN_STEP, 0], ArrowUp: [0, PAN_STEP], ArrowDown: [0, -PAN_STEP] };
+  if (moves[event.key]) panBy(...moves[event.key]);
+  else if (event.key === "+" || event.key === "=") zoomBy(ZOOM_STEP);
+  else if (event.key === "-") zoomBy(1 / ZOOM_STEP);
+  else if (event.key === "0") fit();
+  else return;
+  event.preventDefault();
+});
+
+// --- drawing -------------------------------------------------------------------
+
+function defs() {
+  const group = node("defs");
+  const marker = node("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" });
+  marker.append(node("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" }));
+  group.append(marker);
   return group;
 }
+
+function drawNode(graph, key) {
+  const { x, y, stage, channel } = graph.node(key);
+  const classes = ["node", stage ? "stage" : "channel"];
+  if (stage?.failing) classes.push("failing");
+  if (stage && stage.name === selected) classes.push("selected");
+  const group = node("g", { class: classes.join(" "), transform: `translate(${x - NODE_W / 2},${y - NODE_H / 2})` });
+  group.append(node("rect", { width: NODE_W, height: NODE_H, rx: stage ? 4 : 24 }));
+  group.append(node("text", { x: NODE_W / 2, y: 22, "text-anchor": "middle", class: "node-name" }, stage ? stage.name : channel));
+  if (stage) {
+    group.dataset.stage = stage.name;
+    group.setAttribute("tabindex", "0");
+    group.setAttribute("role", "button");
+    group.setAttribute("aria-label", `stage ${stage.name}, ${stage.running} of ${stage.instances} running${stage.failing ? ", failing" : ""}`);
+    group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" },
+      `${stage.running}/${stage.instances} running · ${stage.errors} err`));
+  } else {
+    group.dataset.channel = channel;
+    group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" }, "channel"));
+  }
+  return group;
+}
+
+function drawEdge(graph, edge) {
+  const { points, x, y, text, failing } = graph.edge(edge);
+  const group = node("g", { class: failing ? "edge failing" : "edge" });
+  group.append(node("path", { d: edgePath(points), "marker-end": "url(#arrow)" }));
+  // Just above the line, at the room dagre kept for it.
+  group.append(node("text", { x, y: y - 5, "text-anchor": "middle", class: "edge-label" }, text));
+  return group;
+}
+
+// The structure last drawn: a new one (a stage added or rewired) refits.
+let shape = "";
 
 function draw() {
   const stages = topology.stages ?? [];
   empty.hidden = stages.length > 0;
   svg.dataset.stages = String(stages.length);
-  const { position, columns, rows } = layout(stages);
-  const width = Math.max(1, columns) * COL + 40;
-  const height = Math.max(1, rows) * ROW + 30;
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  svg.setAttribute("width", width);
-  svg.setAttribute("height", height);
-  const defs = node("defs");
-  const marker = node("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" });
-  marker.append(node("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" }));
-  defs.append(marker);
-  const parts = [defs];
-  for (const stage of stages) {
-    const s = position.get(`s:${stage.name}`);
-    const lag = stage.pending + stage.undelivered;
-    parts.push(edge(position.get(`c:${stage.input}`), s, `${rate(stage.rate)} · lag ${lag}`, stage.failing));
-    for (const output of stage.outputs) {
-      if (output !== stage.input) parts.push(edge(s, position.get(`c:${output}`), rate(stage.rate), false));
-    }
-  }
-  for (const [key, at] of position) {
-    const [kind, name] = [key.slice(0, 1), key.slice(2)];
-    const stage = kind === "s" ? stages.find((st) => st.name === name) : null;
-    const classes = ["node", kind === "s" ? "stage" : "channel"];
-    if (stage?.failing) classes.push("failing");
-    if (stage && stage.name === selected) classes.push("selected");
-    const group = node("g", { class: classes.join(" "), transform: `translate(${at.x},${at.y})` });
-    group.append(node("rect", { width: NODE_W, height: NODE_H, rx: kind === "s" ? 4 : 24 }));
-    group.append(node("text", { x: NODE_W / 2, y: 22, "text-anchor": "middle", class: "node-name" }, name));
-    if (stage) {
-      group.dataset.stage = stage.name;
-      group.setAttribute("tabindex", "0");
-      group.setAttribute("role", "button");
-      group.setAttribute("aria-label", `stage ${stage.name}, ${stage.running} of ${stage.instances} running${stage.failing ? ", failing" : ""}`);
-      group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" },
-        `${stage.running}/${stage.instances} running · ${stage.errors} err`));
-    } else {
-      group.dataset.channel = name;
-      group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" }, "channel"));
-    }
-    parts.push(group);
-  }
+  const graph = layout(stages);
+  drawing = { width: Math.max(1, graph.graph().width ?? 1), height: Math.max(1, graph.graph().height ?? 1) };
+  const parts = [];
+  for (const edge of graph.edges()) parts.push(drawEdge(graph, edge));
+  for (const key of graph.nodes()) parts.push(drawNode(graph, key));
   // Keep keyboard focus on the same stage across redraws.
   const focused = document.activeElement?.closest?.("[data-stage]")?.dataset.stage;
-  svg.replaceChildren(...parts);
+  viewport.replaceChildren(...parts);
+  if (!viewport.isConnected) svg.replaceChildren(defs(), viewport);
   if (focused) svg.querySelector(`[data-stage="${CSS.escape(focused)}"]`)?.focus();
+  const drawnShape = JSON.stringify([direction(), stages.map((s) => [s.name, s.input, s.outputs])]);
+  if (view.fitted || drawnShape !== shape) {
+    sizeBox();
+    fit();
+  }
+  shape = drawnShape;
   if (selected) showStage(selected);
 }
 
-async function showStage(name) {
+// --- the selected stage --------------------------------------------------------
+
+// Every instance's last state (`name/instance` -> state), once a stage was
+// selected: read once, then followed on the processes channel.
+const instances = new Map();
+let following = false;
+
+/** Keeps `state` unless a newer one of the same instance is known already. */
+function remember(state) {
+  const key = `${state.name}/${state.instance}`;
+  const known = instances.get(key);
+  if (!known || known.updated_ms <= state.updated_ms) instances.set(key, state);
+}
+
+/** The processes channel's position, then the states, then the events after that position. */
+async function followProcesses() {
+  if (following) return;
+  following = true;
+  const channel = pageData(panel, "processesChannel");
+  try {
+    const history = await api("GET", `/api/v1/channels/${encodeURIComponent(channel)}/messages?reverse=true&limit=1`);
+    await readProcesses();
+    client.subscribe(channel, (state) => {
+      remember(state);
+      if (selected === state.name) showStage(selected);
+    }, {
+      since: { offset: history.offset, epoch: history.epoch },
+      // History could not fill the gap: read the states again, once.
+      onReset: () => readProcesses().then(() => selected && showStage(selected), () => {}),
+    });
+  } catch (error) {
+    following = false;
+    toast(`cannot read the processes: ${error.message}`, "error");
+  }
+}
+
+async function readProcesses() {
+  const { processes } = await api("GET", "/api/v1/processes");
+  for (const state of processes) remember(state);
+}
+
+function showStage(name) {
   selected = name;
   const stage = (topology.stages ?? []).find((s) => s.name === name);
   if (!stage) { panel.hidden = true; return; }
@@ -136,30 +321,30 @@ async function showStage(name) {
     ["errors", stage.errors], ["dead-lettered", stage.dead_lettered]]) {
     figures.append(el("dt", {}, label), el("dd", {}, value));
   }
-  const body = document.getElementById("stage-processes");
-  try {
-    const { processes } = await api("GET", "/api/v1/processes");
-    body.replaceChildren(...processes.filter((p) => p.name === name).map((p) =>
-      el("tr", { class: `status-${p.status}` }, el("td", {}, p.instance), el("td", {}, p.pid ?? "–"),
-        el("td", {}, el("span", { class: "status" }, p.status)), el("td", {}, p.restarts),
-        el("td", {}, `${p.cpu_percent.toFixed(1)}%`))));
-  } catch (error) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: 5 }, error.message)));
-  }
+  // Instances beyond the stage's count were scaled away (no event says so).
+  const rows = [...instances.values()]
+    .filter((p) => p.name === name && p.instance < stage.instances)
+    .sort((a, b) => a.instance - b.instance);
+  document.getElementById("stage-processes").replaceChildren(...rows.map((p) =>
+    el("tr", { class: `status-${p.status}` }, el("td", {}, p.instance), el("td", {}, p.pid ?? "–"),
+      el("td", {}, el("span", { class: "status" }, p.status)), el("td", {}, p.restarts),
+      el("td", {}, `${p.cpu_percent.toFixed(1)}%`))));
 }
 
 function choose(event) {
   const group = event.target.closest("[data-stage]");
   if (!group) return;
+  if (event.type === "click" && dragged) return;
   if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") return;
   event.preventDefault();
   selected = group.dataset.stage;
   draw();
+  followProcesses().then(() => selected && showStage(selected));
 }
 svg.addEventListener("click", choose);
 svg.addEventListener("keydown", choose);
 
-client.subscribe("$sys:pipelines", (data) => {
+client.subscribe(pageData(svg, "pipelinesChannel"), (data) => {
   topology = data;
   draw();
 });

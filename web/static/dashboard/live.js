@@ -97,6 +97,28 @@ export function connect({ renderRoot = null } = {}) {
   return client;
 }
 
+/**
+ * What the server told this page in data attributes (`data-*` on `element`,
+ * by its camelCase name): channel names come from there, never from the
+ * scripts, so the names have one home (the protocol crate).
+ */
+export function pageData(element, name) {
+  const value = element?.dataset?.[name];
+  if (value === undefined || value === "") throw new Error(`the page lacks data-${name} on #${element?.id ?? "body"}`);
+  return value;
+}
+
+// The channel-kind rules, as the server describes them on <body
+// data-channel-kinds>: a list of {kind, prefix}, the first matching prefix
+// wins, and a name no prefix matches is of the default kind.
+const channelKinds = JSON.parse(pageData(document.body, "channelKinds"));
+
+/** The kind of the channel named `name` ("system", "private" or "public"), by the server's rules. */
+export function channelKind(name) {
+  const rule = channelKinds.rules.find((r) => name.startsWith(r.prefix));
+  return rule ? rule.kind : channelKinds.default;
+}
+
 /** Formats a rate for people. */
 export function rate(value) {
   if (value >= 1000) return `${(value / 1000).toFixed(1)}k/s`;
