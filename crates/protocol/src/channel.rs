@@ -90,6 +90,26 @@ pub struct KindPrefix {
     pub prefix: &'static str,
 }
 
+/// The whole kind rule as clients read it (the dashboard's pages put it in
+/// `<body data-channel-kinds>`): a name has the kind of the first rule whose
+/// prefix it starts with, else `default`. Serialises as
+/// `{"rules":[{"kind":"system","prefix":"$sys:"},{"kind":"private","prefix":"private:"}],"default":"public"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KindRules {
+    /// Each prefix and its kind, in the order they are tested.
+    pub rules: Vec<KindPrefix>,
+    /// The kind of a name no prefix matches.
+    pub default: ChannelKind,
+}
+
+/// The rule [`kind_of`] applies, for clients (see [`KindRules`]).
+pub fn kind_rules() -> KindRules {
+    KindRules {
+        rules: ChannelKind::prefixes(),
+        default: ChannelKind::Public,
+    }
+}
+
 /// The kind of the channel named `name`.
 ///
 /// Token patterns are read the same way: a pattern's kind is that of the
@@ -251,6 +271,15 @@ mod tests {
             serde_json::to_string(&ChannelKind::prefixes()).expect("json"),
             r#"[{"kind":"system","prefix":"$sys:"},{"kind":"private","prefix":"private:"}]"#
         );
+        let rules = kind_rules();
+        assert_eq!(
+            serde_json::to_value(&rules).expect("json")["default"],
+            "public"
+        );
+        for rule in &rules.rules {
+            assert_eq!(kind_of(rule.prefix), rule.kind);
+        }
+        assert_eq!(kind_of(""), rules.default);
         for kind in ChannelKind::ALL {
             assert_eq!(
                 serde_json::to_value(kind).expect("json"),
