@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use fred::clients::{Client, SubscriberClient};
+use fred::clients::Client;
 use fred::interfaces::{ClientLike, LuaInterface};
 use fred::types::scripts::Script;
 use fred::types::{MultipleKeys, Value};
@@ -55,12 +55,6 @@ impl Bus {
         })
     }
 
-    /// A separate connection for pub/sub, with the same settings, connected
-    /// (after retries) before it is returned.
-    pub async fn subscriber(&self, role: &str) -> Result<SubscriberClient, BusError> {
-        connection::connect_subscriber(&self.config, role).await
-    }
-
     pub fn keys(&self) -> &Keys {
         &self.config.keys
     }
@@ -69,9 +63,18 @@ impl Bus {
         &self.config
     }
 
-    /// The raw command client, for routines specific to one service.
+    /// The raw fred client, for the end-to-end tests only (they play
+    /// applications that talk to Redis directly). Nothing else outside this
+    /// crate names fred: every Redis routine is a method here.
+    #[cfg(feature = "test-support")]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Whether Redis answers a `PING` (readiness checks).
+    pub async fn ping(&self) -> Result<(), BusError> {
+        let _: Value = self.client.ping(None).await?;
+        Ok(())
     }
 
     /// Closes the connection after pending commands finish.

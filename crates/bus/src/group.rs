@@ -336,18 +336,58 @@ impl Bus {
     }
 
     /// Appends an entry with the given fields to a stream capped at about
-    /// `max_len` entries.
-    pub async fn append_capped(
+    /// `max_len` entries; answers the entry's id.
+    pub async fn append_capped<K: Into<String>>(
         &self,
         stream: &str,
         max_len: u64,
-        fields: Vec<(&str, Value)>,
+        fields: Vec<(K, FieldValue)>,
     ) -> Result<String, BusError> {
+        let fields: Vec<(String, Value)> = fields
+            .into_iter()
+            .map(|(name, value)| (name.into(), value.0))
+            .collect();
         let id: Value = self
             .client
             .xadd(stream, false, ("MAXLEN", "~", max_len as i64), "*", fields)
             .await?;
         reply::as_string("XADD", &id)
+    }
+}
+
+/// The value of one field of a stream entry written with
+/// [`Bus::append_capped`]: text, bytes or an integer (stored as its
+/// decimal text, as Redis stores every field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldValue(Value);
+
+impl From<&str> for FieldValue {
+    fn from(text: &str) -> Self {
+        FieldValue(Value::from(text))
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(text: String) -> Self {
+        FieldValue(Value::from(text))
+    }
+}
+
+impl From<Vec<u8>> for FieldValue {
+    fn from(bytes: Vec<u8>) -> Self {
+        FieldValue(Value::Bytes(Bytes::from(bytes)))
+    }
+}
+
+impl From<Bytes> for FieldValue {
+    fn from(bytes: Bytes) -> Self {
+        FieldValue(Value::Bytes(bytes))
+    }
+}
+
+impl From<i64> for FieldValue {
+    fn from(n: i64) -> Self {
+        FieldValue(Value::Integer(n))
     }
 }
 

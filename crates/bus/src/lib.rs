@@ -22,6 +22,7 @@ mod processes;
 mod publish;
 mod reply;
 mod revocation;
+mod subscriber;
 mod topics;
 
 pub use bus::Bus;
@@ -29,7 +30,7 @@ pub use cache::CachedValue;
 pub use config::{BusConfig, HistorySettings};
 pub use connection::Backoff;
 pub use error::BusError;
-pub use group::{GroupBacklog, GroupRead, StreamEntry, is_missing_group};
+pub use group::{FieldValue, GroupBacklog, GroupRead, StreamEntry, is_missing_group};
 pub use heartbeat::Heartbeat;
 pub use history::Position;
 pub use lease::Lease;
@@ -38,7 +39,10 @@ pub use logins::random_secret;
 pub use presence::PresenceEntry;
 pub use processes::COMMAND_FIELD;
 pub use publish::{PublishRequest, Published};
+pub use subscriber::{Messages, PubsubMessage, Reconnects, Subscriber};
 
-/// The fred client types, re-exported so services need no direct dependency
-/// to hold a subscriber or issue a plain command.
+/// The fred client, for the end-to-end tests only (feature `test-support`):
+/// they play applications that talk to Redis directly. Nothing else outside
+/// this crate names fred (`tests/tests/layout.rs` checks).
+#[cfg(feature = "test-support")]
 pub use fred;

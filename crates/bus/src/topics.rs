@@ -8,12 +8,12 @@
 //! scales with the cluster. `SSUBSCRIBE` accepts only topics of one slot
 //! per call, so subscriptions are grouped by slot here.
 
-use fred::clients::SubscriberClient;
 use fred::interfaces::PubsubInterface;
 use fred::types::Value;
 
 use crate::bus::Bus;
 use crate::error::BusError;
+use crate::subscriber::Subscriber;
 
 impl Bus {
     /// True when connected to a Redis Cluster (a `redis-cluster://` URL).
@@ -24,7 +24,7 @@ impl Bus {
     /// Subscribes `subscriber` to delivery topics, sharded on a cluster.
     pub async fn subscribe_topics(
         &self,
-        subscriber: &SubscriberClient,
+        subscriber: &Subscriber,
         topics: Vec<String>,
     ) -> Result<(), BusError> {
         self.change_topics(subscriber, topics, true).await
@@ -33,7 +33,7 @@ impl Bus {
     /// Unsubscribes `subscriber` from delivery topics.
     pub async fn unsubscribe_topics(
         &self,
-        subscriber: &SubscriberClient,
+        subscriber: &Subscriber,
         topics: Vec<String>,
     ) -> Result<(), BusError> {
         self.change_topics(subscriber, topics, false).await
@@ -43,7 +43,7 @@ impl Bus {
     /// `S(UN)SUBSCRIBE` per hash slot, sent concurrently.
     async fn change_topics(
         &self,
-        subscriber: &SubscriberClient,
+        subscriber: &Subscriber,
         topics: Vec<String>,
         subscribe: bool,
     ) -> Result<(), BusError> {
@@ -52,9 +52,9 @@ impl Bus {
         }
         if !self.cluster {
             if subscribe {
-                subscriber.subscribe(topics).await?;
+                subscriber.client.subscribe(topics).await?;
             } else {
-                subscriber.unsubscribe(topics).await?;
+                subscriber.client.unsubscribe(topics).await?;
             }
             return Ok(());
         }
@@ -63,9 +63,9 @@ impl Bus {
             .map(|group| async move {
                 let group = Vec::from(group);
                 if subscribe {
-                    subscriber.ssubscribe(group).await
+                    subscriber.client.ssubscribe(group).await
                 } else {
-                    subscriber.sunsubscribe(group).await
+                    subscriber.client.sunsubscribe(group).await
                 }
             });
         for result in futures_util::future::join_all(calls).await {
@@ -77,14 +77,11 @@ impl Bus {
     /// Subscribes again to every topic `subscriber` tracks, after a
     /// reconnect. (fred's `resubscribe_all` also sends `SUBSCRIBE` and
     /// `PSUBSCRIBE` with no topics, which a cluster refuses.)
-    pub async fn resubscribe_topics(
-        &self,
-        subscriber: &SubscriberClient,
-    ) -> Result<usize, BusError> {
+    pub async fn resubscribe_topics(&self, subscriber: &Subscriber) -> Result<usize, BusError> {
         let topics: Vec<String> = if self.cluster {
-            subscriber.tracked_shard_channels()
+            subscriber.client.tracked_shard_channels()
         } else {
-            subscriber.tracked_channels()
+            subscriber.client.tracked_channels()
         }
         .into_iter()
         .map(|topic| topic.to_string())

@@ -2,7 +2,6 @@
 //! through the same atomic publish and history routines the services use.
 
 use asynchronio_bus::Bus;
-use asynchronio_bus::fred::interfaces::EventInterface;
 use asynchronio_protocol::{
     ChannelName, ChannelRules, ContentType, Envelope, EnvelopeDraft, Offset,
 };
@@ -128,7 +127,7 @@ pub async fn follow(
     mut print: impl FnMut(&Envelope),
 ) -> anyhow::Result<()> {
     let subscriber = bus.subscriber("asynchronio cli subscribe").await?;
-    let mut messages = subscriber.message_rx();
+    let mut messages = subscriber.messages();
     bus.subscribe_topics(&subscriber, vec![bus.keys().topic(channel)])
         .await?;
     let mut last = after;
@@ -145,7 +144,7 @@ pub async fn follow(
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => anyhow::bail!("lost the Redis subscription"),
                 };
-                let Some(bytes) = message.value.as_bytes() else { continue };
+                let Some(bytes) = message.payload() else { continue };
                 let Ok(envelope) = Envelope::decode(bytes) else { continue };
                 if envelope.offset <= last.0 {
                     continue;

@@ -19,8 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use asynchronio_bus::fred::types::Value;
-use asynchronio_bus::{Backoff, Bus, GroupRead, PublishRequest, StreamEntry, is_missing_group};
+use asynchronio_bus::{
+    Backoff, Bus, FieldValue, GroupRead, PublishRequest, StreamEntry, is_missing_group,
+};
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
 use asynchronio_protocol::stdio::{self, Outcome, answer_id, request_data};
 use asynchronio_protocol::system::{stage_group, stage_output_key};
@@ -551,19 +552,19 @@ impl Runner {
     ) {
         let key = self.bus.keys().pm_dead_letters(&self.program);
         let fields = vec![
-            ("entry", Value::from(id)),
-            ("channel", Value::from(self.context.stage().input.as_str())),
+            ("entry", FieldValue::from(id)),
+            ("channel", FieldValue::from(self.context.stage().input.as_str())),
             (
                 "offset",
-                Value::from(
+                FieldValue::from(
                     envelope
                         .map(|e| Offset(e.offset).to_string())
                         .unwrap_or_default(),
                 ),
             ),
-            ("data", Value::from(data)),
-            ("error", Value::from(why)),
-            ("attempts", Value::Integer(i64::from(attempts))),
+            ("data", FieldValue::from(data)),
+            ("error", FieldValue::from(why)),
+            ("attempts", FieldValue::from(i64::from(attempts))),
         ];
         let mut backoff = Backoff::default();
         loop {

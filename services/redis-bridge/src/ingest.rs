@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use asynchronio_bus::fred::interfaces::StreamsInterface;
-use asynchronio_bus::{Bus, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
+use asynchronio_bus::{Bus, FieldValue, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
 use asynchronio_protocol::system::INGEST_GROUP;
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
 use tokio_util::sync::CancellationToken;
@@ -200,22 +199,18 @@ impl IngestReader {
     async fn reject(&self, rejection: &Rejection) -> bool {
         let stream = self.bus.keys().ingest_rejected();
         tracing::warn!(id = %rejection.entry.id, reason = %rejection.reason, stream, "ingest entry rejected");
-        let mut fields: Vec<(String, Vec<u8>)> = vec![
-            ("id".into(), rejection.entry.id.clone().into_bytes()),
-            ("reason".into(), rejection.reason.clone().into_bytes()),
+        let mut fields: Vec<(String, FieldValue)> = vec![
+            ("id".into(), rejection.entry.id.clone().into()),
+            ("reason".into(), rejection.reason.clone().into()),
         ];
         fields.extend(
             rejection
                 .entry
                 .fields
                 .iter()
-                .map(|(k, v)| (format!("field:{k}"), v.to_vec())),
+                .map(|(k, v)| (format!("field:{k}"), v.clone().into())),
         );
-        let added: Result<String, _> = self
-            .bus
-            .client()
-            .xadd(&stream, false, ("MAXLEN", "~", 10_000), "*", fields)
-            .await;
+        let added = self.bus.append_capped(&stream, 10_000, fields).await;
         match added {
             Ok(_) => true,
             Err(error) => {

@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use asynchronio_bus::fred::interfaces::ClientLike;
 use asynchronio_bus::{Bus, Lease};
 use asynchronio_service::shutdown::{FAREWELL, GRACE_PERIOD, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use asynchronio_bus::Backoff;
-use asynchronio_bus::fred::clients::SubscriberClient;
-use asynchronio_bus::fred::interfaces::{EventInterface, PubsubInterface};
+use asynchronio_bus::{Backoff, Subscriber};
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft, Keys};
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
@@ -16,7 +14,7 @@ use crate::ownership::Ownership;
 
 /// What the listener needs to turn a Redis message into a draft.
 pub struct PatternListener {
-    pub subscriber: SubscriberClient,
+    pub subscriber: Subscriber,
     pub patterns: Vec<String>,
     pub keys: Keys,
     pub ownership: Arc<Ownership>,
@@ -26,7 +24,7 @@ pub struct PatternListener {
 
 impl PatternListener {
     pub async fn run(self, stop: CancellationToken) {
-        let mut messages = self.subscriber.message_rx();
+        let mut messages = self.subscriber.messages();
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         while let Err(error) = self.subscriber.psubscribe(self.patterns.clone()).await {
             let delay = backoff.next_delay();
@@ -37,7 +35,7 @@ impl PatternListener {
             }
         }
         // Patterns are subscribed again after every reconnect.
-        let manager = self.subscriber.manage_subscriptions();
+        let manager = self.subscriber.resubscribe_on_reconnect();
         tracing::info!(patterns = ?self.patterns, "listening for PUBLISH");
         let rules = ChannelRules::default();
         loop {
@@ -47,12 +45,12 @@ impl PatternListener {
             };
             match message {
                 Ok(message) => {
-                    let topic = &*message.channel;
+                    let topic = message.topic();
                     let channel = self.keys.channel_of_publish_topic(topic).unwrap_or(topic);
                     if !self.ownership.owns(channel) {
                         continue;
                     }
-                    let Some(draft) = self.draft(channel, message.value.as_bytes(), &rules) else {
+                    let Some(draft) = self.draft(channel, message.payload(), &rules) else {
                         continue;
                     };
                     if self.drafts.send(draft).await.is_err() {

@@ -6,9 +6,7 @@
 
 use std::time::Duration;
 
-use asynchronio_bus::fred::clients::SubscriberClient;
-use asynchronio_bus::fred::interfaces::EventInterface;
-use asynchronio_bus::{Backoff, Bus};
+use asynchronio_bus::{Backoff, Bus, Subscriber};
 use asynchronio_protocol::Envelope;
 use asynchronio_protocol::presence::PresenceEvent;
 use tokio::sync::broadcast;
@@ -17,18 +15,18 @@ use crate::delivery::Delivery;
 use crate::hub::ChannelHub;
 
 /// Reads pub/sub messages and hands each, decoded once, to the hub. When
-/// fred's queue overflowed, or the connection was re-established, every
-/// channel catches up from its stream so nothing is lost.
-pub async fn run_dispatch(bus: Bus, subscriber: SubscriberClient, hub: ChannelHub) {
+/// the subscriber's queue overflowed, or the connection was re-established,
+/// every channel catches up from its stream so nothing is lost.
+pub async fn run_dispatch(bus: Bus, subscriber: Subscriber, hub: ChannelHub) {
     let keys = bus.keys().clone();
-    let mut messages = subscriber.message_rx();
-    let mut reconnects = subscriber.reconnect_rx();
+    let mut messages = subscriber.messages();
+    let mut reconnects = subscriber.reconnects();
     loop {
         tokio::select! {
             message = messages.recv() => match message {
                 Ok(message) => {
-                    let Some(bytes) = message.value.as_bytes() else { continue };
-                    if keys.channel_of_presence_topic(&message.channel).is_some() {
+                    let Some(bytes) = message.payload() else { continue };
+                    if keys.channel_of_presence_topic(message.topic()).is_some() {
                         match PresenceEvent::decode(bytes) {
                             Ok(event) => hub.deliver(Delivery::presence(event)),
                             Err(error) => tracing::debug!(%error, "a presence notice does not decode"),
@@ -38,7 +36,7 @@ pub async fn run_dispatch(bus: Bus, subscriber: SubscriberClient, hub: ChannelHu
                     match Envelope::decode(bytes) {
                         Ok(envelope) => hub.deliver(Delivery::new(envelope)),
                         Err(error) => tracing::warn!(
-                            topic = %message.channel, %error,
+                            topic = %message.topic(), %error,
                             "a message on a delivery topic is not an envelope; only the publish script may publish there"
                         ),
                     }
@@ -50,7 +48,7 @@ pub async fn run_dispatch(bus: Bus, subscriber: SubscriberClient, hub: ChannelHu
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             event = reconnects.recv() => match event {
-                Ok(_) => {
+                Ok(()) => {
                     let subscriber = subscriber.clone();
                     let hub = hub.clone();
                     let bus = bus.clone();
@@ -77,7 +75,7 @@ const CLUSTER_ROUNDS: &[Duration] = &[
 
 /// After a reconnect: subscribe every tracked topic again, then let every
 /// channel read what was published while the connection was down.
-async fn resubscribe(bus: Bus, subscriber: SubscriberClient, hub: ChannelHub) {
+async fn resubscribe(bus: Bus, subscriber: Subscriber, hub: ChannelHub) {
     let rounds = if bus.is_cluster() {
         CLUSTER_ROUNDS
     } else {

@@ -136,7 +136,6 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     drop(hub);
     control.abort();
     dispatch.abort();
-    use asynchronio_bus::fred::interfaces::ClientLike;
     farewell("closing the pub/sub connection", subscriber.quit()).await;
     farewell("closing the Redis connection", bus.quit()).await;
     tracing::info!("ws-gateway stopped");

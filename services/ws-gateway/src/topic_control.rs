@@ -16,8 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use asynchronio_bus::fred::clients::SubscriberClient;
-use asynchronio_bus::{Backoff, Bus};
+use asynchronio_bus::{Backoff, Bus, Subscriber};
 use asynchronio_protocol::Keys;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
@@ -144,7 +143,7 @@ impl TopicQueue {
 /// Applies the hub's topic changes until the service stops.
 pub async fn run_topic_control(
     bus: Bus,
-    subscriber: SubscriberClient,
+    subscriber: Subscriber,
     queue: Arc<TopicQueue>,
     topics_of: impl Fn(&str) -> Vec<String>,
 ) {

@@ -6,13 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use asynchronio_bus::{Bus, Lease, LeaseLoss};
+use asynchronio_bus::{Bus, Lease, LeaseLoss, Messages, Subscriber};
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::process::{METRICS_CHANNEL, PROCESSES_CHANNEL};
+use asynchronio_protocol::system::PROCESSES_RENDER_CHANNEL;
 use tokio_util::sync::CancellationToken;
 
 use crate::dashboard::channel_meter::ChannelMeter;
-use crate::dashboard::process_table::{ProcessTable, RENDER_CHANNEL};
+use crate::dashboard::process_table::ProcessTable;
 use crate::dashboard::templates::Templates;
 use asynchronio_protocol::clock::now_ms;
 
@@ -81,13 +82,9 @@ pub async fn run(bus: Bus, templates: Arc<Templates>, stop: CancellationToken) {
     lease.release().await;
 }
 
-type Events = (
-    asynchronio_bus::fred::clients::SubscriberClient,
-    tokio::sync::broadcast::Receiver<asynchronio_bus::fred::types::Message>,
-);
+type Events = (Subscriber, Messages);
 
 async fn subscribe(bus: &Bus) -> Option<Events> {
-    use asynchronio_bus::fred::interfaces::EventInterface;
     let subscriber = match bus.subscriber("rest-api dashboard").await {
         Ok(subscriber) => subscriber,
         Err(error) => {
@@ -95,7 +92,7 @@ async fn subscribe(bus: &Bus) -> Option<Events> {
             return None;
         }
     };
-    let messages = subscriber.message_rx();
+    let messages = subscriber.messages();
     if let Err(error) = bus
         .subscribe_topics(&subscriber, vec![bus.keys().topic(PROCESSES_CHANNEL)])
         .await
@@ -129,7 +126,7 @@ async fn render_rows(
     let drafts = fragments
         .iter()
         .map(|fragment| {
-            let mut draft = fragment.draft(RENDER_CHANNEL)?;
+            let mut draft = fragment.draft(PROCESSES_RENDER_CHANNEL)?;
             draft.publisher = Some("rest-api".into());
             Ok(draft)
         })

@@ -1,7 +1,6 @@
 //! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, get, web};
-use asynchronio_bus::fred::interfaces::ClientLike;
 
 use crate::state::AppState;
 
@@ -17,7 +16,7 @@ pub async fn healthz() -> HttpResponse {
     responses((status = 200, description = "Redis and the database answer"), (status = 503, description = "One does not")))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let redis = state.bus.client().ping::<String>(None).await.is_ok();
+    let redis = state.bus.ping().await.is_ok();
     let database = state.store.ping().await;
     let body = serde_json::json!({"redis": redis, "database": database});
     if redis && database {
