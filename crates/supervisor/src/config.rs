@@ -29,18 +29,31 @@ const MAX_LINE_RANGE: std::ops::RangeInclusive<u64> = 1024..=64 * 1024 * 1024;
 /// A configuration file that cannot be used, with where and why.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read.
     #[error("cannot read {path}: {source}; give the file with --config FILE")]
     Read {
+        /// The configuration file.
         path: PathBuf,
+        /// Why it cannot be read.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not TOML of the expected shape.
     #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    Parse {
+        /// The configuration file.
+        path: PathBuf,
+        /// toml's message, with the line.
+        message: String,
+    },
+    /// A setting is wrong: where, and what is allowed.
     #[error("{path}, line {line}: {message}")]
     Invalid {
+        /// The configuration file.
         path: PathBuf,
+        /// 1-based line of the offending section or field.
         line: usize,
+        /// What is wrong and what is allowed.
         message: String,
     },
 }
@@ -148,9 +161,12 @@ struct ReadySection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RestartPolicy {
+    /// Always start it again (with backoff).
     #[default]
     Always,
+    /// Start it again only when it failed (exit code other than 0).
     OnFailure,
+    /// Never start it again.
     Never,
 }
 
@@ -179,7 +195,9 @@ pub enum ReadyProbe {
 /// Exponential restart backoff of one program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackoffSpec {
+    /// Delay before the first restart.
     pub initial: Duration,
+    /// Longest delay: each restart doubles it up to this.
     pub max: Duration,
     /// A run this long counts as stable: the backoff and the quick-failure
     /// count start again.
@@ -189,37 +207,61 @@ pub struct BackoffSpec {
 /// What a pipeline stage adds to a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageSpec {
+    /// The channel the stage reads, through its consumer group.
     pub input: String,
+    /// The only channels its processor may publish to; the first is the default.
     pub outputs: Vec<String>,
+    /// Failed attempts retried before a message is dead-lettered.
     pub max_retries: u32,
+    /// Messages handed to one processor and not yet answered, at most.
     pub max_in_flight: u32,
+    /// How long an answer may take before the attempt fails.
     pub timeout: Duration,
+    /// Delay before the first retry (doubling per attempt, at most 10 s).
     pub retry_backoff: Duration,
+    /// Entries another consumer left pending this long are taken over.
     pub claim_idle: Duration,
+    /// Where a new consumer group starts.
     pub start: StageStart,
 }
 
 /// One supervised program, ready to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramSpec {
+    /// Unique among processes and stages; names states, logs and commands.
     pub name: String,
+    /// The program to run (resolved beside the manager, in `cwd`, or on PATH).
     pub command: String,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// Extra environment variables (besides `REDIS_URL` and the key prefix).
     pub env: BTreeMap<String, String>,
+    /// Working directory, relative paths resolved against the file's directory.
     pub cwd: PathBuf,
+    /// Instances configured (at most [`MAX_INSTANCES`]); `scale` changes the desired number.
     pub instances: u32,
+    /// When an exited instance starts again.
     pub restart: RestartPolicy,
+    /// Delays between restarts.
     pub backoff: BackoffSpec,
+    /// Quick failures in a row after which the instance gives up (`fatal`).
     pub max_quick_failures: u32,
+    /// How long the readiness probe may take.
     pub start_timeout: Duration,
+    /// Signal sent to the process group to stop it.
     pub stop_signal: Signal,
+    /// How long a stopping group may take before SIGKILL.
     pub stop_grace: Duration,
+    /// Programs that must run (be ready) before this one starts.
     pub depends_on: Vec<String>,
+    /// How readiness is told; none: ready once spawned.
     pub ready: Option<ReadyProbe>,
+    /// Whether it starts with the manager (else on `asynchronio start`).
     pub autostart: bool,
     /// Longest stdout/stderr line held: longer log lines are split, longer
     /// processor answers fail their message.
     pub max_line_bytes: usize,
+    /// Set for pipeline stages.
     pub stage: Option<StageSpec>,
 }
 
@@ -229,14 +271,20 @@ pub enum RedisPlacement {
     /// A Redis the user runs.
     External(String),
     /// A redis-server the manager starts (the `redis` program).
-    Private { port: u16 },
+    Private {
+        /// Port it listens on, on loopback.
+        port: u16,
+    },
 }
 
 /// A parsed, checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file it was read from (read again on reload).
     pub path: PathBuf,
+    /// Where Redis is.
     pub redis: RedisPlacement,
+    /// The file's `[redis] key_prefix`, if given.
     pub key_prefix: Option<String>,
     /// Programs in file order: processes first, then pipeline stages.
     pub programs: Vec<Arc<ProgramSpec>>,

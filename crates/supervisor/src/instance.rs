@@ -30,7 +30,9 @@ use crate::stage::StageContext;
 /// runs restarts it; while it has given up (`fatal`, `exited`) starts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Want {
+    /// Whether the instance should run.
     pub run: bool,
+    /// Raised by start and restart commands.
     pub generation: u64,
 }
 
@@ -43,6 +45,7 @@ pub struct Readiness {
 }
 
 impl Readiness {
+    /// No instance running yet.
     pub fn new() -> Arc<Readiness> {
         Arc::new(Readiness {
             running: AtomicU32::new(0),
@@ -50,10 +53,12 @@ impl Readiness {
         })
     }
 
+    /// A watch that is true while at least one instance runs.
     pub fn subscribe(&self) -> watch::Receiver<bool> {
         self.ready.subscribe()
     }
 
+    /// How many instances run (are past their readiness probe).
     pub fn running(&self) -> u32 {
         self.running.load(Ordering::Relaxed)
     }
@@ -75,20 +80,29 @@ impl Readiness {
 /// Everything an instance task needs, shared with its siblings.
 #[derive(Clone)]
 pub struct InstanceContext {
+    /// The program.
     pub spec: Arc<ProgramSpec>,
+    /// What every child is told about Redis.
     pub environment: ChildEnvironment,
+    /// Where states go.
     pub reporter: Reporter,
+    /// Where output lines go.
     pub logs: LogSink,
     /// Readiness of each program this one depends on.
     pub dependencies: Vec<watch::Receiver<bool>>,
+    /// This program's readiness, raised while an instance runs.
     pub readiness: Arc<Readiness>,
+    /// Set for pipeline stages: the runner that feeds the processor.
     pub stage: Option<StageContext>,
 }
 
 /// The supervisor's handle on a running instance task.
 pub struct InstanceHandle {
+    /// What the supervisor wants of the instance.
     pub want: watch::Sender<Want>,
+    /// The instance's status, after its state was reported.
     pub status: watch::Receiver<ProcessStatus>,
+    /// The instance task.
     pub task: tokio::task::JoinHandle<()>,
 }
 

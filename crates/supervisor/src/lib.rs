@@ -8,6 +8,8 @@
 //! * [`spawn`]: starting a process in its own group, dying with the manager;
 //! * [`ready`]: readiness probes;
 //! * [`stage`]: a pipeline stage feeding a stdio processor;
+//! * [`holds`]: the task that keeps stages' input history from trimming;
+//! * [`statistics`]: the task that publishes the stages' figures;
 //! * [`reporter`] and [`log_capture`]: states, events and logs into Redis;
 //! * [`lines`]: reading children's output with a cap on line length;
 //! * [`control`]: the command stream;
@@ -19,6 +21,7 @@
 
 pub mod config;
 pub mod control;
+pub mod holds;
 pub mod instance;
 pub mod lines;
 pub mod log_capture;
@@ -28,5 +31,6 @@ pub mod ready;
 pub mod reporter;
 pub mod spawn;
 pub mod stage;
+pub mod statistics;
 pub mod strays;
 pub mod supervisor;

@@ -33,10 +33,14 @@ const BATCH: usize = 512;
 /// One captured line.
 #[derive(Debug, Serialize)]
 pub struct LogLine {
+    /// The program (names the `$sys:logs:` channel; not in the payload).
     #[serde(skip)]
     pub program: Arc<str>,
+    /// The instance number.
     pub instance: u32,
+    /// `stdout`, `stderr`, or `manager` for the manager's own lines about it.
     pub stream: &'static str,
+    /// The line, without its newline.
     pub line: String,
 }
 

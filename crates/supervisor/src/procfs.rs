@@ -6,12 +6,15 @@ use std::sync::OnceLock;
 /// What `/proc/{pid}/stat` tells about one process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcStat {
+    /// Process id.
     pub pid: u32,
+    /// Process group id.
     pub pgrp: u32,
     /// User plus system CPU time, in clock ticks.
     pub cpu_ticks: u64,
     /// Start time, in clock ticks since boot.
     pub start_ticks: u64,
+    /// Resident memory, in bytes.
     pub rss_bytes: u64,
     /// A zombie has exited and waits to be reaped.
     pub zombie: bool,

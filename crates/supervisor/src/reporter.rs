@@ -4,6 +4,9 @@
 //! process groups for the stray sweep, and publishes each change on
 //! `$sys:processes`. While Redis is away it keeps the latest states and
 //! writes them once it is back.
+//!
+//! It is the only writer of the state hash: before its first write it
+//! deletes the states a previous manager left (their instances are gone).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -37,6 +40,7 @@ pub struct Reporter {
 }
 
 impl Reporter {
+    /// Queues a report (waits while the queue is full).
     pub async fn send(&self, report: Report) {
         // The receiver lives as long as the manager; a failed send means
         // the manager is exiting and the report no longer matters.
@@ -55,7 +59,9 @@ impl Reporter {
 /// How often states are written and CPU/memory sampled.
 #[derive(Debug, Clone, Copy)]
 pub struct ReporterSettings {
+    /// How often queued changes are written.
     pub flush_every: Duration,
+    /// How often CPU and memory are sampled.
     pub sample_every: Duration,
 }
 
@@ -135,6 +141,8 @@ async fn run(
     let mut sample = tokio::time::interval(settings.sample_every);
     sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
+    // Whether a previous manager's states are deleted yet.
+    let mut cleared = false;
     let mut open = true;
     while open || !pending.is_empty() {
         tokio::select! {
@@ -147,7 +155,14 @@ async fn run(
                     if !open { break; }
                     continue;
                 };
-                match write(&current, &states, &pending).await {
+                let written = async {
+                    if !cleared {
+                        current.clear_process_states().await?;
+                        cleared = true;
+                    }
+                    write(&current, &states, &pending).await
+                };
+                match written.await {
                     Ok(()) => {
                         if failing {
                             tracing::info!("process states reach Redis again");

@@ -14,7 +14,9 @@ use crate::config::ProgramSpec;
 /// Environment every child gets unless its program sets the variable.
 #[derive(Debug, Clone)]
 pub struct ChildEnvironment {
+    /// Given as `REDIS_URL`.
     pub redis_url: String,
+    /// Given as `ASYNCHRONIO_KEY_PREFIX`, when set.
     pub key_prefix: Option<String>,
 }
 
@@ -22,7 +24,9 @@ pub struct ChildEnvironment {
 /// stdout piped to the stage runner) or is a plain process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stdin {
+    /// Nothing to read (`/dev/null`): a process.
     Null,
+    /// A pipe from the manager: a stage's processor reads its requests.
     Piped,
 }
 
@@ -31,6 +35,7 @@ pub enum Stdin {
 #[error(
     "cannot start {name:?} ({command}): {source}; check `command` and `cwd` ({cwd}) in the configuration"
 )]
+/// A program that cannot be started, with what was tried.
 pub struct SpawnError {
     name: String,
     command: String,

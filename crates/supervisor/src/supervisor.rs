@@ -8,19 +8,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use asynchronio_bus::Bus;
-use asynchronio_protocol::process::{
-    DesiredState, PipelineTopology, ProcessAction, ProcessStatus, StageStats, state_field,
-};
+use asynchronio_protocol::process::{DesiredState, ProcessAction, ProcessStatus, state_field};
 use tokio::sync::watch;
 
-use crate::config::{Config, MAX_INSTANCES, ProgramSpec};
+use crate::config::{Config, MAX_INSTANCES, ProgramSpec, RedisPlacement};
 use crate::instance::{self, InstanceContext, InstanceHandle, Readiness, Want};
 use crate::log_capture::LogSink;
-use asynchronio_protocol::clock::now_ms;
 
 use crate::reporter::{Report, Reporter};
 use crate::spawn::ChildEnvironment;
@@ -51,12 +47,29 @@ pub struct Supervisor {
     programs: BTreeMap<String, Program>,
     /// Kept across reloads so dependents' watches stay valid.
     readiness: HashMap<String, Arc<Readiness>>,
-    /// Figures of the last published topology, to publish only changes.
-    last_processed: HashMap<String, u64>,
-    last_errors: HashMap<String, u64>,
+    /// The configured stages, for the holds and statistics tasks; sent
+    /// again after every command and launch.
+    stages: watch::Sender<Vec<ConfiguredStage>>,
+}
+
+/// A configured pipeline stage as the holds and statistics tasks see it:
+/// its spec, its instances' shared counters and readiness, and what the
+/// supervisor wants of it.
+#[derive(Debug, Clone)]
+pub struct ConfiguredStage {
+    /// The stage's program; `spec.stage` is always set.
+    pub spec: Arc<ProgramSpec>,
+    /// Messages processed, failed and dead-lettered by its instances.
+    pub counters: Arc<StageCounters>,
+    /// Whether it should run, and how many instances.
+    pub desired: DesiredState,
+    /// How many of its instances run.
+    pub readiness: Arc<Readiness>,
 }
 
 impl Supervisor {
+    /// A supervisor of `config`'s programs, none started yet; `bus` holds
+    /// the connection once the manager has one.
     pub fn new(
         config: Config,
         environment: ChildEnvironment,
@@ -72,13 +85,40 @@ impl Supervisor {
             bus,
             programs: BTreeMap::new(),
             readiness: HashMap::new(),
-            last_processed: HashMap::new(),
-            last_errors: HashMap::new(),
+            stages: watch::Sender::new(Vec::new()),
         }
     }
 
+    /// The configuration in force (the last one loaded or reloaded).
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The configured stages, kept up to date as commands change them
+    /// (what the holds and statistics tasks follow).
+    pub fn stages(&self) -> watch::Receiver<Vec<ConfiguredStage>> {
+        self.stages.subscribe()
+    }
+
+    /// Sends the configured stages to the holds and statistics tasks.
+    fn send_stages(&mut self) {
+        let mut stages = Vec::new();
+        for program in self.programs.values() {
+            let Some(counters) = program.counters.clone() else {
+                continue;
+            };
+            let readiness = match self.readiness.get(&program.spec.name) {
+                Some(readiness) => readiness.clone(),
+                None => continue,
+            };
+            stages.push(ConfiguredStage {
+                spec: program.spec.clone(),
+                counters,
+                desired: program.desired,
+                readiness,
+            });
+        }
+        self.stages.send_replace(stages);
     }
 
     /// Starts the tasks of the named programs (all when `names` is empty),
@@ -99,6 +139,7 @@ impl Supervisor {
             });
             self.add_program(spec, wanted);
         }
+        self.send_stages();
     }
 
     fn readiness_of(&mut self, name: &str) -> Arc<Readiness> {
@@ -179,6 +220,7 @@ impl Supervisor {
             ProcessAction::Scale { name, instances } => self.scale(&name, instances).await,
             ProcessAction::Reload => self.reload().await,
         };
+        self.send_stages();
         let reporter = self.reporter.clone();
         match result {
             Ok(outcome) => Box::pin(async move {
@@ -347,20 +389,48 @@ impl Supervisor {
     }
 
     /// Re-reads the configuration: new programs start, removed ones stop,
-    /// changed ones restart with their new settings.
+    /// changed ones restart with their new settings. (The holds task gives
+    /// back the holds of removed stages once it is sent the new stages.)
     async fn reload(&mut self) -> Result<Outcome, String> {
-        let path = self.config.path.clone();
         let redis_url = match &self.config.redis {
-            crate::config::RedisPlacement::External(url) => Some(url.clone()),
-            crate::config::RedisPlacement::Private { .. } => None,
+            RedisPlacement::External(url) => Some(url.clone()),
+            RedisPlacement::Private { .. } => None,
         };
-        let fresh = Config::load(&path, redis_url.as_deref()).map_err(|e| e.to_string())?;
+        let fresh =
+            Config::load(&self.config.path, redis_url.as_deref()).map_err(|e| e.to_string())?;
         if fresh.redis != self.config.redis {
             return Err("[redis] changed; restart the process manager to apply it".into());
         }
-        let mut stopping: Vec<(String, Vec<InstanceHandle>, Duration)> = Vec::new();
-        let mut added = Vec::new();
-        let mut changed = Vec::new();
+        let plan = self.take_changed(&fresh);
+        self.config = fresh;
+        // Old instances must be gone before their replacements start.
+        self.settle_removed(plan.stopping).await;
+        for (spec, desired) in &plan.changed {
+            self.add_program(spec.clone(), *desired);
+            self.persist(&spec.name).await;
+        }
+        let added: Vec<&str> = plan.added.iter().map(String::as_str).collect();
+        if !added.is_empty() {
+            self.launch(&added, &HashMap::new());
+        }
+        if let Some(bus) = self.bus.borrow().clone()
+            && let Err(error) = bus.remove_desired_states(&plan.removed).await
+        {
+            tracing::warn!(%error, "cannot forget desired states of removed programs");
+        }
+        let message = format!(
+            "reloaded: {} added, {} changed, {} removed",
+            plan.added.len(),
+            plan.changed.len(),
+            plan.removed.len()
+        );
+        Ok(Box::pin(async move { Ok(message) }))
+    }
+
+    /// Compares the programs with `fresh`: takes out every program removed
+    /// or changed and tells its instances to stop, and lists what to start.
+    fn take_changed(&mut self, fresh: &Config) -> ReloadPlan {
+        let mut plan = ReloadPlan::default();
         let old_names: Vec<String> = self.programs.keys().cloned().collect();
         for name in &old_names {
             let new_spec = fresh.program(name).cloned();
@@ -370,16 +440,19 @@ impl Supervisor {
             if same {
                 continue;
             }
-            if let Some(program) = self.programs.remove(name) {
-                for handle in &program.instances {
-                    handle.want.send_modify(|want| want.run = false);
-                }
-                stopping.push((
-                    name.clone(),
-                    program.instances,
-                    program.spec.stop_grace + MARGIN,
-                ));
-                if let Some(spec) = new_spec {
+            let Some(program) = self.programs.remove(name) else {
+                continue;
+            };
+            for handle in &program.instances {
+                handle.want.send_modify(|want| want.run = false);
+            }
+            plan.stopping.push((
+                name.clone(),
+                program.instances,
+                program.spec.stop_grace + MARGIN,
+            ));
+            match new_spec {
+                Some(spec) => {
                     let desired = if spec.instances != program.spec.instances {
                         DesiredState {
                             running: program.desired.running,
@@ -388,67 +461,33 @@ impl Supervisor {
                     } else {
                         program.desired
                     };
-                    changed.push((spec, desired));
+                    plan.changed.push((spec, desired));
                 }
+                None => plan.removed.push(name.clone()),
             }
         }
-        let removed: Vec<String> = stopping
-            .iter()
-            .map(|(name, _, _)| name.clone())
-            .filter(|name| fresh.program(name).is_none())
-            .collect();
         for spec in &fresh.programs {
             if !self.programs.contains_key(&spec.name)
-                && !changed.iter().any(|(c, _)| c.name == spec.name)
+                && !plan.changed.iter().any(|(c, _)| c.name == spec.name)
             {
-                added.push(spec.name.clone());
+                plan.added.push(spec.name.clone());
             }
         }
-        let removed_inputs: Vec<(String, String)> = removed
-            .iter()
-            .filter_map(|name| {
-                let input = self.config.program(name)?.stage.as_ref()?.input.clone();
-                Some((name.clone(), input))
-            })
-            .collect();
-        self.config = fresh;
-        let reporter = self.reporter.clone();
-        // Old instances must be gone before their replacements start.
+        plan
+    }
+
+    /// Waits for the instances of programs taken out to settle (each within
+    /// its grace), ends their tasks and removes their states.
+    async fn settle_removed(&self, stopping: Vec<(String, Vec<InstanceHandle>, Duration)>) {
         for (name, handles, limit) in stopping {
             for (index, mut handle) in handles.into_iter().enumerate() {
                 handle.settled(limit).await;
                 handle.task.abort();
-                reporter
+                self.reporter
                     .send(Report::Removed(state_field(&name, index as u32)))
                     .await;
             }
         }
-        for (spec, desired) in &changed {
-            self.add_program(spec.clone(), *desired);
-            self.persist(&spec.name).await;
-        }
-        let no_desired = HashMap::new();
-        let added_refs: Vec<&str> = added.iter().map(String::as_str).collect();
-        if !added_refs.is_empty() {
-            self.launch(&added_refs, &no_desired);
-        }
-        if let Some(bus) = self.bus.borrow().clone() {
-            if let Err(error) = bus.remove_desired_states(&removed).await {
-                tracing::warn!(%error, "cannot forget desired states of removed programs");
-            }
-            for (name, input) in &removed_inputs {
-                if let Err(error) = bus.hold(input, None, &stage_holder(name), None).await {
-                    tracing::warn!(%error, stage = %name, "cannot release the input channel");
-                }
-            }
-        }
-        let message = format!(
-            "reloaded: {} added, {} changed, {} removed",
-            added.len(),
-            changed.len(),
-            removed.len()
-        );
-        Ok(Box::pin(async move { Ok(message) }))
     }
 
     /// Stops everything, dependents before what they depend on, each level
@@ -506,112 +545,20 @@ impl Supervisor {
             })
             .unwrap_or(0)
     }
-
-    /// The stages with their counters, for the statistics task.
-    pub fn stage_figures(&self) -> Vec<(Arc<ProgramSpec>, Arc<StageCounters>, DesiredState, u32)> {
-        self.programs
-            .values()
-            .filter_map(|p| {
-                let counters = p.counters.clone()?;
-                let running = self.readiness.get(&p.spec.name).map_or(0, |r| r.running());
-                Some((p.spec.clone(), counters, p.desired, running))
-            })
-            .collect()
-    }
-
-    /// Builds the topology with live figures; `interval` is the time since
-    /// the previous call (for rates).
-    pub async fn topology(&mut self, bus: &Bus, interval: Duration) -> PipelineTopology {
-        let mut stages = Vec::new();
-        for (spec, counters, desired, running) in self.stage_figures() {
-            let Some(stage) = &spec.stage else { continue };
-            let processed = counters.processed.load(Ordering::Relaxed);
-            let errors = counters.errors.load(Ordering::Relaxed);
-            let before = self
-                .last_processed
-                .insert(spec.name.clone(), processed)
-                .unwrap_or(processed);
-            let errors_before = self
-                .last_errors
-                .insert(spec.name.clone(), errors)
-                .unwrap_or(errors);
-            let stream = bus.keys().stream(&stage.input);
-            let group = asynchronio_protocol::process::stage_group(&spec.name);
-            let backlog = bus
-                .group_backlog(&stream, &group)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            hold_input(bus, &spec.name, &stage.input, &stream, &group, backlog).await;
-            let wanted = if desired.running {
-                desired.instances
-            } else {
-                0
-            };
-            stages.push(StageStats {
-                name: spec.name.clone(),
-                input: stage.input.clone(),
-                outputs: stage.outputs.clone(),
-                instances: wanted,
-                running,
-                processed,
-                errors,
-                dead_lettered: counters.dead_lettered.load(Ordering::Relaxed),
-                rate: (processed.saturating_sub(before) as f64 / interval.as_secs_f64().max(0.001)
-                    * 10.0)
-                    .round()
-                    / 10.0,
-                pending: backlog.pending,
-                undelivered: backlog.undelivered,
-                failing: errors > errors_before || (wanted > 0 && running == 0),
-            });
-        }
-        PipelineTopology {
-            stages,
-            updated_ms: now_ms(),
-        }
-    }
 }
 
-/// The stage's name as a holder of its input channel.
-pub fn stage_holder(stage: &str) -> String {
-    format!("stage:{stage}")
-}
-
-/// Keeps the input channel from trimming what the stage has not handled:
-/// everything before its oldest unacknowledged entry, or up to its last
-/// delivered entry when nothing is pending.
-async fn hold_input(
-    bus: &Bus,
-    stage: &str,
-    input: &str,
-    stream: &str,
-    group: &str,
-    backlog: asynchronio_bus::GroupBacklog,
-) {
-    if backlog.last_delivered == 0 && backlog.pending == 0 {
-        return;
-    }
-    let through = if backlog.pending > 0 {
-        match bus.oldest_pending(stream, group).await {
-            Ok(Some(oldest)) => oldest.saturating_sub(1),
-            _ => return,
-        }
-    } else {
-        backlog.last_delivered
-    };
-    if let Err(error) = bus
-        .hold(
-            input,
-            None,
-            &stage_holder(stage),
-            Some(asynchronio_protocol::Offset(through)),
-        )
-        .await
-    {
-        tracing::warn!(%error, stage, "cannot hold the input channel's history");
-    }
+/// What a reload does to the programs.
+#[derive(Default)]
+struct ReloadPlan {
+    /// Programs taken out (removed or changed), told to stop: name,
+    /// instances, how long to wait for them.
+    stopping: Vec<(String, Vec<InstanceHandle>, Duration)>,
+    /// Changed programs, to start again with their new spec.
+    changed: Vec<(Arc<ProgramSpec>, DesiredState)>,
+    /// New programs.
+    added: Vec<String>,
+    /// Programs no longer configured.
+    removed: Vec<String>,
 }
 
 /// Waits until each status satisfies `done` (or `limit` passes); returns
