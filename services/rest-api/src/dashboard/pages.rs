@@ -4,14 +4,16 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use asynchronio_protocol::channel::kind_rules;
 use asynchronio_protocol::process::{METRICS_CHANNEL, PIPELINES_CHANNEL, PROCESSES_CHANNEL};
+use asynchronio_protocol::system::PROCESSES_RENDER_CHANNEL;
 use asynchronio_protocol::token::{Claims, now_secs};
 use tera::Context;
 
 use crate::caller::Caller;
 use crate::dashboard::html::html;
 use crate::dashboard::login;
-use crate::dashboard::process_table::{self, RENDER_CHANNEL, ROWS_TARGET};
+use crate::dashboard::process_table::{self, ROWS_TARGET};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,26 +41,11 @@ async fn page_context(
     context.insert("actor", &login.actor);
     context.insert("csrf", &login.csrf);
     context.insert("gateway_url", &state.gateway_url);
-    context.insert("channel_kinds", &channel_kinds());
+    // The channel-kind rules for the pages' scripts (`live.js`
+    // `channelKind`, read from `<body data-channel-kinds>`), so the
+    // scripts restate no rule.
+    context.insert("channel_kinds", &kind_rules());
     Ok(Ok(context))
-}
-
-/// The channel-kind rules for the pages' scripts (`live.js` `channelKind`,
-/// read from `<body data-channel-kinds>`): each prefix with the kind
-/// `protocol::channel::kind_of` gives it, first match wins, and the kind of
-/// a name no prefix matches, so the scripts restate no rule.
-fn channel_kinds() -> serde_json::Value {
-    use asynchronio_protocol::channel::{ChannelKind, PRIVATE_PREFIX, SYSTEM_PREFIX, kind_of};
-    let name = |kind| match kind {
-        ChannelKind::System => "system",
-        ChannelKind::Private => "private",
-        ChannelKind::Public => "public",
-    };
-    let rules: Vec<_> = [SYSTEM_PREFIX, PRIVATE_PREFIX]
-        .into_iter()
-        .map(|prefix| serde_json::json!({ "kind": name(kind_of(prefix)), "prefix": prefix }))
-        .collect();
-    serde_json::json!({ "rules": rules, "default": name(kind_of("")) })
 }
 
 #[get("/")]
@@ -81,7 +68,7 @@ pub async fn processes(
     };
     // The position first, then the rows: every change after this offset
     // arrives as a render frame, so the page misses nothing.
-    let position = state.bus.position(RENDER_CHANNEL).await?;
+    let position = state.bus.position(PROCESSES_RENDER_CHANNEL).await?;
     let states = state.bus.process_states().await?;
     let now = asynchronio_protocol::clock::now_ms();
     let rows: Vec<_> = states
@@ -92,7 +79,7 @@ pub async fn processes(
     programs.dedup();
     context.insert("rows", &rows);
     context.insert("programs", &programs);
-    context.insert("render_channel", RENDER_CHANNEL);
+    context.insert("render_channel", PROCESSES_RENDER_CHANNEL);
     context.insert("render_offset", &position.offset.to_string());
     context.insert("render_epoch", &position.epoch);
     context.insert("rows_target", ROWS_TARGET);

@@ -11,9 +11,6 @@ use tera::Context;
 
 use crate::dashboard::templates::{TemplateError, Templates};
 
-/// Channel the rendered rows are published on (admin tokens only).
-pub const RENDER_CHANNEL: &str = "$sys:render:processes";
-
 /// Id of the table body the rows live in.
 pub const ROWS_TARGET: &str = "process-rows";
 
