@@ -30,6 +30,8 @@
 //!
 //! Services never build these bytes themselves; they call into this crate.
 
+#![warn(missing_docs)]
+
 pub mod cache;
 pub mod channel;
 pub mod client;
