@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use asynchronio_protocol::{ChannelName, ChannelRules};
+use asynchronio_protocol::channel::kind_of;
+use asynchronio_protocol::{ChannelKind, ChannelName, ChannelRules};
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 
@@ -534,10 +535,7 @@ impl Checker<'_> {
                 self.invalid_nth(header, index, format!("pipeline stage \"{name}\": {error}"))
             })?;
         }
-        if let Some(system) = outputs
-            .iter()
-            .find(|c| c.starts_with(asynchronio_protocol::channel::SYSTEM_PREFIX))
-        {
+        if let Some(system) = outputs.iter().find(|c| kind_of(c) == ChannelKind::System) {
             return Err(self.invalid_nth(
                 header,
                 index,
