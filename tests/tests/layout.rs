@@ -172,3 +172,173 @@ fn the_check_catches_each_kind_of_break() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// No source outside `crates/bus` names fred.
+//
+// The Cargo rule above keeps fred out of every other manifest; bus used to
+// re-export fred and hand out its raw client, so a service could still call
+// fred commands through bus. Now bus exposes those only under its
+// `test-support` feature (the end-to-end tests play applications that talk
+// to Redis directly), and this check reads the sources: no `.rs` file under
+// `crates/` or `services/` other than `crates/bus` names fred in code, and
+// no package outside `tests/` turns `test-support` on.
+
+/// The bus feature that exposes fred, for the end-to-end tests only.
+const TEST_SUPPORT: &str = "test-support";
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => panic!("cannot list {}: {error}", dir.display()),
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name == "target") {
+                continue;
+            }
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// The 1-based numbers of the lines whose code (comments left out) names
+/// fred as an identifier: `fred::…`, `asynchronio_bus::fred`, `{fred, …}`.
+fn lines_naming_fred(text: &str) -> Vec<usize> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.split("//").next().unwrap_or_default();
+            code.match_indices("fred").any(|(at, word)| {
+                let before = code[..at].chars().next_back();
+                let after = code[at + word.len()..].chars().next();
+                !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+            })
+        })
+        .map(|(number, _)| number + 1)
+        .collect()
+}
+
+/// Every place outside `crates/bus` that names fred, one sentence each.
+fn fred_outside_bus(files: &[(String, String)]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (path, text) in files {
+        if path.starts_with("crates/bus/") {
+            continue;
+        }
+        for line in lines_naming_fred(text) {
+            found.push(format!(
+                "{path}:{line} names fred: only crates/bus talks to Redis with fred; add a routine to {BUS}"
+            ));
+        }
+    }
+    found
+}
+
+/// Packages outside `tests/` that turn on bus's `test-support` feature.
+fn test_support_outside_tests(metadata: &Value) -> Vec<String> {
+    let root = metadata["workspace_root"].as_str().unwrap_or_default();
+    let mut found = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let name = package["name"].as_str().unwrap_or_default();
+        let manifest = package["manifest_path"].as_str().unwrap_or_default();
+        if area_of(manifest, root) == "tests" {
+            continue;
+        }
+        for dependency in package["dependencies"].as_array().into_iter().flatten() {
+            let features = dependency["features"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if dependency["name"] == BUS && features.iter().any(|f| f == TEST_SUPPORT) {
+                found.push(format!(
+                    "{name} enables {BUS}'s {TEST_SUPPORT} feature: it exposes fred, for the end-to-end tests only"
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_source_outside_bus_names_fred() {
+    let mut paths = Vec::new();
+    for area in ["crates", "services"] {
+        rust_files(&root().join(area), &mut paths);
+    }
+    let files: Vec<(String, String)> = paths
+        .iter()
+        .map(|path| {
+            let relative = path.strip_prefix(root()).unwrap_or(path);
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+            (relative.to_string_lossy().replace('\\', "/"), text)
+        })
+        .collect();
+    assert!(
+        files.len() >= 50,
+        "found only {} .rs files under crates/ and services/",
+        files.len()
+    );
+    let mut found = fred_outside_bus(&files);
+    found.extend(test_support_outside_tests(&metadata()));
+    assert!(found.is_empty(), "fred outside bus:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_fred_check_catches_each_kind_of_break() {
+    let file = |path: &str, text: &str| (path.to_owned(), text.to_owned());
+    let clean = [
+        file("crates/bus/src/bus.rs", "use fred::clients::Client;\n"),
+        // Words and comments that mention fred are not code naming it.
+        file(
+            "services/ws-gateway/src/dispatch.rs",
+            "// On a cluster, fred announces a new node\nlet frederick = 1;\n",
+        ),
+    ];
+    assert_eq!(fred_outside_bus(&clean), Vec::<String>::new());
+
+    let broken = [
+        file(
+            "services/redis-bridge/src/ingest.rs",
+            "use asynchronio_bus::fred::interfaces::StreamsInterface;\n",
+        ),
+        file("crates/cli/src/channels.rs", "\nuse fred::types::Value;\n"),
+        file(
+            "services/rest-api/src/main.rs",
+            "use asynchronio_bus::{fred, Bus};\n",
+        ),
+    ];
+    let found = fred_outside_bus(&broken).join("\n");
+    for expected in [
+        "services/redis-bridge/src/ingest.rs:1 names fred",
+        "crates/cli/src/channels.rs:2 names fred",
+        "services/rest-api/src/main.rs:1 names fred",
+    ] {
+        assert!(
+            found.contains(expected),
+            "missing {expected:?} in:\n{found}"
+        );
+    }
+
+    let bus_with = |features: &[&str]| json!({"name": BUS, "features": features});
+    let metadata = json!({"workspace_root": "/w", "packages": [
+        {"name": "asynchronio-e2e", "manifest_path": "/w/tests/Cargo.toml",
+         "dependencies": [bus_with(&[TEST_SUPPORT])]},
+        {"name": "ws-gateway", "manifest_path": "/w/services/ws-gateway/Cargo.toml",
+         "dependencies": [bus_with(&[TEST_SUPPORT])]},
+        {"name": "asynchronio-cli", "manifest_path": "/w/crates/cli/Cargo.toml",
+         "dependencies": [bus_with(&[])]},
+    ]});
+    assert_eq!(
+        test_support_outside_tests(&metadata),
+        vec![format!(
+            "ws-gateway enables {BUS}'s {TEST_SUPPORT} feature: it exposes fred, for the end-to-end tests only"
+        )]
+    );
+}
