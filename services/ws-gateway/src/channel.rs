@@ -20,6 +20,7 @@ use crate::delivery::{Delivery, Payload};
 /// How a channel reaches one local subscriber.
 #[derive(Clone)]
 pub struct SubscriberHandle {
+    /// The connection's number, to find the subscriber again on leave.
     pub conn_id: u64,
     /// The connection's bounded send queue.
     pub queue: mpsc::Sender<Arc<Delivery>>,
@@ -65,6 +66,8 @@ struct WaitingJoin {
     reply: oneshot::Sender<Result<Position, JoinError>>,
 }
 
+/// The task serving one channel's local subscribers: it fans live
+/// messages out in offset order and reads the stream to fill gaps.
 pub struct ChannelActor {
     channel: Arc<str>,
     bus: Bus,
@@ -80,6 +83,8 @@ pub struct ChannelActor {
 }
 
 impl ChannelActor {
+    /// An actor for `channel` reading commands from `mailbox`; the hub sets
+    /// `behind` when it had to drop a live message for it.
     pub fn new(
         channel: Arc<str>,
         bus: Bus,

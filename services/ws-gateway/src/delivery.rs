@@ -23,16 +23,19 @@ pub enum Payload {
 
 /// A decoded payload plus its lazily encoded frames.
 pub struct Delivery {
+    /// What is delivered, decoded once.
     pub payload: Payload,
     json: OnceLock<Option<Message>>,
     msgpack: OnceLock<Option<Message>>,
 }
 
 impl Delivery {
+    /// A published message on its way to subscribers.
     pub fn new(envelope: Envelope) -> Arc<Delivery> {
         Self::of(Payload::Message(envelope))
     }
 
+    /// A presence notice on its way to the subscribers that asked.
     pub fn presence(event: PresenceEvent) -> Arc<Delivery> {
         Self::of(Payload::Presence(event))
     }

@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 use crate::close::CloseReason;
 use crate::socket::ClientSocket;
 
+/// Echoes every data frame back until the client closes or the gateway
+/// stops.
 pub async fn serve(mut socket: ClientSocket, shutdown: CancellationToken) {
     let reason = loop {
         let incoming = tokio::select! {

@@ -17,8 +17,11 @@ const MAX_FILE: u64 = 8 * 1024 * 1024;
 
 /// The start of a request: the bytes read so far and what they say.
 pub struct RequestHead {
+    /// Every byte read, to replay to the WebSocket handshake.
     pub bytes: Vec<u8>,
+    /// `GET`, normally.
     pub method: String,
+    /// The request target, query included.
     pub path: String,
     /// `HTTP/1.1`, normally.
     pub version: String,
@@ -117,8 +120,11 @@ pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<Reques
 
 /// A refusal: status line, extra headers, and what to do.
 pub struct Refusal {
+    /// The status line's code and reason, e.g. `503 Service Unavailable`.
     pub status: &'static str,
+    /// Extra header lines, each ending in CRLF.
     pub headers: &'static str,
+    /// The body: what went wrong and what to do.
     pub message: String,
 }
 

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+/// A TCP stream whose first bytes, already read, are read again first.
 pub struct PrefixedStream {
     prefix: Vec<u8>,
     position: usize,
@@ -16,6 +17,7 @@ pub struct PrefixedStream {
 }
 
 impl PrefixedStream {
+    /// `inner`, read after `prefix`.
     pub fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
         Self {
             prefix,

@@ -46,8 +46,11 @@ enum Route {
 
 /// The listener's shared state.
 pub struct Server {
+    /// What every connection's session shares.
     pub context: Arc<SessionContext>,
+    /// Path of the client protocol endpoint (`--ws-path`).
     pub ws_path: String,
+    /// Path of the echo endpoint, if served (`--echo-path`).
     pub echo_path: Option<String>,
     /// Where the browser client and demo are served from, if anywhere.
     pub static_dir: Option<PathBuf>,
@@ -59,6 +62,7 @@ pub struct Server {
 }
 
 impl Server {
+    /// The listener's state, before the first connection.
     pub fn new(
         context: Arc<SessionContext>,
         ws_path: String,

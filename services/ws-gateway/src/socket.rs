@@ -14,6 +14,7 @@ use crate::prefixed::PrefixedStream;
 
 /// The client's WebSocket plus what is needed to write to it safely.
 pub struct ClientSocket {
+    /// The WebSocket itself.
     pub ws: WebSocketStream<PrefixedStream>,
     write_timeout: Duration,
     slow: CancellationToken,
@@ -21,6 +22,9 @@ pub struct ClientSocket {
 }
 
 impl ClientSocket {
+    /// Wraps `ws`: a write may take `write_timeout`, `slow` is the
+    /// connection's close signal, `send_queue` the queue length a
+    /// slow-consumer close reports.
     pub fn new(
         ws: WebSocketStream<PrefixedStream>,
         write_timeout: Duration,
