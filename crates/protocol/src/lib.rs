@@ -14,19 +14,20 @@
 //!   the WebSocket gateway, in JSON or MessagePack;
 //! * [`presence`]: join/leave events between gateways and to clients;
 //! * [`process`]: commands to the process manager, instance states and
-//!   pipeline statistics, and the system channels they are published on;
+//!   pipeline statistics (the channels they travel on are in [`system`]);
 //! * [`payload`]: which JSON payloads are accepted, and the form they are
 //!   stored in so that both codecs deliver the same value;
 //! * [`render`]: HTML fragments pushed into pages (`render` frames);
 //! * [`secret`]: comparing secrets in constant time;
 //! * [`stdio`]: the lines a pipeline stage and its processor exchange;
 //! * [`system`]: every name Asynchronio gives itself (system channels,
-//!   consumer groups, holders);
+//!   consumer groups, holders, pipeline output idempotency keys);
 //! * [`token`]: the client connection tokens (JWT) the REST API issues and
 //!   the gateway verifies;
 //! * [`clock`]: the one wall clock (milliseconds since the epoch);
-//! * [`channel`] and [`position`]: channel names and stream positions
-//!   (offset plus epoch) as clients see them.
+//! * [`channel`] and [`position`]: channel names, their kinds (system,
+//!   private, public: [`ChannelName::kind`], the one rule), and stream
+//!   positions (offset plus epoch) as clients see them.
 //!
 //! Services never build these bytes themselves; they call into this crate.
 
