@@ -4,12 +4,14 @@
 //! The join comes first (see `subscribe`), so nothing published from then
 //! on is missed; the replay covers what came before; live deliveries
 //! already sent by the replay are skipped by offset in
-//! [`Session::accept`]. No gap, no duplicate.
+//! [`Session::accept`]. No gap, no duplicate. When the history cannot be
+//! read, the subscription is dropped and the client told to subscribe
+//! again with the same `since`.
 
 use std::sync::Arc;
 
 use asynchronio_bus::Position;
-use asynchronio_protocol::{Envelope, Offset, Since};
+use asynchronio_protocol::{Envelope, ErrorCode, Offset, ServerFrame, Since};
 
 use super::Session;
 use crate::close::CloseReason;
@@ -109,6 +111,24 @@ impl Session {
                 }
             };
         }
+    }
+
+    /// Drops a subscription whose recovery could not complete; the client
+    /// is told to subscribe again (from its last offset).
+    pub(super) async fn fail_subscription(
+        &mut self,
+        id: Option<u64>,
+        channel: &Arc<str>,
+        socket: &mut ClientSocket,
+    ) -> Result<(), CloseReason> {
+        self.subscriptions.remove(channel);
+        self.context.hub.leave(channel, self.conn_id);
+        let reply = ServerFrame::error(
+            id,
+            ErrorCode::Unavailable,
+            "history could not be read (Redis unavailable); subscribe again with the same since",
+        );
+        self.reply(socket, reply).await
     }
 
     /// One page of the channel's history after `after`, up to the join

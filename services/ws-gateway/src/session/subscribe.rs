@@ -144,24 +144,6 @@ impl Session {
         Ok(position)
     }
 
-    /// Drops a subscription whose recovery could not complete; the client
-    /// is told to subscribe again (from its last offset).
-    pub(super) async fn fail_subscription(
-        &mut self,
-        id: Option<u64>,
-        channel: &Arc<str>,
-        socket: &mut ClientSocket,
-    ) -> Result<(), CloseReason> {
-        self.subscriptions.remove(channel);
-        self.context.hub.leave(channel, self.conn_id);
-        let reply = ServerFrame::error(
-            id,
-            ErrorCode::Unavailable,
-            "history could not be read (Redis unavailable); subscribe again with the same since",
-        );
-        self.reply(socket, reply).await
-    }
-
     /// Ends the subscription to `name`: leaves the channel and its presence.
     pub(super) fn unsubscribe(&mut self, id: Option<u64>, name: &str) -> ServerFrame {
         let Some((channel, _)) = self.subscriptions.remove_entry(name) else {
