@@ -55,10 +55,12 @@ impl Bus {
         })
     }
 
+    /// The Redis key names, with this deployment's prefix.
     pub fn keys(&self) -> &Keys {
         &self.config.keys
     }
 
+    /// The settings this bus was connected with.
     pub fn config(&self) -> &BusConfig {
         &self.config
     }

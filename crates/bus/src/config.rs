@@ -35,7 +35,9 @@ pub struct BusConfig {
     /// `redis-cluster://[user:password@]host1:port1,host2:port2,...` (the
     /// seed nodes; fred's `?node=host:port` form works too).
     pub redis_url: String,
+    /// Key names, with the deployment's prefix.
     pub keys: Keys,
+    /// How much history each channel keeps.
     pub history: HistorySettings,
     /// How long one command may wait (including while Redis is unreachable)
     /// before it fails with a timeout.
@@ -80,6 +82,7 @@ impl BusConfig {
         format!("{scheme}://{credentials}{first}?{}", params.join("&"))
     }
 
+    /// Settings for `redis_url` and `keys`, everything else at its default.
     pub fn new(redis_url: impl Into<String>, keys: Keys) -> Self {
         Self {
             redis_url: redis_url.into(),

@@ -20,6 +20,8 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// A backoff whose first delay is at most `initial`, doubling up to
+    /// `max`.
     pub fn new(initial: Duration, max: Duration) -> Self {
         Self {
             initial,

@@ -2,26 +2,37 @@
 
 use asynchronio_protocol::EnvelopeError;
 
+/// What went wrong talking to Redis.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
+    /// The Redis URL does not parse.
     #[error(
         "Redis URL {url:?} is not valid: {source}; use redis://host:port[/db], or redis-cluster://host1:port1,host2:port2 for a Redis Cluster"
     )]
     BadUrl {
+        /// The URL as given.
         url: String,
+        /// fred's reason.
         #[source]
         source: fred::error::Error,
     },
+    /// A command failed (Redis unreachable, timed out, or refused it).
     #[error("Redis command failed: {0}; check that Redis is running and reachable")]
     Redis(#[from] fred::error::Error),
+    /// An envelope could not be encoded or decoded.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    /// The process manager did not answer a command in time.
     #[error("{}", no_answer_message(command, *secs, manager.as_deref()))]
     NoAnswer {
+        /// The command's verb.
         command: String,
+        /// How long it waited, in seconds.
         secs: f32,
+        /// The live manager's id, if one holds its lease.
         manager: Option<String>,
     },
+    /// A cache TTL outside the accepted range (seconds).
     #[error(
         "a cache TTL of {0} s is out of range; give 1 to {max} seconds, or none",
         max = asynchronio_protocol::cache::MAX_CACHE_TTL_SECS
@@ -30,9 +41,20 @@ pub enum BusError {
     /// Another owner still held a lease after waiting for it
     /// ([`crate::Bus::take_lease`]).
     #[error("the lease {key} is held by {holder}")]
-    LeaseHeld { key: String, holder: String },
+    LeaseHeld {
+        /// The lease's key.
+        key: String,
+        /// Who holds it.
+        holder: String,
+    },
+    /// Redis answered something the routine cannot read.
     #[error("Redis gave an unexpected reply to {what}: {detail}")]
-    UnexpectedReply { what: &'static str, detail: String },
+    UnexpectedReply {
+        /// The command or script asked.
+        what: &'static str,
+        /// The reply, as debug text.
+        detail: String,
+    },
 }
 
 impl BusError {

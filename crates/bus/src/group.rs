@@ -17,7 +17,10 @@ use crate::reply;
 /// One stream entry with its fields as bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamEntry {
+    /// The entry id Redis gave it (`{ms}-{seq}`, or `{offset}-0` in channel
+    /// streams).
     pub id: String,
+    /// Field names and values, in the entry's order.
     pub fields: Vec<(String, Bytes)>,
 }
 
@@ -394,7 +397,9 @@ impl From<i64> for FieldValue {
 /// A consumer group's backlog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct GroupBacklog {
+    /// Entries delivered to a consumer and not yet acknowledged.
     pub pending: u64,
+    /// Entries not yet delivered to any consumer of the group.
     pub undelivered: u64,
     /// Offset part of the last entry delivered to the group (channel
     /// streams' ids are `{offset}-0`).

@@ -15,7 +15,9 @@ use crate::reply;
 /// A channel's newest offset and the epoch it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
+    /// The newest offset (0 before the first message).
     pub offset: Offset,
+    /// The epoch the offset counts in (`""` before the first publish).
     pub epoch: String,
 }
 

@@ -3,8 +3,17 @@
 //! Services talk to each other only through Redis, and only through this
 //! crate: it connects (retrying with backoff while Redis is down), runs the
 //! atomic publish script from [`asynchronio_protocol::script`], reads channel
-//! history by offset, and hands out pub/sub subscribers and leases. Key names
-//! and byte formats come from the protocol crate; nothing here invents one.
+//! history by offset, and hands out pub/sub subscribers ([`Subscriber`]),
+//! leases ([`LeaseKeeper`]: hold a lease and work while it is held) and
+//! heartbeats ([`Heartbeat`]: who is alive). Key names, Lua scripts and byte
+//! formats come from the protocol crate; nothing here invents one.
+//!
+//! fred, the Redis client, stays inside this crate: no other crate or
+//! service names it (`tests/tests/layout.rs` checks), so every Redis
+//! command the system sends is a routine here. Only the end-to-end tests
+//! reach the raw client, through the `test-support` feature.
+
+#![warn(missing_docs)]
 
 mod bus;
 mod cache;

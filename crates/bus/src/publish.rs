@@ -13,6 +13,7 @@ use crate::reply;
 /// One message to publish.
 #[derive(Debug, Clone, Copy)]
 pub struct PublishRequest<'a> {
+    /// The message.
     pub draft: &'a EnvelopeDraft,
     /// Publishing again with the same key (on the same channel, within the
     /// idempotency TTL) returns the first result and publishes nothing.
@@ -22,7 +23,9 @@ pub struct PublishRequest<'a> {
 /// Where a published message landed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
+    /// The message's offset in its channel.
     pub offset: Offset,
+    /// The channel's epoch the offset counts in.
     pub epoch: String,
     /// True when the idempotency key had been used: nothing new was published.
     pub duplicate: bool,
