@@ -69,7 +69,7 @@ pub struct RestArgs {
     #[arg(long, env = "ASYNCHRONIO_GATEWAY_URL")]
     pub gateway_url: Option<String>,
 
-    /// Mark the dashboard's session cookie Secure (set it when the
+    /// Mark the dashboard's login cookie Secure (set it when the
     /// dashboard is served over HTTPS, e.g. behind a TLS proxy).
     #[arg(long, env = "ASYNCHRONIO_SECURE_COOKIES")]
     pub secure_cookies: bool,

@@ -31,6 +31,6 @@ pub struct AppState {
     /// The gateway URL dashboard pages connect to; `None`: the page's host,
     /// port 8080.
     pub gateway_url: Option<String>,
-    /// Whether session cookies are marked Secure (HTTPS only).
+    /// Whether login cookies are marked Secure (HTTPS only).
     pub secure_cookies: bool,
 }

@@ -12,7 +12,7 @@
 //! Lifetimes are capped at `--max-token-ttl` (24 h by default); asking for
 //! more is a 400, never silently shortened. The token names the key that
 //! issued it (`key` claim), so revoking the key voids its tokens on every
-//! gateway. Tokens the bootstrap admin key or a dashboard session issue
+//! gateway. Tokens the bootstrap admin key or a dashboard login issue
 //! carry no key id: only rotating the token secret voids them.
 
 use actix_web::{HttpResponse, post, web};
