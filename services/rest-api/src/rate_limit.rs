@@ -16,7 +16,7 @@
 //!   bucket (`--key-rate-limit`, off by default);
 //! - refused dashboard logins spend from a per-address login bucket
 //!   (`--login-rate-limit` per minute), spent before the key is checked and
-//!   given back when the login succeeds (`dashboard::session::login`).
+//!   given back when the login succeeds (`dashboard::login::login`).
 //!
 //! The client address is the TCP peer, or the address a trusted proxy
 //! names (`--trusted-proxy`), counted by [`address_key`].
@@ -158,7 +158,7 @@ pub struct Limited {
     pub which: &'static str,
 }
 
-/// Marks a request whose caller authenticated (a key or a session), set by
+/// Marks a request whose caller authenticated (a key or a dashboard login), set by
 /// the `Caller` extractor; its address token is given back.
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated;
