@@ -13,9 +13,17 @@ pub enum Caller {
     /// The bootstrap admin key from ASYNCHRONIO_ADMIN_KEY.
     Bootstrap,
     /// A stored API key.
-    Key { id: String, scopes: Vec<Scope> },
+    Key {
+        /// The key's id (`ak_{id}_…`).
+        id: String,
+        /// What the key may do.
+        scopes: Vec<Scope>,
+    },
     /// A logged-in dashboard user (who logged in with an admin key).
-    Dashboard { actor: String },
+    Dashboard {
+        /// Who logged in (`bootstrap` or `key:{id}`).
+        actor: String,
+    },
     /// No credentials.
     Anonymous,
 }

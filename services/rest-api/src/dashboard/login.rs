@@ -76,6 +76,7 @@ fn local_path(next: Option<&str>) -> String {
     path.to_owned()
 }
 
+/// The login form's query: where to go once logged in.
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -107,6 +108,7 @@ fn login_page(
     html(state, "login.html", &context, status)
 }
 
+/// The posted login form: the admin key, and where to go next.
 #[derive(Deserialize)]
 pub struct LoginForm {
     key: String,
@@ -182,6 +184,7 @@ pub async fn login(
         .finish())
 }
 
+/// The posted logout form, which carries the login's CSRF token.
 #[derive(Deserialize)]
 pub struct LogoutForm {
     csrf: String,
