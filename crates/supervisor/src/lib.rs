@@ -19,6 +19,8 @@
 //! [`manager::run`] puts them together; the binary and `asynchronio up`
 //! call it.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod control;
 pub mod holds;
