@@ -20,6 +20,7 @@ use std::time::Duration;
 use asynchronio_protocol::Codec;
 use asynchronio_protocol::token::Claims;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -156,16 +157,12 @@ impl Server {
         }
     }
 
-    #[allow(
-        clippy::result_large_err,
-        reason = "tungstenite's handshake callback returns ErrorResponse"
-    )]
     /// Reads the request and, for a WebSocket upgrade, completes the
     /// handshake and returns the connection to run; it then counts as open
     /// (the caller uncounts it when it ends).
     async fn accept(
         &self,
-        mut stream: TcpStream,
+        stream: TcpStream,
         peer: IpAddr,
         pending: PendingGuard,
         shutdown: CancellationToken,
@@ -174,36 +171,11 @@ impl Server {
         let limits = &self.context.limits;
         // One deadline for reading the request and the handshake.
         let deadline = tokio::time::Instant::now() + limits.handshake_timeout;
-        let head = match http::read_head(&mut stream, limits.handshake_timeout).await {
-            Ok(head) => head,
-            Err(http::HeadError::Gone) => return None,
-            Err(http::HeadError::TooLarge) => {
-                http::refuse(stream, &Refusal::too_large()).await;
-                return None;
-            }
-            Err(http::HeadError::Malformed) => {
-                http::refuse(stream, &Refusal::bad_request("malformed HTTP request")).await;
-                return None;
-            }
-        };
+        let (stream, head) = read_request(stream, limits.handshake_timeout).await?;
         // Behind a trusted proxy the client is the address it names.
         let peer = client_address(peer, head.forwarded_for.as_deref(), &limits.trusted_proxies);
         if !head.upgrade {
-            let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
-            let health = http::Health {
-                connections: self.open.load(Ordering::Acquire),
-                pending_handshakes: self.pending.total(),
-                topic_queue,
-                topic_in_flight,
-            };
-            http::respond(
-                stream,
-                &head,
-                self.static_dir.as_deref(),
-                &self.ws_path,
-                health,
-            )
-            .await;
+            self.answer_http(stream, &head).await;
             return None;
         }
         let known = head.path == self.ws_path || self.echo_path.as_deref() == Some(&head.path);
@@ -229,7 +201,47 @@ impl Server {
             .await;
             return None;
         }
-        let stream = PrefixedStream::new(head.bytes, stream);
+        let upgraded = self.handshake(stream, head.bytes, deadline).await;
+        drop(pending);
+        let Some((ws, route)) = upgraded else {
+            self.open.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        };
+        Some(self.start(ws, route, peer, shutdown))
+    }
+
+    /// Answers a plain HTTP request (health, static files, 404).
+    async fn answer_http(&self, stream: TcpStream, head: &http::RequestHead) {
+        let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
+        let health = http::Health {
+            connections: self.open.load(Ordering::Acquire),
+            pending_handshakes: self.pending.total(),
+            topic_queue,
+            topic_in_flight,
+        };
+        http::respond(
+            stream,
+            head,
+            self.static_dir.as_deref(),
+            &self.ws_path,
+            health,
+        )
+        .await;
+    }
+
+    /// The WebSocket handshake, replaying the request head already read;
+    /// `None` when it fails or does not finish by `deadline`.
+    #[allow(
+        clippy::result_large_err,
+        reason = "tungstenite's handshake callback returns ErrorResponse"
+    )]
+    async fn handshake(
+        &self,
+        stream: TcpStream,
+        head: Vec<u8>,
+        deadline: tokio::time::Instant,
+    ) -> Option<(WebSocketStream<PrefixedStream>, Route)> {
+        let stream = PrefixedStream::new(head, stream);
         let mut route = None;
         let callback = |request: &Request, response: Response| {
             self.route(request, response).map(|(decided, response)| {
@@ -253,14 +265,21 @@ impl Server {
                 None
             }
         };
-        drop(pending);
-        let (Some(ws), Some(route)) = (ws, route) else {
-            self.open.fetch_sub(1, Ordering::AcqRel);
-            return None;
-        };
+        Some((ws?, route?))
+    }
+
+    /// The task of an upgraded connection: the client protocol or echo.
+    fn start(
+        &self,
+        ws: WebSocketStream<PrefixedStream>,
+        route: Route,
+        peer: IpAddr,
+        shutdown: CancellationToken,
+    ) -> Connection {
+        let limits = &self.context.limits;
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
-        Some(match route {
+        match route {
             Route::Client(codec, claims) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
                 Box::pin(connection::serve(
@@ -277,7 +296,7 @@ impl Server {
                 ))
             }
             Route::Echo => Box::pin(echo::serve(socket, shutdown)),
-        })
+        }
     }
 
     #[allow(
@@ -378,6 +397,26 @@ fn query_token(query: Option<&str>) -> Result<Option<String>, Undecodable> {
         }
     }
     String::from_utf8(out).map(Some).map_err(|_| Undecodable)
+}
+
+/// Reads the request head; one too large or malformed is answered here.
+/// `None` when there is nothing more to do with the socket.
+async fn read_request(
+    mut stream: TcpStream,
+    timeout: Duration,
+) -> Option<(TcpStream, http::RequestHead)> {
+    match http::read_head(&mut stream, timeout).await {
+        Ok(head) => Some((stream, head)),
+        Err(http::HeadError::Gone) => None,
+        Err(http::HeadError::TooLarge) => {
+            http::refuse(stream, &Refusal::too_large()).await;
+            None
+        }
+        Err(http::HeadError::Malformed) => {
+            http::refuse(stream, &Refusal::bad_request("malformed HTTP request")).await;
+            None
+        }
+    }
 }
 
 fn reject(status: StatusCode, message: String) -> ErrorResponse {
