@@ -586,6 +586,8 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// The settings every program has, checked, as a spec (`stage` set for
+    /// pipeline stages).
     fn program(
         &self,
         header: &str,
@@ -616,38 +618,7 @@ impl Checker<'_> {
                 )
             })?,
         };
-        let ready = match section.ready {
-            None => None,
-            Some(ReadySection {
-                tcp: Some(addr),
-                http: None,
-                command: None,
-            }) => Some(ReadyProbe::Tcp(addr)),
-            Some(ReadySection {
-                tcp: None,
-                http: Some(url),
-                command: None,
-            }) => {
-                if !url.starts_with("http://") {
-                    return Err(self.invalid(
-                        "ready",
-                        format!("\"{name}\": ready.http must be an http:// URL, got {url:?}"),
-                    ));
-                }
-                Some(ReadyProbe::Http(url))
-            }
-            Some(ReadySection {
-                tcp: None,
-                http: None,
-                command: Some(cmd),
-            }) => Some(ReadyProbe::Command(cmd)),
-            Some(_) => {
-                return Err(self.invalid(
-                    "ready",
-                    format!("\"{name}\": `ready` takes exactly one of tcp, http or command"),
-                ));
-            }
-        };
+        let ready = self.ready_probe(&name, section.ready)?;
         let backoff = section.backoff;
         if backoff.initial_ms == 0 || backoff.max_ms < backoff.initial_ms {
             return Err(self.invalid(
@@ -685,6 +656,48 @@ impl Checker<'_> {
                 .map_or(DEFAULT_MAX_LINE, |bytes| bytes as usize),
             stage,
         })
+    }
+
+    /// The `ready` table: exactly one probe, an http probe with an http://
+    /// URL.
+    fn ready_probe(
+        &self,
+        name: &str,
+        ready: Option<ReadySection>,
+    ) -> Result<Option<ReadyProbe>, ConfigError> {
+        let probe = match ready {
+            None => None,
+            Some(ReadySection {
+                tcp: Some(addr),
+                http: None,
+                command: None,
+            }) => Some(ReadyProbe::Tcp(addr)),
+            Some(ReadySection {
+                tcp: None,
+                http: Some(url),
+                command: None,
+            }) => {
+                if !url.starts_with("http://") {
+                    return Err(self.invalid(
+                        "ready",
+                        format!("\"{name}\": ready.http must be an http:// URL, got {url:?}"),
+                    ));
+                }
+                Some(ReadyProbe::Http(url))
+            }
+            Some(ReadySection {
+                tcp: None,
+                http: None,
+                command: Some(cmd),
+            }) => Some(ReadyProbe::Command(cmd)),
+            Some(_) => {
+                return Err(self.invalid(
+                    "ready",
+                    format!("\"{name}\": `ready` takes exactly one of tcp, http or command"),
+                ));
+            }
+        };
+        Ok(probe)
     }
 
     /// The fields whose size the manager pays for: `instances` (at most

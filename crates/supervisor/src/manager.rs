@@ -15,6 +15,8 @@ use asynchronio_protocol::process::{CommandResult, ProcessCommand};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{LogArgs, Shutdown};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, PRIVATE_REDIS, RedisPlacement};
 use crate::holds::HOLD_EVERY;
@@ -84,17 +86,9 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
     let mut supervisor =
         Supervisor::new(config.clone(), environment, reporter, logs, bus_rx.clone());
     start_private_redis(&mut supervisor, &config)?;
-    let connect = async {
-        let bus = Bus::connect(bus_config.clone(), "process-manager").await?;
-        let control_bus = Bus::connect(bus_config.clone(), "process-manager commands").await?;
-        anyhow::Ok((bus, control_bus))
-    };
-    let (bus, control_bus) = tokio::select! {
-        connected = connect => connected.context("cannot connect to Redis")?,
-        _ = shutdown.wait() => {
-            supervisor.shutdown().await;
-            return Ok(());
-        }
+    let Some((bus, control_bus)) = connect(&bus_config, &shutdown).await? else {
+        supervisor.shutdown().await;
+        return Ok(());
     };
     let mut lease = take_manager_lease(&bus, &manager_id, &shutdown).await?;
     sweep_strays(&bus).await?;
@@ -104,38 +98,18 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
     bus_tx.send_replace(Some(bus.clone()));
     supervisor.launch(&[], &desired);
 
-    let (commands_tx, commands_rx) = mpsc::channel::<ProcessCommand>(256);
-    let stop_reading = shutdown.token().child_token();
-    let reader = tokio::spawn(control::read_commands(
-        control_bus.clone(),
-        manager_id.clone(),
-        commands_tx,
-        stop_reading.clone(),
-    ));
-    let holds = tokio::spawn(holds::keep_holds(
-        bus.clone(),
-        supervisor.stages(),
-        HOLD_EVERY,
-    ));
-    let statistics = tokio::spawn(statistics::publish_statistics(
-        bus.clone(),
-        supervisor.stages(),
-        STATISTICS_EVERY,
-    ));
+    let (tasks, commands) = Tasks::start(&bus, control_bus, &manager_id, &supervisor, &shutdown);
     tracing::info!(
         programs = supervisor.config().programs.len(),
         "process manager running"
     );
-    serve(&mut supervisor, &bus, commands_rx, &mut lease, &shutdown).await;
+    serve(&mut supervisor, &bus, commands, &mut lease, &shutdown).await;
 
     // Renewal ends with the loop, as it always has: a successor may take
     // the lease once it expires, while this manager is still stopping.
     lease.stop_renewing();
-    holds.abort();
-    statistics.abort();
     tracing::info!("stopping every program");
-    stop_reading.cancel();
-    join_within(reader, FAREWELL, "the command reader").await;
+    tasks.stop().await;
     supervisor.shutdown().await;
     drop(supervisor);
     // States and logs of the last moments, if Redis is still there; never
@@ -148,6 +122,78 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
     lease.release().await;
     tracing::info!("process manager stopped");
     Ok(())
+}
+
+/// Two connections: one for everything, one for the command reader's
+/// blocking reads. `None` when SIGTERM comes first.
+async fn connect(
+    bus_config: &BusConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Option<(Bus, Bus)>> {
+    let connect = async {
+        let bus = Bus::connect(bus_config.clone(), "process-manager").await?;
+        let control_bus = Bus::connect(bus_config.clone(), "process-manager commands").await?;
+        anyhow::Ok((bus, control_bus))
+    };
+    tokio::select! {
+        connected = connect => connected.context("cannot connect to Redis").map(Some),
+        _ = shutdown.wait() => Ok(None),
+    }
+}
+
+/// The tasks beside the command loop: the command reader, the holds task
+/// and the statistics task.
+struct Tasks {
+    stop_reading: CancellationToken,
+    reader: JoinHandle<()>,
+    holds: JoinHandle<()>,
+    statistics: JoinHandle<()>,
+}
+
+impl Tasks {
+    /// Starts them; the commands read arrive on the receiver.
+    fn start(
+        bus: &Bus,
+        control_bus: Bus,
+        manager_id: &str,
+        supervisor: &Supervisor,
+        shutdown: &Shutdown,
+    ) -> (Tasks, mpsc::Receiver<ProcessCommand>) {
+        let (commands_tx, commands_rx) = mpsc::channel::<ProcessCommand>(256);
+        let stop_reading = shutdown.token().child_token();
+        let reader = tokio::spawn(control::read_commands(
+            control_bus,
+            manager_id.to_owned(),
+            commands_tx,
+            stop_reading.clone(),
+        ));
+        let holds = tokio::spawn(holds::keep_holds(
+            bus.clone(),
+            supervisor.stages(),
+            HOLD_EVERY,
+        ));
+        let statistics = tokio::spawn(statistics::publish_statistics(
+            bus.clone(),
+            supervisor.stages(),
+            STATISTICS_EVERY,
+        ));
+        let tasks = Tasks {
+            stop_reading,
+            reader,
+            holds,
+            statistics,
+        };
+        (tasks, commands_rx)
+    }
+
+    /// Ends holds and statistics at once (their Redis calls must not hold
+    /// up SIGTERM) and lets the command reader finish within a farewell.
+    async fn stop(self) {
+        self.holds.abort();
+        self.statistics.abort();
+        self.stop_reading.cancel();
+        join_within(self.reader, FAREWELL, "the command reader").await;
+    }
 }
 
 /// Where Redis is and under which prefix: the bus settings, and what
