@@ -28,11 +28,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use asynchronio_bus::Bus;
+use asynchronio_bus::{Bus, Subscriber};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 use crate::config::GatewayArgs;
 use crate::hub::ChannelHub;
@@ -53,13 +54,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
             "--require-token needs a key to verify tokens: set ASYNCHRONIO_TOKEN_SECRET (or --token-public-key)"
         );
     }
-    let listener = TcpListener::bind(args.listen).await.with_context(|| {
-        format!(
-            "cannot listen on {}: is another process using it? choose another address with --listen",
-            args.listen
-        )
-    })?;
-    tracing::info!(listen = %args.listen, path = %args.ws_path, echo = ?args.echo_path, "ws-gateway listening");
+    let listener = listen(&args).await?;
 
     let bus_config = args.redis.bus_config();
     let connect = async {
@@ -73,20 +68,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     };
 
     let gateway_id = asynchronio_service::instance_id(args.gateway_id.as_deref());
-    let topics = Arc::new(topic_control::TopicQueue::default());
-    let hub = ChannelHub::new(bus.clone(), Arc::clone(&topics));
-    let keys = bus.keys().clone();
-    let control = tokio::spawn(topic_control::run_topic_control(
-        bus.clone(),
-        subscriber.clone(),
-        topics,
-        move |channel| topic_control::topics_of(&keys, channel),
-    ));
-    let dispatch = tokio::spawn(dispatch::run_dispatch(
-        bus.clone(),
-        subscriber.clone(),
-        hub.clone(),
-    ));
+    let (hub, control, dispatch) = start_channels(&bus, &subscriber);
 
     let limits = args.limits();
     let revocations = Arc::new(revocation::Revocations::default());
@@ -140,4 +122,39 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     farewell("closing the Redis connection", bus.quit()).await;
     tracing::info!("ws-gateway stopped");
     Ok(())
+}
+
+/// Binds the listening socket; the error says what to do when it is taken.
+async fn listen(args: &GatewayArgs) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}: is another process using it? choose another address with --listen",
+            args.listen
+        )
+    })?;
+    tracing::info!(listen = %args.listen, path = %args.ws_path, echo = ?args.echo_path, "ws-gateway listening");
+    Ok(listener)
+}
+
+/// The hub and the two tasks around it: topic control (subscribing the
+/// topics the hub asks for) and dispatch (handing what arrives to the hub).
+fn start_channels(
+    bus: &Bus,
+    subscriber: &Subscriber,
+) -> (ChannelHub, JoinHandle<()>, JoinHandle<()>) {
+    let topics = Arc::new(topic_control::TopicQueue::default());
+    let hub = ChannelHub::new(bus.clone(), Arc::clone(&topics));
+    let keys = bus.keys().clone();
+    let control = tokio::spawn(topic_control::run_topic_control(
+        bus.clone(),
+        subscriber.clone(),
+        topics,
+        move |channel| topic_control::topics_of(&keys, channel),
+    ));
+    let dispatch = tokio::spawn(dispatch::run_dispatch(
+        bus.clone(),
+        subscriber.clone(),
+        hub.clone(),
+    ));
+    (hub, control, dispatch)
 }
