@@ -88,13 +88,13 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         gateway_id: gateway_id.clone(),
         revocations: Arc::clone(&revocations),
     });
-    let stop_registry = tokio_util::sync::CancellationToken::new();
-    let revocation = tokio::spawn(revocations.run(bus.clone(), stop_registry.clone()));
-    let registry = tokio::spawn(heartbeat::run(
+    let stop_background = tokio_util::sync::CancellationToken::new();
+    let revocation = tokio::spawn(revocations.run(bus.clone(), stop_background.clone()));
+    let heartbeat_task = tokio::spawn(heartbeat::run(
         bus.clone(),
         hub.clone(),
         gateway_id.clone(),
-        stop_registry.clone(),
+        stop_background.clone(),
     ));
     let server = Arc::new(Server::new(
         context,
@@ -110,8 +110,8 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         )
         .await;
 
-    stop_registry.cancel();
-    join_within(registry, FAREWELL * 2, "the gateway heartbeat").await;
+    stop_background.cancel();
+    join_within(heartbeat_task, FAREWELL * 2, "the gateway heartbeat").await;
     // Aborted, not awaited: a read from an unresponsive Redis must not
     // hold up the exit.
     revocation.abort();
