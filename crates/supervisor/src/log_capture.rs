@@ -4,7 +4,7 @@
 //! the queue is full, lines are dropped and counted rather than blocking
 //! the process that writes them. Memory is bounded twice: a line is held
 //! up to the program's `max_line_bytes` (longer ones are published in
-//! pieces, and counted), and the queue holds at most [`QUEUE_BYTES`].
+//! pieces, and counted), and the queue holds at most `QUEUE_BYTES`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

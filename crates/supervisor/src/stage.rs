@@ -14,7 +14,7 @@
 //! outputs go only to the stage's declared `outputs`.
 //!
 //! This file holds what a stage's instances share ([`StageContext`],
-//! [`StageCounters`]) and the [`Runner`] of one instance; its work is in
+//! [`StageCounters`]) and the `Runner` of one instance; its work is in
 //! the submodules, one job each:
 //!
 //! * `feed`: the runner's loop (set up, then entries in, requests out,
