@@ -20,7 +20,7 @@ command -v redis-server >/dev/null || { echo "conformance: redis-server is missi
 [ -x "$venv/bin/kosoku" ] || { echo "conformance: $venv is missing; run make deps" >&2; exit 1; }
 
 source tests/scripts/gateway-stack.sh
-start_gateway_stack "$gateway" --echo-path / --max-message-size 20000000
+start_gateway_stack "$gateway" --echo-path / --max-client-message-size 20000000
 
 rm -rf "$reports"
 if "$venv/bin/kosoku" "127.0.0.1:$ws_port" -x '12.*' -x '13.*' -p 4 -o "$reports"; then

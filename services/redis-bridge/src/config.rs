@@ -60,7 +60,7 @@ pub struct BridgeArgs {
         env = "ASYNCHRONIO_BRIDGE_MAX_PAYLOAD_SIZE",
         default_value_t = 1_048_576
     )]
-    pub max_message_size: usize,
+    pub max_payload_size: usize,
 
     #[command(flatten)]
     pub redis: RedisArgs,

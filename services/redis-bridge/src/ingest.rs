@@ -24,7 +24,7 @@ pub struct IngestReader {
     pub bus: Bus,
     pub replica: String,
     pub lease: Duration,
-    pub max_message_size: usize,
+    pub max_payload_size: usize,
 }
 
 /// An entry that cannot be published, and why.
@@ -182,11 +182,11 @@ impl IngestReader {
             std::str::from_utf8(channel).map_err(|_| "channel is not UTF-8".to_owned())?;
         ChannelName::parse(channel, rules).map_err(|e| e.to_string())?;
         let data = entry.field("data").ok_or("entry has no \"data\" field")?;
-        if data.len() > self.max_message_size {
+        if data.len() > self.max_payload_size {
             return Err(format!(
-                "data is {} bytes; the limit is {} (--max-message-size)",
+                "data is {} bytes; the limit is {} (--max-payload-size)",
                 data.len(),
-                self.max_message_size
+                self.max_payload_size
             ));
         }
         let mut draft = EnvelopeDraft::new(channel, data.clone());

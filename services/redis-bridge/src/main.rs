@@ -117,7 +117,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
             patterns,
             keys,
             ownership,
-            max_message_size: args.max_message_size,
+            max_payload_size: args.max_payload_size,
             drafts,
         }
         .run(stop_listening.clone()),
@@ -128,7 +128,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
                 bus: ingest_bus.clone(),
                 replica: replica.clone(),
                 lease: args.lease(),
-                max_message_size: args.max_message_size,
+                max_payload_size: args.max_payload_size,
             }
             .run(stop_listening.clone()),
         )

@@ -18,7 +18,7 @@ pub struct PatternListener {
     pub patterns: Vec<String>,
     pub keys: Keys,
     pub ownership: Arc<Ownership>,
-    pub max_message_size: usize,
+    pub max_payload_size: usize,
     pub drafts: mpsc::Sender<EnvelopeDraft>,
 }
 
@@ -83,12 +83,12 @@ impl PatternListener {
             tracing::warn!(channel, "PUBLISH payload is not a string; ignored");
             return None;
         };
-        if payload.len() > self.max_message_size {
+        if payload.len() > self.max_payload_size {
             tracing::warn!(
                 channel,
                 size = payload.len(),
-                max = self.max_message_size,
-                "PUBLISH payload over --max-message-size ignored"
+                max = self.max_payload_size,
+                "PUBLISH payload over --max-payload-size ignored"
             );
             return None;
         }
