@@ -138,3 +138,51 @@ async fn client_publish_reaches_other_clients_in_both_codecs() {
         }
     }
 }
+
+/// The bridge's payload limit kept its old environment variable when it got
+/// its own name: a deployment that set ASYNCHRONIO_MAX_MESSAGE_SIZE for every
+/// service keeps its limit on the bridge.
+#[tokio::test]
+async fn the_bridge_still_reads_its_former_payload_limit_variable() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    client.subscribe("orders", None).await;
+    let args: Vec<String> = ["--redis-url", &redis.url(), "--lease-ms", "600"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let _bridge = Service::start_with_env(
+        "redis-bridge",
+        asynchronio_e2e::free_port(),
+        &args,
+        &[("ASYNCHRONIO_MAX_MESSAGE_SIZE", "16")],
+    );
+    let long = format!("\"{}\"", "x".repeat(40));
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "orders",
+        "data",
+        &long,
+    ]);
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "orders",
+        "data",
+        "1",
+    ]);
+    let (_, offset, _, data) = client.message().await;
+    assert_eq!(
+        (offset, data),
+        (1, json!(1)),
+        "only the short entry is published"
+    );
+    let rejected = redis.cli(&["XRANGE", "asynchronio:ingest:rejected", "-", "+"]);
+    assert!(rejected.contains("the limit is 16"), "{rejected}");
+}

@@ -51,16 +51,21 @@ pub struct BridgeArgs {
 
     /// Largest payload (the `DATA` of a PUBLISH or an ingest entry)
     /// accepted, in bytes; larger ones are rejected with a log line (and,
-    /// from the ingest stream, kept in {prefix}:ingest:rejected). Formerly
-    /// --max-message-size, a name and variable the gateway's client message
-    /// limit shared.
+    /// from the ingest stream, kept in {prefix}:ingest:rejected).
+    /// [default: 1048576]
+    #[arg(long = "max-payload-size", env = "ASYNCHRONIO_BRIDGE_MAX_PAYLOAD_SIZE")]
+    pub max_payload_size: Option<usize>,
+
+    /// The former name of --max-payload-size, still read when the new one
+    /// is not given, so that a deployment that set ASYNCHRONIO_MAX_MESSAGE_SIZE
+    /// for every service keeps its limit (the gateway reads it too, as its
+    /// client message limit).
     #[arg(
-        long = "max-payload-size",
-        alias = "max-message-size",
-        env = "ASYNCHRONIO_BRIDGE_MAX_PAYLOAD_SIZE",
-        default_value_t = 1_048_576
+        long = "max-message-size",
+        env = "ASYNCHRONIO_MAX_MESSAGE_SIZE",
+        hide = true
     )]
-    pub max_payload_size: usize,
+    pub max_message_size: Option<usize>,
 
     #[command(flatten)]
     pub redis: RedisArgs,
@@ -69,7 +74,18 @@ pub struct BridgeArgs {
     pub log: LogArgs,
 }
 
+/// The payload limit when neither option is given.
+const DEFAULT_MAX_PAYLOAD_SIZE: usize = 1_048_576;
+
 impl BridgeArgs {
+    /// The payload limit: --max-payload-size, else the former
+    /// --max-message-size, else 1 MiB.
+    pub fn max_payload_size(&self) -> usize {
+        self.max_payload_size
+            .or(self.max_message_size)
+            .unwrap_or(DEFAULT_MAX_PAYLOAD_SIZE)
+    }
+
     pub fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms.max(300))
     }
