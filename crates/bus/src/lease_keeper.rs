@@ -1,6 +1,7 @@
 //! [`LeaseKeeper`]: holds one lease over time ("hold this lease and run
 //! this while held"). A task of its own renews the lease every third of its
-//! TTL, so renewal never waits on the owner's work, and tells the owner
+//! TTL, so renewal never waits on the owner's work (as long as the owner
+//! keeps the lease on a connection its work does not block), and tells the owner
 //! whether the lease is held; the owner does its exclusive work only while
 //! it is, and gives the lease back when it stops.
 
@@ -37,8 +38,9 @@ pub enum LeaseLoss {
 /// [`LeaseKeeper::stop_renewing`] (or the keeper is dropped).
 ///
 /// Invariants: at most one owner holds a lease at a time (the acquire script
-/// is atomic); an owner believes it holds the lease at most one renewal
-/// period longer than Redis does, with [`LeaseLoss::WhenUnsure`]; the lease
+/// is atomic); with [`LeaseLoss::WhenUnsure`] an owner believes it holds the
+/// lease at most one renewal period (plus one command timeout) longer than
+/// Redis does; the lease
 /// is given back only if it is ours, so releasing never frees another
 /// owner's.
 pub struct LeaseKeeper {

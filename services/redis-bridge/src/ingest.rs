@@ -22,6 +22,10 @@ const CONSUMER: &str = "leader";
 pub struct IngestReader {
     /// A connection of its own: blocking reads hold it.
     pub bus: Bus,
+    /// The connection the ingest lease is renewed on: not `bus`, whose
+    /// blocking reads would hold a renewal back for up to a third of the
+    /// lease (Redis runs one connection's commands in order).
+    pub leases: Bus,
     pub replica: String,
     pub lease: Duration,
     pub max_payload_size: usize,
@@ -38,14 +42,14 @@ impl IngestReader {
     /// `stop`; then gives the lease back.
     pub async fn run(self, stop: CancellationToken) {
         let lease = Lease {
-            key: self.bus.keys().bridge_ingest_lease(),
+            key: self.leases.keys().bridge_ingest_lease(),
             owner: self.replica.clone(),
             ttl: self.lease,
         };
         // A failed renewal counts as lost: reading stops at the first doubt
         // (what was read and not acknowledged is read again by the next
         // leader, and deduplicated).
-        let keeper = self.bus.keep_lease(lease, LeaseLoss::WhenUnsure);
+        let keeper = self.leases.keep_lease(lease, LeaseLoss::WhenUnsure);
         keeper
             .run_while_held(&stop, |leading| self.lead(leading, stop.clone()))
             .await;

@@ -117,7 +117,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
             patterns,
             keys,
             ownership,
-            max_payload_size: args.max_payload_size,
+            max_payload_size: args.max_payload_size(),
             drafts,
         }
         .run(stop_listening.clone()),
@@ -126,9 +126,10 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
         tokio::spawn(
             IngestReader {
                 bus: ingest_bus.clone(),
+                leases: bus.clone(),
                 replica: replica.clone(),
                 lease: args.lease(),
-                max_payload_size: args.max_payload_size,
+                max_payload_size: args.max_payload_size(),
             }
             .run(stop_listening.clone()),
         )
