@@ -110,26 +110,24 @@ async fn connect_with<C: ClientLike + EventInterface>(
     new: NewClient<C>,
     broadcast_capacity: usize,
 ) -> Result<C, BusError> {
-    let client = new(
-        fred_config(config)?,
-        Some(performance(config, broadcast_capacity)),
-        Some(connection()),
-        Some(reconnect_policy()),
-    );
-    init_with_retry(&client, config, role).await;
-    Ok(client)
-}
-
-async fn init_with_retry<C: ClientLike + EventInterface>(
-    client: &C,
-    config: &BusConfig,
-    role: &str,
-) {
+    let fred_config = fred_config(config)?;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
     let url = redacted(&config.redis_url);
-    loop {
+    // A fresh client for every attempt, not `init` again on the one that
+    // failed: fred tears a failed first connection's routing task down
+    // while its reconnect policy may still be acting on it, and a client
+    // retried that way was once seen connected yet timing out every command
+    // (a gateway started a moment before its Redis). A new client carries
+    // nothing over from the failed attempt.
+    let client = loop {
+        let client = new(
+            fred_config.clone(),
+            Some(performance(config, broadcast_capacity)),
+            Some(connection()),
+            Some(reconnect_policy()),
+        );
         match client.init().await {
-            Ok(_task) => break,
+            Ok(_task) => break client,
             Err(error) => {
                 let delay = backoff.next_delay();
                 tracing::warn!(
@@ -139,9 +137,10 @@ async fn init_with_retry<C: ClientLike + EventInterface>(
                 tokio::time::sleep(delay).await;
             }
         }
-    }
+    };
     tracing::info!(%url, role, "connected to Redis");
-    log_connection_events(client, url, role.to_owned());
+    log_connection_events(&client, url, role.to_owned());
+    Ok(client)
 }
 
 fn log_connection_events<C: EventInterface>(client: &C, url: String, role: String) {
