@@ -63,6 +63,13 @@ pub fn stage_output_key(stage: &str, epoch: &str, offset: u64, index: usize) -> 
     format!("stage:{stage}:{epoch}:{offset}:{index}")
 }
 
+/// The idempotency key the bridge publishes an ingest stream entry with:
+/// the same however often the entry is read again (after a crash before its
+/// acknowledgement), so it is published once.
+pub fn ingest_entry_key(entry_id: &str) -> String {
+    format!("ingest:{entry_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use asynchronio_bus::{Bus, FieldValue, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
-use asynchronio_protocol::system::INGEST_GROUP;
+use asynchronio_protocol::system::{self, INGEST_GROUP};
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
 use tokio_util::sync::CancellationToken;
 
@@ -139,7 +139,7 @@ impl IngestReader {
                 continue;
             }
             match self.draft(&entry, &rules) {
-                Ok(draft) => drafts.push((format!("ingest:{}", entry.id), draft, entry.id)),
+                Ok(draft) => drafts.push((system::ingest_entry_key(&entry.id), draft, entry.id)),
                 Err(reason) => rejected.push(Rejection { entry, reason }),
             }
         }

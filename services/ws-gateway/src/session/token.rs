@@ -2,7 +2,7 @@
 //! expires, and whether its API key was revoked.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use asynchronio_protocol::{ErrorCode, ServerFrame};
 use tokio::time::Instant;
@@ -35,11 +35,11 @@ impl Session {
     pub fn token_deadline(&self) -> Option<Instant> {
         let exp = self.claims.as_ref()?.exp;
         // Saturating: a far-future `exp` must not overflow the clock.
-        let left = UNIX_EPOCH
-            .checked_add(Duration::from_secs(exp))
-            .and_then(|at| at.duration_since(SystemTime::now()).ok())
-            .unwrap_or(Duration::ZERO)
-            .min(LONGEST_DEADLINE);
+        let left = Duration::from_millis(
+            exp.saturating_mul(1000)
+                .saturating_sub(asynchronio_protocol::clock::now_ms()),
+        )
+        .min(LONGEST_DEADLINE);
         Some(Instant::now() + left)
     }
 
