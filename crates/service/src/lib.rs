@@ -2,13 +2,15 @@
 //! service takes ([`RedisArgs`]), the client's address behind trusted
 //! proxies ([`client_address`]), logging ([`logging`]) and graceful shutdown
 //! on SIGTERM/SIGINT ([`shutdown`]), starting the runtime ([`runtime`]),
-//! and the token bucket every rate limit counts with ([`token_bucket`]).
+//! the token bucket every rate limit counts with ([`token_bucket`]), and
+//! the Prometheus recorder behind every `GET /metrics` ([`metrics`]).
 
 #![warn(missing_docs)]
 
 pub mod client_address;
 pub mod instance;
 pub mod logging;
+pub mod metrics;
 pub mod redis_args;
 pub mod runtime;
 pub mod shutdown;

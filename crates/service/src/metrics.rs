@@ -1,0 +1,143 @@
+//! Prometheus metrics, one home for every service: [`install`] sets the
+//! process-wide recorder of the `metrics` crate (exported by
+//! `metrics-exporter-prometheus`, without its own HTTP listener) and returns
+//! a [`MetricsHandle`] whose [`MetricsHandle::render`] is the body of
+//! `GET /metrics`.
+//!
+//! Services resolve their `Counter`/`Gauge`/`Histogram` handles once (at
+//! start, into a struct) and record through them: an increment is an atomic
+//! add, a histogram sample a lock-free push drained by a background upkeep
+//! thread every [`UPKEEP_INTERVAL`], so memory stays bounded without a
+//! scrape. Every histogram has the buckets [`BUCKETS_SECONDS`] (0.1 ms to
+//! 10 s), rendered as a Prometheus histogram (not a summary).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The buckets, in seconds, of every histogram: 0.1 ms to 10 s.
+pub const BUCKETS_SECONDS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
+];
+
+/// How often histogram samples are folded into their buckets.
+pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The content type of the Prometheus text exposition format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+static HANDLE: OnceLock<MetricsHandle> = OnceLock::new();
+
+/// Renders the process's metrics in the Prometheus text format.
+#[derive(Clone)]
+pub struct MetricsHandle {
+    inner: PrometheusHandle,
+}
+
+impl MetricsHandle {
+    /// The Prometheus text exposition of every metric recorded so far.
+    pub fn render(&self) -> String {
+        self.inner.render()
+    }
+}
+
+/// Installs the process-wide recorder (once; later calls return the same
+/// handle) and starts its upkeep thread. Call it before resolving any
+/// metric handle: a handle resolved earlier records nowhere.
+pub fn install() -> anyhow::Result<MetricsHandle> {
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets(BUCKETS_SECONDS)?
+        .build_recorder();
+    let handle = MetricsHandle {
+        inner: recorder.handle(),
+    };
+    if HANDLE.set(handle.clone()).is_err() {
+        // Another thread won the race; its recorder is the one installed.
+        return HANDLE
+            .get()
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("metrics recorder vanished"));
+    }
+    metrics::set_global_recorder(recorder)
+        .map_err(|error| anyhow::anyhow!("a metrics recorder was already installed: {error}"))?;
+    let upkeep = handle.inner.clone();
+    std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                upkeep.run_upkeep();
+            }
+        })?;
+    Ok(handle)
+}
+
+/// The handle [`install`] returned, if it was called.
+pub fn handle() -> Option<MetricsHandle> {
+    HANDLE.get().cloned()
+}
+
+/// Seconds since `ts_ms` (milliseconds since the Unix epoch, e.g. an
+/// envelope's publish time), or 0 when that is in the future (clock skew).
+pub fn seconds_since_unix_ms(ts_ms: u64) -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_micros());
+    let then = u128::from(ts_ms) * 1000;
+    // Microseconds fit an f64 exactly for a very long time.
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = now.saturating_sub(then) as f64 / 1_000_000.0;
+    seconds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_help_counters_and_histogram_buckets() -> anyhow::Result<()> {
+        let handle = install()?;
+        metrics::describe_counter!("test_things_total", "Things counted by the test.");
+        metrics::describe_histogram!(
+            "test_latency_seconds",
+            metrics::Unit::Seconds,
+            "Latency seen by the test."
+        );
+        let counter = metrics::counter!("test_things_total");
+        let histogram = metrics::histogram!("test_latency_seconds");
+        counter.increment(3);
+        histogram.record(0.0002);
+        histogram.record_many(2.0, 2);
+        let text = handle.render();
+        assert!(
+            text.contains("# HELP test_things_total Things counted by the test."),
+            "{text}"
+        );
+        assert!(text.contains("test_things_total 3"), "{text}");
+        assert!(
+            text.contains("# TYPE test_latency_seconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{le=\"0.00025\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("test_latency_seconds_bucket{le=\"2.5\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("test_latency_seconds_count 3"), "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn seconds_since_is_never_negative() {
+        assert!(seconds_since_unix_ms(u64::MAX / 2000).abs() < f64::EPSILON);
+        assert!(seconds_since_unix_ms(0) > 1.0e9);
+    }
+}
