@@ -16,6 +16,7 @@ pub mod manager;
 pub mod postgres;
 pub mod process;
 pub mod redis;
+pub mod scrape;
 pub mod watch;
 
 pub use client::{Received, WsClient};

@@ -255,8 +255,18 @@ impl ChannelActor {
         }
     }
 
-    /// Delivers everything in the stream after the last delivered offset.
+    /// Delivers everything in the stream after the last delivered offset;
+    /// a catch-up that delivered anything counts as a gap fill.
     async fn catch_up(&mut self) {
+        let mut filled = false;
+        self.read_missing(&mut filled).await;
+        if filled {
+            crate::metrics::get().gap_fills.increment(1);
+        }
+    }
+
+    /// [`Self::catch_up`]'s reading; sets `filled` when it delivered.
+    async fn read_missing(&mut self, filled: &mut bool) {
         let Some((epoch, _)) = &self.position else {
             return;
         };
@@ -296,6 +306,7 @@ impl ChannelActor {
                             }
                             *last = envelope.offset;
                         }
+                        *filled = true;
                         self.fan_out(&Delivery::new(envelope));
                     }
                     if !full {

@@ -17,12 +17,13 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_util::sync::CancellationToken;
 
 use crate::close::CloseReason;
-use crate::delivery::Delivery;
+use crate::delivery::{Delivery, Payload};
+use crate::metrics::FlushedBatch;
 use crate::session::{ClientInfo, Session, SessionContext};
 use crate::socket::ClientSocket;
 
 /// Most deliveries written between two flushes.
-const WRITE_BATCH: usize = 64;
+const WRITE_BATCH: usize = crate::metrics::BATCH;
 
 /// Serves one client until it leaves, misbehaves, falls behind, or the
 /// service stops.
@@ -48,6 +49,13 @@ pub async fn serve(
     .await;
     session.leave_all();
     tracing::debug!(conn_id, ?reason, "connection closing");
+    if matches!(
+        reason,
+        CloseReason::SlowConsumer { .. } | CloseReason::WriteTimeout
+    ) {
+        crate::metrics::get().slow_consumers.increment(1);
+    }
+    crate::metrics::connection_closed(reason.frame().map(|frame| u16::from(frame.code)));
     Box::pin(socket.close(&reason)).await;
 }
 
@@ -129,18 +137,34 @@ async fn write_deliveries(
     deliveries: &mut mpsc::Receiver<Arc<Delivery>>,
     first: Arc<Delivery>,
 ) -> Result<(), CloseReason> {
-    if let Some(frame) = session.accept(&first) {
-        socket.feed(frame).await?;
-    }
+    let mut batch = FlushedBatch::new();
+    write_one(socket, session, &first, &mut batch).await?;
     for _ in 1..WRITE_BATCH {
         let Ok(next) = deliveries.try_recv() else {
             break;
         };
-        if let Some(frame) = session.accept(&next) {
-            socket.feed(frame).await?;
-        }
+        write_one(socket, session, &next, &mut batch).await?;
     }
-    socket.flush().await
+    socket.flush().await?;
+    batch.flushed();
+    Ok(())
+}
+
+/// Feeds `delivery`'s frame if the session takes it, noting it in `batch`.
+async fn write_one(
+    socket: &mut ClientSocket,
+    session: &mut Session,
+    delivery: &Delivery,
+    batch: &mut FlushedBatch,
+) -> Result<(), CloseReason> {
+    let Some(frame) = session.accept(delivery) else {
+        return Ok(());
+    };
+    match &delivery.payload {
+        Payload::Message(envelope) => batch.message(envelope.ts, frame.len()),
+        Payload::Presence(_) => batch.other(frame.len()),
+    }
+    socket.feed(frame).await
 }
 
 async fn on_message(

@@ -49,6 +49,7 @@ pub async fn run_dispatch(bus: Bus, subscriber: Subscriber, hub: ChannelHub) {
             },
             event = reconnects.recv() => match event {
                 Ok(()) => {
+                    crate::metrics::get().redis_reconnects.increment(1);
                     let subscriber = subscriber.clone();
                     let hub = hub.clone();
                     let bus = bus.clone();

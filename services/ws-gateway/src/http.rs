@@ -1,7 +1,8 @@
 //! The plain-HTTP side of the gateway's port: reading a request head to
 //! tell WebSocket upgrades from ordinary requests, checking an upgrade
 //! request before the handshake (so a refused one gets an HTTP answer that
-//! says why, RFC 6455 §4.2.2), a health check, and the browser client and
+//! says why, RFC 6455 §4.2.2), a health check, Prometheus metrics
+//! (`/metrics`), and the browser client and
 //! demo page as static files (with `--static-dir`).
 
 use std::path::{Component, Path, PathBuf};
@@ -273,6 +274,14 @@ pub async fn respond(
             )
             .into_bytes(),
         ),
+        ("GET" | "HEAD", "/metrics") => match asynchronio_service::metrics::handle() {
+            Some(metrics) => (
+                "200 OK",
+                asynchronio_service::metrics::CONTENT_TYPE,
+                metrics.render().into_bytes(),
+            ),
+            None => not_found(),
+        },
         ("GET" | "HEAD", path) if path == ws_path => {
             extra = "upgrade: websocket\r\nsec-websocket-version: 13\r\n";
             (

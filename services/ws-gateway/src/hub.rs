@@ -177,4 +177,14 @@ impl ChannelHub {
             .map(|(channel, entry)| (channel.to_string(), entry.members as u64))
             .collect()
     }
+
+    /// How many channels have local subscribers, and how many
+    /// subscriptions they hold together.
+    pub fn totals(&self) -> (usize, usize) {
+        let channels = self.inner.channels.lock();
+        (
+            channels.len(),
+            channels.values().map(|entry| entry.members).sum(),
+        )
+    }
 }

@@ -17,6 +17,7 @@ mod heartbeat;
 mod http;
 mod hub;
 mod limits;
+mod metrics;
 mod prefixed;
 mod revocation;
 mod server;
@@ -48,6 +49,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
+    // Before any metric handle is resolved (see `metrics::get`).
+    asynchronio_service::metrics::install()?;
+    metrics::get();
     let token_keys = args.tokens.keys()?;
     if args.tokens.require_token && token_keys.is_none() {
         anyhow::bail!(

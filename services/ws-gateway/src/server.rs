@@ -213,6 +213,16 @@ impl Server {
     /// Answers a plain HTTP request (health, static files, 404).
     async fn answer_http(&self, stream: TcpStream, head: &http::RequestHead) {
         let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
+        if head.path == "/metrics" {
+            // Gauges the gateway already counts are read when scraped.
+            let metrics = crate::metrics::get();
+            let (channels, subscriptions) = self.context.hub.totals();
+            metrics
+                .connections_open
+                .set(self.open.load(Ordering::Acquire) as f64);
+            metrics.channels.set(channels as f64);
+            metrics.subscriptions.set(subscriptions as f64);
+        }
         let health = http::Health {
             connections: self.open.load(Ordering::Acquire),
             pending_handshakes: self.pending.total(),
@@ -279,6 +289,7 @@ impl Server {
         let limits = &self.context.limits;
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
+        crate::metrics::get().connections_opened.increment(1);
         match route {
             Route::Client(codec, claims) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);

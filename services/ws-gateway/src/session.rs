@@ -213,6 +213,9 @@ impl Session {
         socket: &mut ClientSocket,
         frame: ServerFrame,
     ) -> Result<(), CloseReason> {
+        if let ServerFrame::Error { code, .. } = &frame {
+            crate::metrics::error_frame(*code);
+        }
         match self.codec.encode_server(&frame) {
             Ok(bytes) => socket.send(to_message(bytes)).await,
             Err(error) => Err(CloseReason::Internal(error.to_string())),

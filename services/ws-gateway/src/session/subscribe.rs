@@ -35,9 +35,18 @@ impl Session {
             Ok(position) => position,
             Err(reply) => return self.reply(socket, reply).await,
         };
+        let asked = since.is_some();
         let Ok(recovery) = self.start_recovery(&key, since, &position).await else {
+            crate::metrics::recovery("failed");
             return self.fail_subscription(id, &key, socket).await;
         };
+        if asked {
+            crate::metrics::recovery(if recovery.recovered {
+                "recovered"
+            } else {
+                "not_recovered"
+            });
+        }
         let subscribed = ServerFrame::Subscribed {
             id,
             channel: channel.to_string(),

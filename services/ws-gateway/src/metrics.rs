@@ -1,0 +1,232 @@
+//! The gateway's Prometheus metrics, resolved once into [`GatewayMetrics`]
+//! (see [`get`]) so that recording is an atomic add on a cached handle.
+//! Labelled counters whose label is only known at the event (close code,
+//! error code, recovery result) are looked up then: those events are per
+//! connection or per frame, never per delivery.
+
+use std::sync::LazyLock;
+
+use asynchronio_protocol::ErrorCode;
+use metrics::{Counter, Gauge, Histogram, Unit};
+
+/// Connections open now (set when `/metrics` is rendered).
+pub const CONNECTIONS_OPEN: &str = "asynchronio_gateway_connections_open";
+/// WebSocket connections opened.
+pub const CONNECTIONS_OPENED: &str = "asynchronio_gateway_connections_opened_total";
+/// Connections closed, by close code.
+pub const CONNECTIONS_CLOSED: &str = "asynchronio_gateway_connections_closed_total";
+/// Subscriptions held by connections now.
+pub const SUBSCRIPTIONS: &str = "asynchronio_gateway_subscriptions";
+/// Channels with local subscribers now (set when `/metrics` is rendered).
+pub const CHANNELS: &str = "asynchronio_gateway_channels";
+/// Messages written to clients.
+pub const DELIVERIES: &str = "asynchronio_gateway_deliveries_total";
+/// Bytes of delivery frames written to clients.
+pub const BYTES_WRITTEN: &str = "asynchronio_gateway_written_bytes_total";
+/// Publish time to frame flushed.
+pub const DELIVERY_LATENCY: &str = "asynchronio_gateway_delivery_latency_seconds";
+/// Connections cut off for falling behind.
+pub const SLOW_CONSUMERS: &str = "asynchronio_gateway_slow_consumer_disconnects_total";
+/// Gaps in live delivery filled from a channel's stream.
+pub const GAP_FILLS: &str = "asynchronio_gateway_gap_fills_total";
+/// Subscribes with `since`, by result.
+pub const RECOVERIES: &str = "asynchronio_gateway_recoveries_total";
+/// Reconnections of the pub/sub connection to Redis.
+pub const REDIS_RECONNECTS: &str = "asynchronio_gateway_redis_reconnects_total";
+/// Error frames sent to clients, by code.
+pub const ERROR_FRAMES: &str = "asynchronio_gateway_error_frames_total";
+
+/// The handles every event records through, resolved once.
+pub struct GatewayMetrics {
+    /// See [`CONNECTIONS_OPEN`].
+    pub connections_open: Gauge,
+    /// See [`CONNECTIONS_OPENED`].
+    pub connections_opened: Counter,
+    /// See [`SUBSCRIPTIONS`].
+    pub subscriptions: Gauge,
+    /// See [`CHANNELS`].
+    pub channels: Gauge,
+    /// See [`DELIVERIES`].
+    pub deliveries: Counter,
+    /// See [`BYTES_WRITTEN`].
+    pub bytes_written: Counter,
+    /// See [`DELIVERY_LATENCY`].
+    pub delivery_latency: Histogram,
+    /// See [`SLOW_CONSUMERS`].
+    pub slow_consumers: Counter,
+    /// See [`GAP_FILLS`].
+    pub gap_fills: Counter,
+    /// See [`REDIS_RECONNECTS`].
+    pub redis_reconnects: Counter,
+}
+
+static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
+    describe();
+    GatewayMetrics {
+        connections_open: metrics::gauge!(CONNECTIONS_OPEN),
+        connections_opened: metrics::counter!(CONNECTIONS_OPENED),
+        subscriptions: metrics::gauge!(SUBSCRIPTIONS),
+        channels: metrics::gauge!(CHANNELS),
+        deliveries: metrics::counter!(DELIVERIES),
+        bytes_written: metrics::counter!(BYTES_WRITTEN),
+        delivery_latency: metrics::histogram!(DELIVERY_LATENCY),
+        slow_consumers: metrics::counter!(SLOW_CONSUMERS),
+        gap_fills: metrics::counter!(GAP_FILLS),
+        redis_reconnects: metrics::counter!(REDIS_RECONNECTS),
+    }
+});
+
+/// The gateway's metric handles; the first call resolves them against the
+/// recorder installed then, so `main` installs it before anything records.
+pub fn get() -> &'static GatewayMetrics {
+    &METRICS
+}
+
+fn describe() {
+    metrics::describe_gauge!(
+        CONNECTIONS_OPEN,
+        "WebSocket connections open (handshakes in progress included)."
+    );
+    metrics::describe_counter!(CONNECTIONS_OPENED, "WebSocket connections opened.");
+    metrics::describe_counter!(
+        CONNECTIONS_CLOSED,
+        "WebSocket connections closed, by the close code the gateway sent (none: the client left first)."
+    );
+    metrics::describe_gauge!(
+        SUBSCRIPTIONS,
+        "Channel subscriptions held by open connections."
+    );
+    metrics::describe_gauge!(CHANNELS, "Channels with at least one local subscriber.");
+    metrics::describe_counter!(
+        DELIVERIES,
+        "Messages written to clients (one per subscriber)."
+    );
+    metrics::describe_counter!(
+        BYTES_WRITTEN,
+        Unit::Bytes,
+        "Bytes of message and presence frames written to clients."
+    );
+    metrics::describe_histogram!(
+        DELIVERY_LATENCY,
+        Unit::Seconds,
+        "Time from a message's publish (Redis clock, ms) to its frame flushed to a client."
+    );
+    metrics::describe_counter!(
+        SLOW_CONSUMERS,
+        "Connections closed for falling behind (send queue full or a write timed out)."
+    );
+    metrics::describe_counter!(
+        GAP_FILLS,
+        "Gaps in live delivery filled by reading a channel's stream (catch-ups that delivered at least one message)."
+    );
+    metrics::describe_counter!(
+        RECOVERIES,
+        "Subscribes with since, by result: recovered, not_recovered (history trimmed or another epoch), failed (Redis unavailable)."
+    );
+    metrics::describe_counter!(
+        REDIS_RECONNECTS,
+        "Reconnections of the Redis pub/sub connection."
+    );
+    metrics::describe_counter!(ERROR_FRAMES, "Error frames sent to clients, by code.");
+}
+
+/// Counts a closed connection by the close code sent (`None`: no close
+/// frame, the client left first).
+pub fn connection_closed(code: Option<u16>) {
+    let code = code.map_or_else(|| "none".to_owned(), |code| code.to_string());
+    metrics::counter!(CONNECTIONS_CLOSED, "code" => code).increment(1);
+}
+
+/// Counts a subscribe with `since` by `result`.
+pub fn recovery(result: &'static str) {
+    metrics::counter!(RECOVERIES, "result" => result).increment(1);
+}
+
+/// Counts an error frame sent with `code`.
+pub fn error_frame(code: ErrorCode) {
+    metrics::counter!(ERROR_FRAMES, "code" => error_code_name(code)).increment(1);
+}
+
+/// The protocol's name for `code` (its `snake_case` wire form).
+fn error_code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::BadRequest => "bad_request",
+        ErrorCode::InvalidFrame => "invalid_frame",
+        ErrorCode::UnknownOp => "unknown_op",
+        ErrorCode::InvalidChannel => "invalid_channel",
+        ErrorCode::InvalidOffset => "invalid_offset",
+        ErrorCode::AlreadySubscribed => "already_subscribed",
+        ErrorCode::NotSubscribed => "not_subscribed",
+        ErrorCode::TooManySubscriptions => "too_many_subscriptions",
+        ErrorCode::PayloadTooLarge => "payload_too_large",
+        ErrorCode::Unauthorized => "unauthorized",
+        ErrorCode::Forbidden => "forbidden",
+        ErrorCode::Unavailable => "unavailable",
+        ErrorCode::RateLimited => "rate_limited",
+        ErrorCode::Internal => "internal",
+    }
+}
+
+/// Publish times (ms) of the messages written in one batch, recorded into
+/// the latency histogram once the batch is flushed; runs of one publish
+/// time are recorded together.
+pub struct FlushedBatch {
+    published: [u64; BATCH],
+    len: usize,
+    bytes: u64,
+}
+
+/// Most deliveries in one batch.
+pub const BATCH: usize = 64;
+
+impl FlushedBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self {
+            published: [0; BATCH],
+            len: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Notes a message frame published at `ts_ms` of `bytes` bytes.
+    pub fn message(&mut self, ts_ms: u64, bytes: usize) {
+        if let Some(slot) = self.published.get_mut(self.len) {
+            *slot = ts_ms;
+            self.len += 1;
+        }
+        self.bytes += bytes as u64;
+    }
+
+    /// Notes a frame that is not a message (presence) of `bytes` bytes.
+    pub fn other(&mut self, bytes: usize) {
+        self.bytes += bytes as u64;
+    }
+
+    /// Records the batch: it was just flushed.
+    pub fn flushed(&self) {
+        let metrics = get();
+        if self.bytes > 0 {
+            metrics.bytes_written.increment(self.bytes);
+        }
+        if self.len == 0 {
+            return;
+        }
+        metrics.deliveries.increment(self.len as u64);
+        let now_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_micros());
+        let published = &self.published[..self.len.min(BATCH)];
+        let mut start = 0;
+        while let Some(&ts) = published.get(start) {
+            let run = published[start..]
+                .iter()
+                .take_while(|&&other| other == ts)
+                .count();
+            // Microseconds fit an f64 exactly; a future ts (clock skew) is 0.
+            let latency = now_us.saturating_sub(u128::from(ts) * 1000) as f64 / 1_000_000.0;
+            metrics.delivery_latency.record_many(latency, run);
+            start += run;
+        }
+    }
+}

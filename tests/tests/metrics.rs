@@ -1,0 +1,160 @@
+//! Every service's `GET /metrics`, scraped and read with a real Prometheus
+//! parser: the counters move by exactly what happened.
+
+use std::time::Duration;
+
+use asynchronio_e2e::scrape::{scrape, scrape_until};
+use asynchronio_e2e::{Received, RedisServer, Service, WsClient};
+use asynchronio_protocol::{ClientFrame, Codec, EnvelopeDraft};
+use bytes::Bytes;
+
+const DELIVERIES: &str = "asynchronio_gateway_deliveries_total";
+const LATENCY: &str = "asynchronio_gateway_delivery_latency_seconds";
+
+#[tokio::test]
+async fn gateway_counts_every_delivery_and_its_latency() {
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let before = scrape(gateway.port);
+    let deliveries_before = before.value(DELIVERIES, &[]);
+
+    let mut first = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    first.subscribe("metered", None).await;
+    let mut second = WsClient::connect(&gateway.ws_url(), Codec::MsgPack).await;
+    second.subscribe("metered", None).await;
+    let gauges = scrape(gateway.port);
+    assert_eq!(gauges.value("asynchronio_gateway_subscriptions", &[]), 2.0);
+    assert_eq!(gauges.value("asynchronio_gateway_channels", &[]), 1.0);
+    assert_eq!(
+        gauges.value("asynchronio_gateway_connections_open", &[]),
+        2.0
+    );
+    assert_eq!(
+        gauges.value("asynchronio_gateway_connections_opened_total", &[]),
+        2.0
+    );
+
+    const N: u64 = 40;
+    let bus = redis.bus().await;
+    for i in 0..N {
+        let draft = EnvelopeDraft::new("metered", Bytes::from(format!("{{\"n\":{i}}}")));
+        assert!(bus.publish_drafts(&[draft]).await.iter().all(Result::is_ok));
+    }
+    for client in [&mut first, &mut second] {
+        for offset in 1..=N {
+            assert_eq!(client.message().await.1, offset);
+        }
+    }
+
+    let expected = (2 * N) as f64;
+    let after = scrape_until(gateway.port, "2N deliveries counted", |m| {
+        m.value(DELIVERIES, &[]) - deliveries_before >= expected
+            && m.histogram_count(LATENCY, &[]) >= expected
+    })
+    .await;
+    assert_eq!(after.value(DELIVERIES, &[]) - deliveries_before, expected);
+    assert_eq!(after.histogram_count(LATENCY, &[]), expected);
+    let bounds = after.histogram_bounds(LATENCY);
+    assert!(
+        bounds.first().is_some_and(|b| (b - 0.0001).abs() < 1e-12) && bounds.contains(&10.0),
+        "latency buckets must run from 0.1 ms to 10 s: {bounds:?}"
+    );
+    // Sent from this machine a moment ago: well under 10 s.
+    assert!(after.value(&format!("{LATENCY}_sum"), &[]) < expected * 10.0);
+    assert!(after.value("asynchronio_gateway_written_bytes_total", &[]) > 0.0);
+
+    // An error frame is counted by its code.
+    first
+        .send(&ClientFrame::Unsubscribe {
+            id: Some(7),
+            channel: "never-joined".to_owned(),
+        })
+        .await;
+    let _ = first.frame().await;
+    scrape_until(gateway.port, "error frame counted", |m| {
+        m.value(
+            "asynchronio_gateway_error_frames_total",
+            &[("code", "not_subscribed")],
+        ) == 1.0
+    })
+    .await;
+
+    // A client that leaves is counted closed, without a close code of ours.
+    drop(second);
+    let closed = scrape_until(gateway.port, "a closed connection", |m| {
+        m.value("asynchronio_gateway_connections_closed_total", &[]) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        closed.value(
+            "asynchronio_gateway_connections_closed_total",
+            &[("code", "none")]
+        ),
+        1.0
+    );
+
+    for name in [
+        "asynchronio_gateway_connections_open",
+        "asynchronio_gateway_connections_opened_total",
+        "asynchronio_gateway_connections_closed_total",
+        "asynchronio_gateway_subscriptions",
+        "asynchronio_gateway_channels",
+        DELIVERIES,
+        "asynchronio_gateway_written_bytes_total",
+        LATENCY,
+        "asynchronio_gateway_error_frames_total",
+    ] {
+        closed.assert_help(name);
+    }
+}
+
+#[tokio::test]
+async fn gateway_counts_a_slow_consumer_cut_off() {
+    const MESSAGES: u64 = 2_000;
+    let redis = RedisServer::start();
+    let gateway = Service::gateway(
+        &redis.url(),
+        &["--send-queue", "128", "--write-timeout-ms", "60000"],
+    );
+    assert_eq!(
+        scrape(gateway.port).value("asynchronio_gateway_slow_consumer_disconnects_total", &[]),
+        0.0
+    );
+    let mut slow = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    slow.subscribe("firehose", None).await;
+
+    let bus = redis.bus().await;
+    let payload = format!("\"{}\"", "z".repeat(16 * 1024));
+    for chunk in (0..MESSAGES).collect::<Vec<_>>().chunks(20) {
+        let drafts: Vec<_> = chunk
+            .iter()
+            .map(|_| EnvelopeDraft::new("firehose", Bytes::from(payload.clone())))
+            .collect();
+        assert!(bus.publish_drafts(&drafts).await.iter().all(Result::is_ok));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Now read: the close frame waits at the end of what was buffered.
+    let close = loop {
+        match slow.recv().await {
+            Received::Frame(_) => {}
+            Received::Closed(close) => break close,
+        }
+    };
+    assert_eq!(close.map(|(code, _)| code), Some(1008));
+    let metrics = scrape_until(gateway.port, "the slow consumer counted", |m| {
+        m.value("asynchronio_gateway_slow_consumer_disconnects_total", &[]) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        metrics.value("asynchronio_gateway_slow_consumer_disconnects_total", &[]),
+        1.0
+    );
+    assert_eq!(
+        metrics.value(
+            "asynchronio_gateway_connections_closed_total",
+            &[("code", "1008")]
+        ),
+        1.0
+    );
+    metrics.assert_help("asynchronio_gateway_slow_consumer_disconnects_total");
+}
