@@ -158,3 +158,96 @@ async fn gateway_counts_a_slow_consumer_cut_off() {
     );
     metrics.assert_help("asynchronio_gateway_slow_consumer_disconnects_total");
 }
+
+const BRIDGED: &str = "asynchronio_bridge_messages_bridged_total";
+
+#[tokio::test]
+async fn bridge_counts_what_it_bridges_by_source_and_what_it_rejects() {
+    let redis = RedisServer::start();
+    let bridge = Service::bridge(&redis.url(), &["--lease-ms", "600"]);
+    let gateway = Service::gateway(&redis.url(), &[]);
+    let mut client = WsClient::connect(&gateway.ws_url(), Codec::Json).await;
+    client.subscribe("news", None).await;
+
+    // The bridge takes its partitions on its first tick; publish until it does.
+    let mut offset = 0;
+    for _ in 0..50 {
+        redis.cli(&["PUBLISH", "asynchronio:publish:news", r#"{"warm":true}"#]);
+        if let Ok(message) =
+            tokio::time::timeout(Duration::from_millis(200), client.message()).await
+        {
+            offset = message.1;
+            break;
+        }
+    }
+    assert_eq!(offset, 1, "raw PUBLISH never reached the client");
+    // One bridge owns all 64 partitions, as its health check says too.
+    scrape_until(bridge.port, "all 64 partitions owned", |m| {
+        (m.value("asynchronio_bridge_partitions_owned", &[]) - 64.0).abs() < f64::EPSILON
+    })
+    .await;
+    assert_eq!(
+        asynchronio_e2e::bridge::owned_partitions("127.0.0.1", bridge.port),
+        Some(64)
+    );
+    let pubsub_before = scrape_until(bridge.port, "the first PUBLISH counted", |m| {
+        m.value(BRIDGED, &[("source", "pubsub")]) >= 1.0
+    })
+    .await
+    .value(BRIDGED, &[("source", "pubsub")]);
+
+    for n in 0..5 {
+        redis.cli(&[
+            "PUBLISH",
+            "asynchronio:publish:news",
+            &format!("{{\"n\":{n}}}"),
+        ]);
+    }
+    for _ in 0..5 {
+        client.message().await;
+    }
+    for n in 0..3 {
+        redis.cli(&[
+            "XADD",
+            "asynchronio:ingest",
+            "*",
+            "channel",
+            "news",
+            "data",
+            &format!("{{\"ingested\":{n}}}"),
+        ]);
+    }
+    redis.cli(&[
+        "XADD",
+        "asynchronio:ingest",
+        "*",
+        "channel",
+        "bad channel",
+        "data",
+        "x",
+    ]);
+    for _ in 0..3 {
+        client.message().await;
+    }
+    let metrics = scrape_until(bridge.port, "ingest and the rejection counted", |m| {
+        m.value(BRIDGED, &[("source", "ingest")]) >= 3.0
+            && m.value("asynchronio_bridge_rejected_entries_total", &[]) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        metrics.value(BRIDGED, &[("source", "pubsub")]) - pubsub_before,
+        5.0
+    );
+    assert_eq!(metrics.value(BRIDGED, &[("source", "ingest")]), 3.0);
+    assert_eq!(
+        metrics.value("asynchronio_bridge_rejected_entries_total", &[]),
+        1.0
+    );
+    for name in [
+        BRIDGED,
+        "asynchronio_bridge_partitions_owned",
+        "asynchronio_bridge_rejected_entries_total",
+    ] {
+        metrics.assert_help(name);
+    }
+}

@@ -1,5 +1,6 @@
 //! A minimal HTTP health endpoint: `GET /healthz` answers 200 with what this
-//! replica holds, for container health checks and operators.
+//! replica holds, for container health checks and operators; `GET /metrics`
+//! is the Prometheus exposition.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,7 +50,17 @@ async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
         .lines()
         .next()
         .unwrap_or("");
-    let (status, body) = if line.starts_with("GET /healthz ") {
+    let mut content_type = "application/json";
+    let (status, body) = if line.starts_with("GET /metrics ") {
+        content_type = asynchronio_service::metrics::CONTENT_TYPE;
+        crate::metrics::get()
+            .partitions
+            .set(health.ownership.owned_count() as f64);
+        match asynchronio_service::metrics::handle() {
+            Some(metrics) => ("200 OK", metrics.render()),
+            None => ("404 Not Found", "metrics are not installed".to_owned()),
+        }
+    } else if line.starts_with("GET /healthz ") {
         if health.ready.load(Ordering::Acquire) {
             (
                 "200 OK",
@@ -68,11 +79,11 @@ async fn answer(mut stream: TcpStream, health: &Health) -> std::io::Result<()> {
     } else {
         (
             "404 Not Found",
-            "{\"error\":\"only GET /healthz is served here\"}".to_owned(),
+            "{\"error\":\"only GET /healthz and GET /metrics are served here\"}".to_owned(),
         )
     };
     let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes()).await?;

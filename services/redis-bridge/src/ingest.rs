@@ -151,9 +151,13 @@ impl IngestReader {
             })
             .collect();
         let results = publish_with_retry(&self.bus, &requests, stop).await;
+        let mut bridged = 0;
         for ((_, draft, id), result) in drafts.iter().zip(results) {
             match result {
-                Ok(_) => done.push(id.clone()),
+                Ok(_) => {
+                    bridged += 1;
+                    done.push(id.clone());
+                }
                 // Unacknowledged: read again by the next leader or after restart.
                 Err(error) if error.is_unavailable() => {}
                 Err(error) => rejected.push(Rejection {
@@ -168,8 +172,10 @@ impl IngestReader {
                 }),
             }
         }
+        crate::metrics::get().bridged_ingest.increment(bridged);
         for rejection in rejected {
             if self.reject(&rejection).await {
+                crate::metrics::get().rejected.increment(1);
                 done.push(rejection.entry.id);
             }
         }

@@ -9,6 +9,7 @@
 mod config;
 mod health;
 mod ingest;
+mod metrics;
 mod ownership;
 mod pattern;
 mod publish_queue;
@@ -61,6 +62,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::on_signals();
+    // Before any metric handle is resolved (see `metrics::get`).
+    asynchronio_service::metrics::install()?;
+    metrics::get();
     let replica = args.replica_id();
     let listener = TcpListener::bind(args.listen).await.with_context(|| {
         format!(

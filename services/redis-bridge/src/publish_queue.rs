@@ -61,11 +61,16 @@ pub async fn run(bus: Bus, mut drafts: mpsc::Receiver<EnvelopeDraft>, stop: Canc
             })
             .collect();
         let results = publish_with_retry(&bus, &requests, &stop).await;
+        let mut bridged = 0;
         for (draft, result) in batch.iter().zip(results) {
-            if let Err(error) = result {
-                tracing::error!(channel = %draft.channel, %error, "message could not be published and is dropped");
+            match result {
+                Ok(_) => bridged += 1,
+                Err(error) => {
+                    tracing::error!(channel = %draft.channel, %error, "message could not be published and is dropped");
+                }
             }
         }
+        crate::metrics::get().bridged_pubsub.increment(bridged);
         batch.clear();
     }
 }
