@@ -251,3 +251,84 @@ async fn bridge_counts_what_it_bridges_by_source_and_what_it_rejects() {
         metrics.assert_help(name);
     }
 }
+
+#[tokio::test]
+async fn rest_api_counts_publishes_rate_limits_and_request_durations() {
+    const ADMIN: &str = "metrics-admin-key";
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display());
+    let rest = Service::rest(&redis.url(), &database, ADMIN, &["--rate-limit", "20"]);
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+    ];
+    for n in 0..3 {
+        let response = asynchronio_e2e::http::request(
+            rest.port,
+            "POST",
+            "/api/v1/channels/metered/messages",
+            &headers,
+            format!("{{\"n\":{n}}}").as_bytes(),
+        );
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    // Anonymous requests past the per-address allowance get 429.
+    let mut limited = 0;
+    for _ in 0..60 {
+        let response = asynchronio_e2e::http::request(rest.port, "GET", "/healthz", &[], b"");
+        if response.status == 429 {
+            limited += 1;
+        }
+    }
+    assert!(limited > 0, "no request was rate limited");
+    // Let the allowance refill so the scrape itself is admitted.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let metrics = scrape(rest.port);
+    assert_eq!(metrics.value("asynchronio_rest_published_total", &[]), 3.0);
+    assert_eq!(
+        metrics.value("asynchronio_rest_rate_limited_requests_total", &[]),
+        f64::from(limited)
+    );
+    assert_eq!(
+        metrics.value("asynchronio_rest_responses_total", &[("class", "2xx")]),
+        f64::from(63 - limited)
+    );
+    let publishes = metrics
+        .scrape
+        .samples
+        .iter()
+        .find(|sample| {
+            sample.metric == "asynchronio_rest_request_duration_seconds"
+                && sample.labels.get("status") == Some("201")
+        })
+        .unwrap_or_else(|| panic!("no duration for the publishes:\n{}", metrics.text));
+    let route = publishes.labels.get("route").unwrap_or_default().to_owned();
+    // The route pattern, not the path.
+    assert_eq!(route, "/api/v1/channels/:channel/messages");
+    assert_eq!(
+        metrics.histogram_count(
+            "asynchronio_rest_request_duration_seconds",
+            &[("route", route.as_str()), ("status", "201")]
+        ),
+        3.0
+    );
+    assert_eq!(
+        metrics.histogram_count(
+            "asynchronio_rest_request_duration_seconds",
+            &[("status", "429")]
+        ),
+        f64::from(limited)
+    );
+    for name in [
+        "asynchronio_rest_responses_total",
+        "asynchronio_rest_published_total",
+        "asynchronio_rest_publish_failures_total",
+        "asynchronio_rest_uptime_seconds",
+        "asynchronio_rest_request_duration_seconds",
+        "asynchronio_rest_rate_limited_requests_total",
+    ] {
+        metrics.assert_help(name);
+    }
+}

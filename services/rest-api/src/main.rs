@@ -52,6 +52,7 @@ fn main() -> anyhow::Result<()> {
 /// (finishing requests in flight), the background tasks, the audit writer
 /// (writing what is queued), Redis.
 async fn run(args: RestArgs) -> anyhow::Result<()> {
+    asynchronio_service::metrics::install()?;
     let shutdown = Shutdown::on_signals();
     let database_url = args.database_url()?;
     let connect = async {

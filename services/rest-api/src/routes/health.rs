@@ -30,6 +30,6 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
+        .content_type(asynchronio_service::metrics::CONTENT_TYPE)
         .body(state.metrics.render())
 }

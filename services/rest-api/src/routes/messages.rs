@@ -170,17 +170,11 @@ pub async fn publish(
         }
         Ok(published) => published,
         Err(error) => {
-            state
-                .metrics
-                .publish_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.publish_failures.increment(1);
             return Err(error.into());
         }
     };
-    state
-        .metrics
-        .published
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.published.increment(1);
     audit(
         &state,
         &caller,
@@ -252,10 +246,7 @@ pub async fn broadcast(
             "epoch": published.epoch,
         }));
     }
-    state
-        .metrics
-        .published
-        .fetch_add(results.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.published.increment(results.len() as u64);
     audit(
         &state,
         &caller,
