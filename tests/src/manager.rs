@@ -17,6 +17,7 @@ use crate::process::binary;
 pub struct Manager {
     dir: TempDir,
     redis_url: String,
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
@@ -24,6 +25,11 @@ impl Manager {
     /// Writes `config` (without a `[redis]` table; the test Redis is
     /// passed with `--redis-url`) and starts the manager on it.
     pub fn start(redis_url: &str, config: &str) -> Manager {
+        Manager::start_with_args(redis_url, config, &[])
+    }
+
+    /// Like [`Manager::start`], with extra command-line arguments.
+    pub fn start_with_args(redis_url: &str, config: &str, extra: &[&str]) -> Manager {
         let dir = crate::setup!(tempfile::tempdir(), "temporary directory");
         crate::setup!(
             std::fs::write(dir.path().join("asynchronio.toml"), config),
@@ -32,6 +38,7 @@ impl Manager {
         let mut manager = Manager {
             dir,
             redis_url: redis_url.to_owned(),
+            extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
             child: None,
         };
         manager.launch();
@@ -47,6 +54,7 @@ impl Manager {
             .arg("--redis-url")
             .arg(&self.redis_url)
             .args(["--sample-interval", "0.5"])
+            .args(&self.extra)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),

@@ -332,3 +332,157 @@ async fn rest_api_counts_publishes_rate_limits_and_request_durations() {
         metrics.assert_help(name);
     }
 }
+
+#[tokio::test]
+async fn manager_counts_a_killed_and_restarted_process() {
+    use asynchronio_e2e::Manager;
+    use asynchronio_e2e::manager::wait_states;
+    use asynchronio_protocol::process::ProcessStatus;
+
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let port = asynchronio_e2e::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _manager = Manager::start_with_args(
+        &redis.url(),
+        r#"
+[process.sleeper]
+command = "sleep"
+args = ["300"]
+backoff = { initial_ms = 50, max_ms = 100, reset_after_ms = 60000 }
+"#,
+        &["--metrics-listen", &listen],
+    );
+    let running = |states: &[asynchronio_protocol::process::InstanceState]| {
+        states
+            .iter()
+            .any(|s| s.name == "sleeper" && s.status == ProcessStatus::Running)
+    };
+    let states = wait_states(&bus, Duration::from_secs(20), "sleeper running", running).await;
+    let before = scrape_until(port, "one running instance", |m| {
+        m.value("asynchronio_manager_instances", &[("status", "running")]) == 1.0
+    })
+    .await;
+    assert_eq!(before.value("asynchronio_manager_restarts_total", &[]), 0.0);
+    let pid = states
+        .iter()
+        .find(|s| s.name == "sleeper")
+        .and_then(|s| s.pid)
+        .expect("a running sleeper has a pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    wait_states(
+        &bus,
+        Duration::from_secs(20),
+        "sleeper restarted",
+        |states| {
+            states.iter().any(|s| {
+                s.name == "sleeper" && s.status == ProcessStatus::Running && s.restarts == 1
+            })
+        },
+    )
+    .await;
+    let after = scrape_until(port, "the restart counted", |m| {
+        m.value("asynchronio_manager_restarts_total", &[]) >= 1.0
+            && m.value("asynchronio_manager_instances", &[("status", "running")]) == 1.0
+    })
+    .await;
+    assert_eq!(
+        after.value(
+            "asynchronio_manager_restarts_total",
+            &[("program", "sleeper")]
+        ),
+        1.0
+    );
+    for name in [
+        "asynchronio_manager_instances",
+        "asynchronio_manager_restarts_total",
+    ] {
+        after.assert_help(name);
+    }
+}
+
+#[tokio::test]
+async fn manager_counts_what_each_stage_processed() {
+    use asynchronio_e2e::Manager;
+    use asynchronio_e2e::manager::wait_states;
+    use asynchronio_protocol::Offset;
+    use asynchronio_protocol::process::ProcessStatus;
+
+    const N: usize = 20;
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let port = asynchronio_e2e::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let script = format!(
+        "{}/../examples/processors/tag.sh",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let _manager = Manager::start_with_args(
+        &redis.url(),
+        &format!(
+            "[[pipeline]]\nname = \"tag\"\ninput = \"raw\"\noutputs = [\"tagged\"]\ncommand = \"sh\"\nargs = [\"{script}\"]\n"
+        ),
+        &["--metrics-listen", &listen],
+    );
+    wait_states(&bus, Duration::from_secs(20), "tag running", |s| {
+        s.iter()
+            .any(|s| s.name == "tag" && s.status == ProcessStatus::Running)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..N {
+        let body = format!("{{\"n\":{i}}}");
+        bus.publish(&EnvelopeDraft::new("raw", Bytes::from(body)), None)
+            .await
+            .expect("publish");
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = bus
+            .history("tagged", Offset(0), None, 100)
+            .await
+            .expect("history");
+        if out.len() == N {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {N} tagged",
+            out.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = scrape_until(port, "the stage's messages counted", |m| {
+        m.value(
+            "asynchronio_manager_stage_processed_total",
+            &[("stage", "tag")],
+        ) >= N as f64
+    })
+    .await;
+    assert_eq!(
+        metrics.value(
+            "asynchronio_manager_stage_processed_total",
+            &[("stage", "tag")]
+        ),
+        N as f64
+    );
+    assert_eq!(
+        metrics.value(
+            "asynchronio_manager_stage_errors_total",
+            &[("stage", "tag")]
+        ),
+        0.0
+    );
+    for name in [
+        "asynchronio_manager_stage_processed_total",
+        "asynchronio_manager_stage_errors_total",
+        "asynchronio_manager_stage_dead_lettered_total",
+    ] {
+        metrics.assert_help(name);
+        assert!(metrics.has(name), "{name} missing:\n{}", metrics.text);
+    }
+}

@@ -251,6 +251,7 @@ impl Supervised {
                 return;
             }
             self.state.restarts += 1;
+            crate::metrics::restarted(&self.state.name);
         }
     }
 

@@ -28,6 +28,7 @@ pub mod instance;
 pub mod lines;
 pub mod log_capture;
 pub mod manager;
+pub mod metrics;
 pub mod procfs;
 pub mod ready;
 pub mod reporter;

@@ -63,6 +63,11 @@ pub struct ManagerArgs {
     #[arg(long, default_value_t = 2.0)]
     pub sample_interval: f64,
 
+    /// Serve Prometheus metrics at `GET /metrics` on this address
+    /// (default: not served).
+    #[arg(long, env = "ASYNCHRONIO_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+
     /// Log format and level.
     #[command(flatten)]
     pub log: LogArgs,
@@ -85,6 +90,12 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
     let (logs, logs_task) = log_capture::start(bus_rx.clone());
     let mut supervisor =
         Supervisor::new(config.clone(), environment, reporter, logs, bus_rx.clone());
+    let metrics_task = match args.metrics_listen {
+        Some(listen) => Some(tokio::spawn(
+            crate::metrics::start(listen, supervisor.stages(), shutdown.token().clone()).await?,
+        )),
+        None => None,
+    };
     start_private_redis(&mut supervisor, &config)?;
     let Some((bus, control_bus)) = connect(&bus_config, &shutdown).await? else {
         supervisor.shutdown().await;
@@ -120,6 +131,9 @@ pub async fn run(args: ManagerArgs) -> anyhow::Result<()> {
     })
     .await;
     lease.release().await;
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     tracing::info!("process manager stopped");
     Ok(())
 }

@@ -198,6 +198,7 @@ fn apply(
     match report {
         Report::State(mut state) => {
             let field = state.field();
+            crate::metrics::instance_status(&field, Some(state.status));
             // Keep the last CPU/memory sample while the process is the same.
             if let Some(old) = states.get(&field)
                 && old.pid == state.pid
@@ -217,6 +218,7 @@ fn apply(
             states.insert(field, state);
         }
         Report::Removed(field) => {
+            crate::metrics::instance_status(&field, None);
             states.remove(&field);
             pending.changed.remove(&field);
             pending.removed.insert(field);
