@@ -21,6 +21,16 @@ pub fn now_ms() -> u64 {
         })
 }
 
+/// Microseconds since the Unix epoch (0 if the system clock is before it),
+/// for latencies measured against a millisecond timestamp.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
+        })
+}
+
 /// Seconds since the Unix epoch (0 if the system clock is before it).
 pub fn now_secs() -> u64 {
     now_ms() / 1000

@@ -85,10 +85,15 @@ pub fn handle() -> Option<MetricsHandle> {
 /// Seconds since `ts_ms` (milliseconds since the Unix epoch, e.g. an
 /// envelope's publish time), or 0 when that is in the future (clock skew).
 pub fn seconds_since_unix_ms(ts_ms: u64) -> f64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_micros());
-    let then = u128::from(ts_ms) * 1000;
+    seconds_from_unix_ms(ts_ms, asynchronio_protocol::clock::now_us())
+}
+
+/// Seconds from `ts_ms` (milliseconds since the Unix epoch) to `now_us`
+/// (microseconds since it, read once for a batch), or 0 when `ts_ms` is
+/// later (clock skew).
+pub fn seconds_from_unix_ms(ts_ms: u64, now_us: u64) -> f64 {
+    let now = now_us;
+    let then = ts_ms.saturating_mul(1000);
     // Microseconds fit an f64 exactly for a very long time.
     #[allow(clippy::cast_precision_loss)]
     let seconds = now.saturating_sub(then) as f64 / 1_000_000.0;

@@ -213,9 +213,7 @@ impl FlushedBatch {
             return;
         }
         metrics.deliveries.increment(self.len as u64);
-        let now_us = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_micros());
+        let now_us = asynchronio_protocol::clock::now_us();
         let published = &self.published[..self.len.min(BATCH)];
         let mut start = 0;
         while let Some(&ts) = published.get(start) {
@@ -223,8 +221,8 @@ impl FlushedBatch {
                 .iter()
                 .take_while(|&&other| other == ts)
                 .count();
-            // Microseconds fit an f64 exactly; a future ts (clock skew) is 0.
-            let latency = now_us.saturating_sub(u128::from(ts) * 1000) as f64 / 1_000_000.0;
+            // A future ts (clock skew) counts as 0.
+            let latency = asynchronio_service::metrics::seconds_from_unix_ms(ts, now_us);
             metrics.delivery_latency.record_many(latency, run);
             start += run;
         }
