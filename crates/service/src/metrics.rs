@@ -47,6 +47,13 @@ impl MetricsHandle {
 /// handle) and starts its upkeep thread. Call it before resolving any
 /// metric handle: a handle resolved earlier records nowhere.
 pub fn install() -> anyhow::Result<MetricsHandle> {
+    // One install at a time, so the handle is published only once its
+    // recorder really is the global one (a std Mutex: this runs once, at
+    // start-up, outside any async task).
+    static INSTALLING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALLING
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a metrics install panicked"))?;
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }
@@ -56,15 +63,14 @@ pub fn install() -> anyhow::Result<MetricsHandle> {
     let handle = MetricsHandle {
         inner: recorder.handle(),
     };
-    if HANDLE.set(handle.clone()).is_err() {
-        // Another thread won the race; its recorder is the one installed.
-        return HANDLE
-            .get()
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("metrics recorder vanished"));
-    }
-    metrics::set_global_recorder(recorder)
-        .map_err(|error| anyhow::anyhow!("a metrics recorder was already installed: {error}"))?;
+    metrics::set_global_recorder(recorder).map_err(|error| {
+        anyhow::anyhow!(
+            "another metrics recorder is installed, so /metrics would stay empty: {error}"
+        )
+    })?;
+    // Only after the recorder is installed: a handle in HANDLE always
+    // renders what the process records.
+    let _ = HANDLE.set(handle.clone());
     let upkeep = handle.inner.clone();
     std::thread::Builder::new()
         .name("metrics-upkeep".into())
