@@ -9,7 +9,6 @@ use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_protocol::Keys;
 use tempfile::TempDir;
 
-use crate::process::free_port;
 use crate::redis;
 
 /// One cluster node.
@@ -17,6 +16,52 @@ struct Node {
     port: u16,
     dir: std::path::PathBuf,
     child: Option<Child>,
+}
+
+impl Node {
+    /// Starts a cluster node in a directory of its own under `root`, on a
+    /// port that clashes with none of `taken`, and waits until it answers.
+    /// A free port can be taken by another test between the check and the
+    /// server's bind; a node that exits is therefore started again on
+    /// another port, up to five times.
+    fn start(root: &std::path::Path, taken: &[u16]) -> Node {
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let port = free_node_port(taken);
+            let dir = root.join(port.to_string());
+            crate::setup!(
+                std::fs::create_dir_all(&dir),
+                "cannot create {}",
+                dir.display()
+            );
+            let mut child = redis::spawn(
+                redis::server_command(port, &dir)
+                    .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+                    .args(["--cluster-config-file", "nodes.conf"])
+                    .args(["--logfile", "redis.log"])
+                    // Replicas sync at once rather than after the default 5 s.
+                    .args(["--repl-diskless-sync-delay", "0"]),
+            );
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if redis::answers_ping(port) {
+                    return Node {
+                        port,
+                        dir,
+                        child: Some(child),
+                    };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            last_log = std::fs::read_to_string(dir.join("redis.log")).unwrap_or_default();
+        }
+        panic!("a redis cluster node failed to start five times; its last log:\n{last_log}");
+    }
 }
 
 /// A running 3-master, 3-replica cluster; every node is killed on drop.
@@ -33,33 +78,12 @@ impl RedisCluster {
             tempfile::tempdir(),
             "cannot create a directory for the cluster"
         );
-        let mut nodes = Vec::new();
+        let mut nodes: Vec<Node> = Vec::new();
         for _ in 0..6 {
-            let port = free_port();
-            let node_dir = dir.path().join(port.to_string());
-            crate::setup!(
-                std::fs::create_dir_all(&node_dir),
-                "cannot create {}",
-                node_dir.display()
-            );
-            let child = redis::spawn(
-                redis::server_command(port, &node_dir)
-                    .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
-                    .args(["--cluster-config-file", "nodes.conf"])
-                    .args(["--logfile", "redis.log"])
-                    // Replicas sync at once rather than after the default 5 s.
-                    .args(["--repl-diskless-sync-delay", "0"]),
-            );
-            nodes.push(Node {
-                port,
-                dir: node_dir.clone(),
-                child: Some(child),
-            });
+            let taken: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+            nodes.push(Node::start(dir.path(), &taken));
         }
         let cluster = RedisCluster { nodes, _dir: dir };
-        for node in &cluster.nodes {
-            redis::wait_for_ping(node.port, Duration::from_secs(10));
-        }
         let addresses: Vec<String> = cluster
             .nodes
             .iter()
@@ -248,6 +272,36 @@ impl Drop for RedisCluster {
     }
 }
 
+/// A free loopback port for a cluster node. Redis also listens on the node's
+/// cluster bus port, the port plus 10000, and aborts when it cannot: so that
+/// port must exist (the node's port is at most 55535), be free, and not be
+/// another node's port or bus port. A bus port taken by another test's
+/// socket once left a node dead and the cluster test failing in CI.
+fn free_node_port(taken: &[u16]) -> u16 {
+    let candidates = std::iter::repeat_with(crate::process::free_port).take(1000);
+    match node_port_among(candidates, taken) {
+        Some(port) => port,
+        None => panic!("found no loopback port whose cluster bus port (+10000) is free too"),
+    }
+}
+
+/// The first of `candidates` fit for a cluster node (see
+/// [`free_node_port`]).
+fn node_port_among(candidates: impl IntoIterator<Item = u16>, taken: &[u16]) -> Option<u16> {
+    use std::net::TcpListener;
+    candidates.into_iter().find(|&port| {
+        let Some(bus) = port.checked_add(10_000) else {
+            return false;
+        };
+        let clashes = taken.iter().any(|&other| {
+            [other, other.saturating_add(10_000)]
+                .iter()
+                .any(|p| *p == port || *p == bus)
+        });
+        !clashes && TcpListener::bind(("127.0.0.1", bus)).is_ok()
+    })
+}
+
 fn cluster_ok(port: u16) -> bool {
     cli(port, &["cluster", "info"]).contains("cluster_state:ok")
 }
@@ -260,5 +314,25 @@ fn cli(port: u16, args: &[&str]) -> String {
     {
         Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
         Err(error) => panic!("cannot run redis-cli: {error}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_port_leaves_room_for_a_free_bus_port() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let held_bus = held.local_addr().expect("address").port();
+        let Some(busy) = held_bus.checked_sub(10_000) else {
+            return;
+        };
+        let free = node_port_among([crate::process::free_port()], &[]).expect("a fit port");
+        // Too high for a bus port; bus port held by another socket; the
+        // port or bus port of a node already started; then a fit one.
+        let candidates = [56_000, busy, free, free + 10_000, free];
+        assert_eq!(node_port_among(candidates, &[]), Some(free));
+        assert_eq!(node_port_among(candidates, &[free]), None);
     }
 }
