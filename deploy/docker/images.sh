@@ -9,7 +9,7 @@
 #                             toolchain (cargo, rustc and the std library)
 #
 # Then builds every image docker-compose.yml names (Redis, PostgreSQL, the
-# load balancer and the four services).
+# load balancer, Prometheus and the four services).
 #
 # Usage: deploy/docker/images.sh [--bases-only]
 set -euo pipefail

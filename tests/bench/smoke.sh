@@ -6,7 +6,8 @@
 #   - tests/bench/process-manager.py, with 10 and 50 processes;
 #   - tests/bench/rest-publish.sh, 2 s per side;
 #   - asynchronio-load fanout (2 s, every message delivered) and idle,
-#     against a redis-server and a ws-gateway started here.
+#     against a redis-server and a ws-gateway started here;
+#   - tests/bench/gateway-ab.sh, one short round of the gateway against itself.
 # Needs the debug binaries (cargo build --workspace --bins) and what
 # deploy/deps.sh installs (wrk, redis-benchmark).
 set -euo pipefail
@@ -35,5 +36,9 @@ start_gateway_stack "$bin/ws-gateway"
 "$bin/asynchronio-load" idle --url "ws://127.0.0.1:$ws_port/ws" --gateway-pid "$gateway" \
   --connections 100 --seconds 1 \
   || { tail -20 "$data/gateway.log" >&2; exit 1; }
+
+step "tests/bench/gateway-ab.sh, one short round"
+PROFILE=debug tests/bench/gateway-ab.sh "$bin/ws-gateway" "$bin/ws-gateway" 1 \
+  --subscribers 20 --rate 100 --seconds 1
 
 step "passed in $(($(date +%s) - started)) s"

@@ -183,8 +183,25 @@ impl Browser {
         };
         page.call("Runtime.enable", json!({})).await;
         page.call("Page.enable", json!({})).await;
+        page.call("Log.enable", json!({})).await;
+        // As if the window had the focus, as a user's does: focus events
+        // fire and focus returns after a dialog closes.
+        page.call(
+            "Emulation.setFocusEmulationEnabled",
+            json!({"enabled": true}),
+        )
+        .await;
         page
     }
+}
+
+/// Whether a DevTools log entry is an error the browser itself reported
+/// about the page (an invalid `pattern` attribute, a blocked script, a CSP
+/// violation), as the console shows it. Network errors are left out: a
+/// WebSocket that cannot reach a stopped gateway is one, and the tests stop
+/// gateways on purpose.
+fn browser_error(entry: &Value) -> bool {
+    entry["level"] == "error" && entry["source"] != "network"
 }
 
 type DevTools =
@@ -201,6 +218,15 @@ pub struct Page {
 impl Page {
     /// Sends a DevTools command and returns its result.
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
+        match self.try_call(method, params).await {
+            Ok(result) => result,
+            Err(error) => panic!("DevTools refused {method}: {error}"),
+        }
+    }
+
+    /// Sends a DevTools command: its result, or the error DevTools answered
+    /// (an evaluation while the page navigates is refused, for one).
+    pub async fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let message = call(&mut self.id, method, params);
         let id = self.id;
         if let Err(error) = self.devtools.send(message).await {
@@ -225,13 +251,16 @@ impl Page {
                 Some("Runtime.consoleAPICalled") if event["params"]["type"] == "error" => {
                     self.problems.push(event["params"]["args"].to_string())
                 }
+                Some("Log.entryAdded") if browser_error(&event["params"]["entry"]) => self
+                    .problems
+                    .push(event["params"]["entry"]["text"].to_string()),
                 _ => {}
             }
             if event["id"].as_u64() == Some(id) {
                 if event["error"].is_object() {
-                    panic!("DevTools refused {method}: {}", event["error"]);
+                    return Err(event["error"].clone());
                 }
-                return event["result"].clone();
+                return Ok(event["result"].clone());
             }
         }
     }
@@ -262,7 +291,14 @@ impl Page {
             "(() => {{ try {{ return !!({expression}); }} catch (e) {{ return false; }} }})()"
         );
         loop {
-            if self.eval(&check).await == Value::Bool(true) {
+            // Refused while the page navigates: not yet, ask again.
+            let answer = self
+                .try_call(
+                    "Runtime.evaluate",
+                    json!({"expression": check, "awaitPromise": true, "returnByValue": true}),
+                )
+                .await;
+            if answer.is_ok_and(|result| result["result"]["value"] == Value::Bool(true)) {
                 return started.elapsed();
             }
             if started.elapsed() > limit {
@@ -275,6 +311,48 @@ impl Page {
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Opens dashboard path `start` on `port`, is sent to the login form,
+    /// logs in with `key`, and waits for the page the login leads to,
+    /// `landing`.
+    pub async fn log_in(&mut self, port: u16, key: &str, start: &str, landing: &str) {
+        self.goto(&format!("http://127.0.0.1:{port}{start}")).await;
+        self.wait_for(
+            "location.pathname === '/login' && document.getElementById('key')",
+            Duration::from_secs(10),
+            "the login form",
+        )
+        .await;
+        self.eval(&format!(
+            "document.getElementById('key').value = '{key}'; document.querySelector('form.login').submit(); true"
+        ))
+        .await;
+        self.wait_for(
+            &format!("location.pathname === '{landing}' && document.readyState === 'complete'"),
+            Duration::from_secs(10),
+            &format!("{landing} after login"),
+        )
+        .await;
+    }
+
+    /// Presses Enter in the element `selector` names, as a user would: a
+    /// real key event, so a form's implicit submission (its default
+    /// button) happens as it does for people.
+    pub async fn press_enter(&mut self, selector: &str) {
+        let focused = self
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({selector:?}); if (!e) return false; e.focus(); return document.activeElement === e; }})()"
+            ))
+            .await;
+        assert_eq!(focused, Value::Bool(true), "cannot focus {selector}");
+        for kind in ["keyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"}),
+            )
+            .await;
         }
     }
 

@@ -13,6 +13,7 @@ pub mod client;
 pub mod cluster;
 pub mod http;
 pub mod manager;
+pub mod otlp;
 pub mod postgres;
 pub mod process;
 pub mod redis;

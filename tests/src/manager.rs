@@ -18,6 +18,7 @@ pub struct Manager {
     dir: TempDir,
     redis_url: String,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -30,6 +31,16 @@ impl Manager {
 
     /// Like [`Manager::start`], with extra command-line arguments.
     pub fn start_with_args(redis_url: &str, config: &str, extra: &[&str]) -> Manager {
+        Manager::start_with_env(redis_url, config, extra, &[])
+    }
+
+    /// Like [`Manager::start_with_args`], with extra environment variables.
+    pub fn start_with_env(
+        redis_url: &str,
+        config: &str,
+        extra: &[&str],
+        env: &[(&str, String)],
+    ) -> Manager {
         let dir = crate::setup!(tempfile::tempdir(), "temporary directory");
         crate::setup!(
             std::fs::write(dir.path().join("asynchronio.toml"), config),
@@ -39,6 +50,10 @@ impl Manager {
             dir,
             redis_url: redis_url.to_owned(),
             extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), value.clone()))
+                .collect(),
             child: None,
         };
         manager.launch();
@@ -55,6 +70,7 @@ impl Manager {
             .arg(&self.redis_url)
             .args(["--sample-interval", "0.5"])
             .args(&self.extra)
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),

@@ -127,20 +127,24 @@ pub(crate) fn spawn(command: &mut Command) -> Child {
 
 /// Waits until a server answers PING.
 pub(crate) fn wait_for_ping(port: u16, limit: Duration) {
-    use std::io::{Read, Write};
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut reply = [0u8; 16];
-            if stream.write_all(b"PING\r\n").is_ok()
-                && let Ok(n) = stream.read(&mut reply)
-                && reply[..n].starts_with(b"+PONG")
-            {
-                return;
-            }
+        if answers_ping(port) {
+            return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("redis-server on port {port} did not answer PING within {limit:?}");
+}
+
+/// Whether a server on `port` answers one PING now.
+pub(crate) fn answers_ping(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reply = [0u8; 16];
+    stream.write_all(b"PING\r\n").is_ok()
+        && matches!(stream.read(&mut reply), Ok(n) if reply[..n].starts_with(b"+PONG"))
 }

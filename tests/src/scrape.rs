@@ -92,6 +92,17 @@ impl Metrics {
         }
     }
 
+    /// Histogram `name`'s cumulative buckets as (upper bound, count), in
+    /// the order served.
+    pub fn histogram_buckets(&self, name: &str) -> Vec<(f64, f64)> {
+        match self.matching(name, &[]).next().map(|sample| &sample.value) {
+            Some(Value::Histogram(buckets)) => {
+                buckets.iter().map(|b| (b.less_than, b.count)).collect()
+            }
+            other => panic!("{name} is not a histogram: {other:?}"),
+        }
+    }
+
     /// Fails the test unless `name` has non-empty HELP text.
     pub fn assert_help(&self, name: &str) {
         assert!(

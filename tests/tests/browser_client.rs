@@ -73,6 +73,13 @@ async fn js_client_recovers_missed_messages_in_a_real_browser() {
         .collect();
     assert!(states.contains(&"reconnecting"), "{states:?}");
     assert_eq!(result["publishError"], "invalid_channel");
+    assert_eq!(result["subscribeError"], "invalid_channel bad channel");
+    assert_eq!(result["refusedForgotten"], true);
+    assert_eq!(
+        result["render"]["order"],
+        serde_json::json!(["first again", "kept"]),
+        "{result}"
+    );
     assert_eq!(result["privateEcho"]["subject"], "browser-user", "{result}");
     let presence: Vec<&str> = result["presence"]
         .as_array()

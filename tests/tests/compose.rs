@@ -3,6 +3,8 @@
 //! publishing through the REST API and with `PUBLISH` inside the redis
 //! container, a gateway killed while a client streams 10,000 messages, and
 //! Redis restarted with history and process state surviving on its volume.
+//! Prometheus finds and scrapes every replica of every service on its own
+//! (Docker DNS service discovery).
 //!
 //! Ignored by `cargo test`: it needs the images (`make images`) and takes
 //! minutes. `make compose-test` runs it (from `make test` and `.ci/run`)
@@ -25,6 +27,7 @@ struct Stack {
     project: String,
     api_port: u16,
     ws_port: u16,
+    prometheus_port: u16,
 }
 
 impl Stack {
@@ -35,6 +38,7 @@ impl Stack {
             .env("COMPOSE_PROJECT_NAME", &self.project)
             .env("API_PORT", self.api_port.to_string())
             .env("WS_PORT", self.ws_port.to_string())
+            .env("PROMETHEUS_PORT", self.prometheus_port.to_string())
             .env("ASYNCHRONIO_ADMIN_KEY", ADMIN_KEY)
             .output();
         match output {
@@ -191,6 +195,62 @@ fn api_get(stack: &Stack, path: &str) -> http::Response {
     response
 }
 
+/// The compose services Prometheus scrapes (one job each, named after the
+/// service, in deploy/prometheus/prometheus.yml).
+const SCRAPED: [&str; 4] = ["ws-gateway", "redis-bridge", "rest-api", "process-manager"];
+
+/// Waits until Prometheus' `/api/v1/targets` lists, for every service of
+/// [`SCRAPED`], exactly its running containers' addresses, each scraped and
+/// up; fails with the last answer after `limit`.
+fn wait_scraped(stack: &Stack, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let response = http::request(
+            stack.prometheus_port,
+            "GET",
+            "/api/v1/targets?state=active",
+            &[],
+            b"",
+        );
+        let targets = if response.status == 200 {
+            response.json()["data"]["activeTargets"].clone()
+        } else {
+            serde_json::Value::Null
+        };
+        let mut missing = Vec::new();
+        for service in SCRAPED {
+            let mut wanted: Vec<String> = stack
+                .containers(service)
+                .iter()
+                .map(|id| ip_of(id))
+                .collect();
+            wanted.sort();
+            let mut up: Vec<String> = targets
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|t| t["labels"]["job"] == service && t["health"] == "up")
+                .filter_map(|t| t["labels"]["instance"].as_str())
+                .map(|instance| instance.rsplit_once(':').map_or(instance, |(ip, _)| ip))
+                .map(str::to_owned)
+                .collect();
+            up.sort();
+            if up != wanted {
+                missing.push(format!("{service}: up {up:?}, containers {wanted:?}"));
+            }
+        }
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus did not scrape every replica within {limit:?}: {missing:#?}\n{}",
+            response.text()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 /// A REST offset: a fixed-width decimal string.
 fn offset_of(value: &serde_json::Value) -> Option<u64> {
     value["offset"].as_str().and_then(|o| o.parse().ok())
@@ -211,6 +271,7 @@ async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
         project: format!("asynchronio-e2e-{}", std::process::id()),
         api_port: free_port(),
         ws_port: free_port(),
+        prometheus_port: free_port(),
     };
     stack.compose_ok(&[
         "up",
@@ -221,8 +282,17 @@ async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
         "--scale",
         "redis-bridge=2",
     ]);
-    // redis, postgres, 2 bridges, 3 gateways, rest-api, process-manager, lb.
-    stack.wait_healthy(10, Duration::from_secs(180));
+    // redis, postgres, 2 bridges, 3 gateways, rest-api, process-manager,
+    // lb, prometheus.
+    stack.wait_healthy(11, Duration::from_secs(180));
+    // Every replica found by Docker DNS and scraped (5 s interval and
+    // refresh: well within the limit).
+    let started = Instant::now();
+    wait_scraped(&stack, Duration::from_secs(45));
+    eprintln!(
+        "Prometheus scraped all 7 service replicas {:?} after the stack was healthy",
+        started.elapsed()
+    );
 
     let redis_ip = ip_of(&stack.containers("redis")[0]);
     let bus = match Bus::connect(
@@ -385,14 +455,14 @@ async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
         "process-manager reported its programs: {states_before:?}"
     );
     // (The killed gateway stays down: Docker does not restart a container
-    // it was told to kill; nine containers remain.)
+    // it was told to kill; ten containers remain.)
     let epoch = bus
         .position("compose-stream")
         .await
         .expect("position")
         .epoch;
     stack.compose_ok(&["restart", "redis"]);
-    stack.wait_healthy(9, Duration::from_secs(120));
+    stack.wait_healthy(10, Duration::from_secs(120));
     let deadline = Instant::now() + Duration::from_secs(30);
     let position = loop {
         match bus.position("compose-stream").await {

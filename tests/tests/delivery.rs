@@ -119,6 +119,7 @@ async fn client_publish_reaches_other_clients_in_both_codecs() {
                 data: serde_json::to_vec(&json!({"n": n, "text": "héllo"}))
                     .expect("json")
                     .into(),
+                trace: None,
             })
             .await;
         match publisher.frame().await {

@@ -309,3 +309,131 @@ fn kubernetes_autoscales_the_gateway_and_probes_every_service() {
         );
     }
 }
+
+/// Each service and the compose variable whose address serves its
+/// `GET /metrics` (the process manager's is a listener of its own).
+const METRICS: [(&str, &str); 4] = [
+    ("redis-bridge", "ASYNCHRONIO_BRIDGE_LISTEN"),
+    ("ws-gateway", "ASYNCHRONIO_WS_LISTEN"),
+    ("rest-api", "ASYNCHRONIO_REST_LISTEN"),
+    ("process-manager", "ASYNCHRONIO_METRICS_LISTEN"),
+];
+
+/// The port of a `host:port` listen address in compose.
+fn metrics_port(compose: &Value, name: &str, variable: &str) -> u64 {
+    let listen = compose_env(compose, name)
+        .remove(variable)
+        .unwrap_or_else(|| panic!("compose {name}: no {variable}, so no /metrics to scrape"));
+    listen
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("compose {name}: {variable}={listen} has no port"))
+}
+
+#[test]
+fn kubernetes_pods_are_annotated_for_prometheus_on_their_metrics_port() {
+    let compose = compose();
+    let documents = manifests();
+    for (name, variable) in METRICS {
+        let port = metrics_port(&compose, name, variable);
+        let annotations =
+            &workload(&documents, name)["spec"]["template"]["metadata"]["annotations"];
+        let annotation = |key: &str| annotations[key].as_str().map(str::to_owned);
+        assert_eq!(
+            annotation("prometheus.io/scrape").as_deref(),
+            Some("true"),
+            "{name}: pod template lacks prometheus.io/scrape: \"true\""
+        );
+        assert_eq!(
+            annotation("prometheus.io/port"),
+            Some(port.to_string()),
+            "{name}: prometheus.io/port must be the port of {variable} in docker-compose.yml (a string)"
+        );
+        assert_eq!(
+            annotation("prometheus.io/path").as_deref(),
+            Some("/metrics"),
+            "{name}: prometheus.io/path"
+        );
+        assert!(
+            container_ports(&documents, name).contains(&port),
+            "{name}: the container does not declare its metrics port {port}"
+        );
+    }
+    // The Kubernetes scrape configuration reads those annotations.
+    let config: Value = match serde_yaml::from_str(&read("deploy/prometheus/kubernetes.yml")) {
+        Ok(value) => value,
+        Err(error) => panic!("deploy/prometheus/kubernetes.yml: {error}"),
+    };
+    let job = &config["scrape_configs"][0];
+    assert_eq!(
+        job["kubernetes_sd_configs"][0]["role"].as_str(),
+        Some("pod")
+    );
+    let relabels = serde_yaml::to_string(&job["relabel_configs"]).unwrap_or_default();
+    for label in [
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
+        "__meta_kubernetes_pod_annotation_prometheus_io_port",
+        "__meta_kubernetes_pod_annotation_prometheus_io_path",
+    ] {
+        assert!(
+            relabels.contains(label),
+            "deploy/prometheus/kubernetes.yml ignores {label}"
+        );
+    }
+}
+
+#[test]
+fn compose_prometheus_scrapes_every_service_through_docker_dns() {
+    let compose = compose();
+    let config: Value = match serde_yaml::from_str(&read("deploy/prometheus/prometheus.yml")) {
+        Ok(value) => value,
+        Err(error) => panic!("deploy/prometheus/prometheus.yml: {error}"),
+    };
+    let jobs = config["scrape_configs"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    for (name, variable) in METRICS {
+        let port = metrics_port(&compose, name, variable);
+        let job = jobs
+            .iter()
+            .find(|job| job["job_name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("deploy/prometheus/prometheus.yml has no job {name}"));
+        let discovery = &job["dns_sd_configs"][0];
+        assert_eq!(
+            discovery["names"]
+                .as_sequence()
+                .map(|names| names.iter().filter_map(Value::as_str).collect::<Vec<_>>()),
+            Some(vec![name]),
+            "job {name}: dns_sd_configs must name the compose service, so --scale needs no edit"
+        );
+        assert_eq!(discovery["type"].as_str(), Some("A"), "job {name}");
+        assert_eq!(
+            discovery["port"].as_u64(),
+            Some(port),
+            "job {name}: port must be that of {variable} in docker-compose.yml"
+        );
+        assert!(
+            !compose["services"][name].is_null(),
+            "job {name} names no compose service"
+        );
+    }
+    // The compose service runs that file, from an image built here, and
+    // publishes its port on loopback only.
+    let prometheus = &compose["services"]["prometheus"];
+    let dockerfile = prometheus["build"]["dockerfile"]
+        .as_str()
+        .expect("compose prometheus: built locally");
+    assert!(
+        read(dockerfile).contains("COPY deploy/prometheus/prometheus.yml "),
+        "{dockerfile} does not install deploy/prometheus/prometheus.yml"
+    );
+    for port in prometheus["ports"].as_sequence().into_iter().flatten() {
+        let port = scalar(port);
+        assert!(
+            port.starts_with("127.0.0.1:"),
+            "compose prometheus: {port} is not bound to loopback"
+        );
+    }
+}

@@ -460,3 +460,358 @@ async fn a_stopped_stage_loses_nothing_beyond_the_history_size() {
         "history trims again: {kept}"
     );
 }
+
+/// A manager on `redis` running one Python stage `name` (the script
+/// `processor`) from "in" to "out", without retries, and waits until it runs.
+async fn python_stage(redis: &RedisServer, bus: &Bus, name: &str, processor: &str) -> Manager {
+    let manager = Manager::start(
+        &redis.url(),
+        &format!(
+            r#"
+[[pipeline]]
+name = "{name}"
+input = "in"
+outputs = ["out"]
+command = "python3"
+args = ["-u", "{name}.py"]
+max_retries = 0
+"#
+        ),
+    );
+    std::fs::write(manager.path(&format!("{name}.py")), processor).expect("write processor");
+    wait_states(bus, Duration::from_secs(20), "the stage running", |s| {
+        s.iter()
+            .any(|s| s.name == name && s.status == ProcessStatus::Running)
+    })
+    .await;
+    manager
+}
+
+/// The stage's figures as the manager last published them.
+async fn stage_figures(bus: &Bus, name: &str) -> Option<asynchronio_protocol::process::StageStats> {
+    bus.pipeline_topology()
+        .await
+        .expect("topology")
+        .and_then(|topology| topology.stages.into_iter().find(|s| s.name == name))
+}
+
+/// `asynchronio pipelines` (the table, and `--json`) on `redis_url`.
+fn cli_pipelines(redis_url: &str, json: bool) -> String {
+    let mut command = std::process::Command::new(asynchronio_e2e::process::binary("asynchronio"));
+    command.args(["--redis-url", redis_url, "pipelines"]);
+    if json {
+        command.arg("--json");
+    }
+    let output = command.output().expect("run asynchronio pipelines");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_stage_that_fails_turns_degraded_then_failing_in_the_cli_and_the_topology() {
+    use asynchronio_protocol::stage_health::StageHealth;
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let processor = r#"
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m["data"] == "bad":
+        print(json.dumps({"id": m["id"], "error": "cannot handle bad"}), flush=True)
+    else:
+        print(json.dumps({"id": m["id"], "out": [{"data": m["data"]}]}), flush=True)
+"#;
+    let _manager = python_stage(&redis, &bus, "moody", processor).await;
+    let publish = |data: &'static str, count: usize| {
+        let bus = bus.clone();
+        async move {
+            for _ in 0..count {
+                bus.publish(&EnvelopeDraft::new("in", Bytes::from(data)), None)
+                    .await
+                    .expect("publish");
+            }
+        }
+    };
+    let wait_for =
+        |what: &'static str, check: fn(&asynchronio_protocol::process::StageStats) -> bool| {
+            let bus = bus.clone();
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    let figures = stage_figures(&bus, "moody").await;
+                    if figures.as_ref().is_some_and(check) {
+                        return figures.expect("figures");
+                    }
+                    assert!(Instant::now() < deadline, "{what}: {figures:?}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+
+    publish("\"good\"", 20).await;
+    let figures = wait_for("20 processed", |s| s.processed == 20).await;
+    assert_eq!(figures.health, StageHealth::Ok);
+    assert!(cli_pipelines(&redis.url(), false).contains(" ok"));
+
+    // A few failures among successes: degraded, everywhere.
+    publish("\"bad\"", 3).await;
+    let figures = wait_for("degraded", |s| s.dead_lettered == 3).await;
+    assert_eq!(figures.health, StageHealth::Degraded, "{figures:?}");
+    assert_eq!(figures.errors_last_minute, 3);
+    assert_eq!(figures.dead_lettered_last_minute, 3);
+    assert_eq!(
+        figures
+            .processed_per_second
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum::<u64>(),
+        20,
+        "the sparkline counts the minute's messages: {:?}",
+        figures.processed_per_second
+    );
+    let table = cli_pipelines(&redis.url(), false);
+    assert!(table.contains("degraded"), "{table}");
+
+    // As many failures as successes: failing.
+    publish("\"bad\"", 20).await;
+    let figures = wait_for("failing", |s| s.dead_lettered == 23).await;
+    assert_eq!(figures.health, StageHealth::Failing, "{figures:?}");
+    assert!(cli_pipelines(&redis.url(), false).contains("failing"));
+    assert!(cli_pipelines(&redis.url(), true).contains("\"health\":\"failing\""));
+}
+
+/// `asynchronio ARGS` on `redis_url`: its status and output.
+fn cli(redis_url: &str, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(asynchronio_e2e::process::binary("asynchronio"))
+        .args(["--redis-url", redis_url])
+        .args(args)
+        .output()
+        .expect("run asynchronio");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// The dead letters of `stage` as `asynchronio dead-letters list --json`
+/// prints them.
+fn listed_dead_letters(redis_url: &str, stage: &str) -> Vec<serde_json::Value> {
+    let (ok, text) = cli(redis_url, &["dead-letters", "list", stage, "--json"]);
+    assert!(ok, "{text}");
+    serde_json::from_str(text.trim()).expect("a JSON array")
+}
+
+#[tokio::test]
+async fn dead_letters_are_listed_shown_replayed_once_after_a_fix_and_deleted() {
+    let redis = RedisServer::start();
+    let bus = redis.bus().await;
+    let url = redis.url();
+    // Fails "bad-…" messages until the file "fixed" exists: the fix.
+    let processor = r#"
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if str(m["data"]).startswith("bad") and not os.path.exists("fixed"):
+        print(json.dumps({"id": m["id"], "error": "cannot handle " + m["data"] + " yet"}), flush=True)
+    else:
+        print(json.dumps({"id": m["id"], "out": [{"data": m["data"]}]}), flush=True)
+"#;
+    let manager = python_stage(&redis, &bus, "fixable", processor).await;
+    for data in ["\"good\"", "\"bad-1\"", "\"bad-2\""] {
+        bus.publish(&EnvelopeDraft::new("in", Bytes::from(data)), None)
+            .await
+            .expect("publish");
+    }
+    let wait_letters = |count: usize, what: &'static str| {
+        let url = url.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let letters = listed_dead_letters(&url, "fixable");
+                if letters.len() == count {
+                    return letters;
+                }
+                assert!(Instant::now() < deadline, "{what}: {letters:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let letters = wait_letters(2, "two dead letters").await;
+    for (letter, data) in letters.iter().zip(["bad-1", "bad-2"]) {
+        assert_eq!(letter["data"], format!("\"{data}\""), "{letter}");
+        assert_eq!(letter["error"], format!("cannot handle {data} yet"));
+        assert_eq!(letter["attempts"], 1);
+        assert_eq!(letter["replayable"], true);
+    }
+    let first = letters[0]["id"].as_str().expect("id").to_owned();
+    let (ok, table) = cli(&url, &["dead-letters", "list", "fixable"]);
+    assert!(ok && table.contains("cannot handle bad-1 yet"), "{table}");
+    let (ok, shown) = cli(&url, &["dead-letters", "show", "fixable", &first]);
+    assert!(
+        ok && shown.contains("cannot handle bad-1 yet") && shown.contains("\"bad-1\""),
+        "{shown}"
+    );
+    let (ok, refused) = cli(&url, &["dead-letters", "show", "fixable", "not-an-id"]);
+    assert!(!ok && refused.contains("not a dead-letter id"), "{refused}");
+
+    // Replayed before the fix: they fail again and are dead letters anew,
+    // the old letters gone.
+    let (ok, answer) = cli(&url, &["dead-letters", "replay", "fixable", "--all"]);
+    assert!(
+        ok && answer.contains("replaying 2 dead letter(s)"),
+        "{answer}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let letters = listed_dead_letters(&url, "fixable");
+        if letters.len() == 2 && letters.iter().all(|l| l["id"] != first.as_str()) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "dead-lettered anew: {letters:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Fixed, then replayed twice in a row: each reaches "out" exactly once,
+    // and the letters are gone.
+    std::fs::write(manager.path("fixed"), "").expect("the fix");
+    for _ in 0..2 {
+        let (ok, answer) = cli(&url, &["dead-letters", "replay", "fixable", "--all"]);
+        assert!(ok, "{answer}");
+    }
+    wait_letters(0, "every letter replayed").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let out = loop {
+        let out: Vec<String> = bus
+            .history("out", Offset(0), None, 100)
+            .await
+            .expect("history")
+            .iter()
+            .map(|e| String::from_utf8_lossy(&e.payload).into_owned())
+            .collect();
+        if out.len() >= 3 || Instant::now() >= deadline {
+            break out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // A moment more, for a duplicate that would come late.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = bus
+        .history("out", Offset(0), None, 100)
+        .await
+        .expect("history");
+    assert_eq!(again.len(), out.len(), "a late duplicate");
+    let mut sorted = out.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["\"bad-1\"", "\"bad-2\"", "\"good\""], "{out:?}");
+    // A replay of a letter already replayed finds nothing.
+    let (ok, answer) = cli(&url, &["dead-letters", "replay", "fixable", &first]);
+    assert!(ok && answer.contains("1 not found"), "{answer}");
+
+    // Two new failures, seen and deleted over REST, then from the CLI.
+    std::fs::remove_file(manager.path("fixed")).expect("unfix");
+    for data in ["\"bad-3\"", "\"bad-4\""] {
+        bus.publish(&EnvelopeDraft::new("in", Bytes::from(data)), None)
+            .await
+            .expect("publish");
+    }
+    let letters = wait_letters(2, "bad-3 and bad-4 dead-lettered").await;
+    let third = letters[0]["id"].as_str().expect("id").to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display());
+    let rest = asynchronio_e2e::Service::rest(&url, &database, "dead-admin", &[]);
+    let auth = [
+        ("authorization", "Bearer dead-admin"),
+        ("content-type", "application/json"),
+    ];
+    let call = |method: &str, path: &str, body: &str| {
+        asynchronio_e2e::http::request(rest.port, method, path, &auth, body.as_bytes())
+    };
+    let page = call("GET", "/api/v1/pipelines/fixable/dead-letters", "");
+    assert_eq!(page.status, 200, "{}", page.text());
+    let page: serde_json::Value = serde_json::from_str(&page.text()).expect("json");
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["letters"][0]["error"], "cannot handle bad-3 yet");
+    // The same health over REST as in the CLI: in the last minute at
+    // least 4 failures (two letters failing twice) against 3 successes.
+    let pipelines = call("GET", "/api/v1/pipelines", "");
+    let pipelines: serde_json::Value = serde_json::from_str(&pipelines.text()).expect("json");
+    assert_eq!(pipelines["stages"][0]["health"], "failing", "{pipelines}");
+    assert!(cli_pipelines(&url, true).contains("\"health\":\"failing\""));
+    let one = call(
+        "GET",
+        &format!("/api/v1/pipelines/fixable/dead-letters/{third}"),
+        "",
+    );
+    assert!(
+        one.status == 200 && one.text().contains("bad-3"),
+        "{}",
+        one.text()
+    );
+    for (path, body, status) in [
+        (
+            "/api/v1/pipelines/fixable/dead-letters/replay",
+            r#"{"ids":["x"]}"#,
+            400,
+        ),
+        (
+            "/api/v1/pipelines/fixable/dead-letters/replay",
+            r#"{}"#,
+            400,
+        ),
+        (
+            "/api/v1/pipelines/fix%20able/dead-letters/delete",
+            r#"{"all":true}"#,
+            400,
+        ),
+        ("/api/v1/pipelines/fixable/dead-letters/1-0", "", 404),
+    ] {
+        let method = if body.is_empty() { "GET" } else { "POST" };
+        let answer = call(method, path, body);
+        assert_eq!(answer.status, status, "{path} {body}: {}", answer.text());
+    }
+    let deleted = call(
+        "POST",
+        "/api/v1/pipelines/fixable/dead-letters/delete",
+        &format!(r#"{{"ids":["{third}"]}}"#),
+    );
+    assert!(
+        deleted.text().contains("\"deleted\":1"),
+        "{}",
+        deleted.text()
+    );
+    let (ok, answer) = cli(&url, &["dead-letters", "delete", "fixable", "--all"]);
+    assert!(
+        ok && answer.contains("deleted 1 dead letter(s)"),
+        "{answer}"
+    );
+    assert!(listed_dead_letters(&url, "fixable").is_empty());
+    let (ok, answer) = cli(&url, &["dead-letters", "delete", "fixable"]);
+    assert!(!ok && answer.contains("--all"), "{answer}");
+
+    // Queued for replay while the stage is stopped, then deleted: the
+    // deleted letter is not replayed when the stage runs again.
+    bus.publish(&EnvelopeDraft::new("in", Bytes::from("\"bad-5\"")), None)
+        .await
+        .expect("publish");
+    wait_letters(1, "bad-5 dead-lettered").await;
+    let (ok, answer) = cli(&url, &["stop", "fixable"]);
+    assert!(ok, "{answer}");
+    let (ok, answer) = cli(&url, &["dead-letters", "replay", "fixable", "--all"]);
+    assert!(ok && answer.contains("is stopped"), "{answer}");
+    let (ok, answer) = cli(&url, &["dead-letters", "delete", "fixable", "--all"]);
+    assert!(ok && answer.contains("deleted 1"), "{answer}");
+    std::fs::write(manager.path("fixed"), "").expect("the fix");
+    let (ok, answer) = cli(&url, &["start", "fixable"]);
+    assert!(ok, "{answer}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let out = bus
+        .history("out", Offset(0), None, 100)
+        .await
+        .expect("history");
+    assert!(
+        !out.iter().any(|e| e.payload.as_ref() == b"\"bad-5\""),
+        "a deleted dead letter was replayed"
+    );
+}

@@ -403,4 +403,20 @@ async fn ps_watch_prints_changes_as_they_happen() {
         stopping.is_some() && starting > stopping && statuses.last() == Some(&"running"),
         "expected stopping, then starting, then running under a new pid: {events:?}"
     );
+
+    // One instance: a number it does not have is refused, saying how many
+    // it runs; instance 0 restarts under a new pid.
+    let (ok, _, err) = cli(&redis, &["restart", "w", "--instance", "5"]);
+    assert!(
+        !ok && err.contains("no instance 5") && err.contains("it runs 1"),
+        "{err}"
+    );
+    let before = bus.process_states().await.expect("states")[0].pid;
+    let (ok, out, err) = cli(&redis, &["restart", "w", "--instance", "0"]);
+    assert!(ok && out.contains("w instance 0"), "{out}{err}");
+    let after = bus.process_states().await.expect("states")[0].pid;
+    assert!(
+        after.is_some() && after != before,
+        "{before:?} -> {after:?}"
+    );
 }

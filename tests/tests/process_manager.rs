@@ -49,6 +49,14 @@ max_quick_failures = 4
     let crasher = &states[0];
     assert_eq!(crasher.exit_code, Some(7));
     assert_eq!(crasher.restarts, 3, "4 quick failures = 3 restarts");
+    // The last exit is kept with when it happened, for the dashboard.
+    let last = crasher.last_exit.expect("the last exit is recorded");
+    assert_eq!(
+        (last.code, last.signal, last.spawn_failed),
+        (Some(7), None, false)
+    );
+    assert!(last.at_ms > 0 && last.at_ms <= crasher.updated_ms);
+    assert_eq!(last.describe(), "exited with code 7");
     // Backoff with jitter: at least 50 + 100 + 200 ms between the runs.
     assert!(
         elapsed >= Duration::from_millis(350),

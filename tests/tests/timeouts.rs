@@ -83,6 +83,7 @@ async fn redis_down_means_unavailable_then_service_resumes() {
             id: Some(1),
             channel: "weather".into(),
             data: bytes::Bytes::from_static(b"{\"rain\":true}"),
+            trace: None,
         })
         .await;
     match client.frame().await {
@@ -104,6 +105,7 @@ async fn redis_down_means_unavailable_then_service_resumes() {
                 id: Some(id),
                 channel: "weather".into(),
                 data: bytes::Bytes::from_static(b"{\"rain\":false}"),
+                trace: None,
             })
             .await;
         match client.frame().await {

@@ -35,6 +35,7 @@ fn publish(channel: &str) -> ClientFrame {
         id: Some(2),
         channel: channel.into(),
         data: bytes::Bytes::from_static(b"1"),
+        trace: None,
     }
 }
 

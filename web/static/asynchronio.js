@@ -114,11 +114,14 @@ export function applyFragment(fragment, root) {
     target.replaceWith(...nodes);
     return true;
   }
-  if (fragment.op === "append") {
+  // Inserting before the root itself would write outside it.
+  if (fragment.op === "before" && target === root) return false;
+  if (fragment.op === "append" || fragment.op === "before") {
     for (const node of nodes) {
       const existing = node.id ? findTarget(root, node.id) : null;
       if (existing) existing.replaceWith(node);
-      else target.append(node);
+      else if (fragment.op === "append") target.append(node);
+      else target.before(node);
     }
     return true;
   }
@@ -225,6 +228,9 @@ export class AsynchronioClient {
    * @param {object} [options]
    * @param {{offset:string, epoch:string}} [options.since] resume position
    * @param {(info:object)=>void} [options.onReset] history could not be recovered
+   * @param {(error:AsynchronioError)=>void} [options.onError] the gateway refused
+   *   the subscription for good (invalid_channel, forbidden…); the channel is
+   *   then forgotten, so subscribing again asks again
    * @param {(event:{kind:string, channel:string, client:string, user:?string})=>void} [options.onPresence]
    *   join/leave notices of other subscribers (asks the gateway for them)
    * @returns {() => void} call to remove this handler
@@ -237,6 +243,7 @@ export class AsynchronioClient {
         handlers: new Set(),
         resets: new Set(),
         presence: new Set(),
+        refusals: new Set(),
         position: options.since ?? null,
         subscribed: false,
       };
@@ -244,6 +251,7 @@ export class AsynchronioClient {
     }
     entry.handlers.add(handler);
     if (options.onReset) entry.resets.add(options.onReset);
+    if (options.onError) entry.refusals.add(options.onError);
     const firstPresence = options.onPresence && entry.presence.size === 0;
     if (options.onPresence) entry.presence.add(options.onPresence);
     if (this.state === State.OPEN) {
@@ -437,8 +445,14 @@ export class AsynchronioClient {
       // too many subscribe attempts: try the subscription again later, a
       // little later for rate limits, which refill over a second or so.
       const retryIn = { unavailable: this.minDelay, rate_limited: 1000 + Math.random() * 1000 }[frame.code];
-      if (retryIn !== undefined && this.channels.has(channel)) {
+      const entry = this.channels.get(channel);
+      if (retryIn !== undefined && entry) {
         setTimeout(() => this.state === State.OPEN && this.sendSubscribe(channel), retryIn);
+      } else if (entry && entry.refusals.size > 0) {
+        // Refused for good, and someone asked to hear of it.
+        this.channels.delete(channel);
+        error.channel = channel;
+        for (const refused of entry.refusals) refused(error);
       }
       return;
     }

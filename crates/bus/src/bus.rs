@@ -65,6 +65,19 @@ impl Bus {
         &self.config
     }
 
+    /// The same connection, publishing with other history settings: for a
+    /// channel whose every publisher keeps less history than the
+    /// deployment's default (the node heartbeats keep a few minutes).
+    #[must_use]
+    pub fn with_history(&self, history: crate::HistorySettings) -> Bus {
+        let mut config = BusConfig::clone(&self.config);
+        config.history = history;
+        Bus {
+            config: Arc::new(config),
+            ..self.clone()
+        }
+    }
+
     /// The raw fred client, for the end-to-end tests only (they play
     /// applications that talk to Redis directly). Nothing else outside this
     /// crate names fred: every Redis routine is a method here.

@@ -411,7 +411,10 @@ pub fn is_missing_group(error: &BusError) -> bool {
     matches!(error, BusError::Redis(e) if e.details().starts_with("NOGROUP"))
 }
 
-fn entries_as_bytes(what: &'static str, entries: Value) -> Result<Vec<StreamEntry>, BusError> {
+pub(crate) fn entries_as_bytes(
+    what: &'static str,
+    entries: Value,
+) -> Result<Vec<StreamEntry>, BusError> {
     let mut out = Vec::new();
     for (id, fields) in reply::stream_entries(what, entries)? {
         let mut as_bytes = Vec::with_capacity(fields.len());

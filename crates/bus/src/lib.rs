@@ -19,6 +19,7 @@ mod bus;
 mod cache;
 mod config;
 mod connection;
+mod dead_letters;
 mod error;
 mod group;
 mod heartbeat;

@@ -2,9 +2,11 @@
 //! through the same atomic publish and history routines the services use.
 
 use asynchronio_bus::Bus;
+use asynchronio_protocol::trace::TraceContext;
 use asynchronio_protocol::{
     ChannelName, ChannelRules, ContentType, Envelope, EnvelopeDraft, Offset,
 };
+use asynchronio_service::telemetry::{MessageSpan, SpanKind};
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -18,11 +20,21 @@ pub async fn publish(
     channel: &str,
     data: String,
     idempotency_key: Option<&str>,
+    trace: Option<TraceContext>,
 ) -> anyhow::Result<()> {
     check(channel)?;
     let mut draft = EnvelopeDraft::new(channel, Bytes::from(data));
     draft.publisher = Some("cli".into());
+    let span = MessageSpan::stamp(
+        "publish",
+        SpanKind::Producer,
+        trace,
+        channel,
+        Vec::new(),
+        &mut draft.headers,
+    );
     let published = bus.publish(&draft, idempotency_key).await?;
+    drop(span);
     let note = if published.duplicate {
         " (duplicate: already published)"
     } else {

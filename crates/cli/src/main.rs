@@ -8,7 +8,9 @@ macro_rules! emit {
     ($($arg:tt)*) => { $crate::style::emit_line(&format!($($arg)*)) };
 }
 
+mod ansi;
 mod channels;
+mod dead_letters;
 mod demo;
 mod processes;
 mod style;
@@ -19,6 +21,7 @@ use std::path::PathBuf;
 
 use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_protocol::Keys;
+use asynchronio_protocol::trace::TraceContext;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -76,7 +79,12 @@ enum Command {
     /// Stop a program's instances (signal, grace period, then SIGKILL).
     Stop { name: String },
     /// Restart a program's instances.
-    Restart { name: String },
+    Restart {
+        name: String,
+        /// Only this instance (numbered from 0) of a running program.
+        #[arg(long)]
+        instance: Option<u32>,
+    },
     /// Run N instances of a program.
     Scale { name: String, instances: u32 },
     /// Re-read the configuration file and apply what changed.
@@ -99,6 +107,12 @@ enum Command {
         /// Publishing again with the same key publishes nothing new.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Continue this W3C trace: the caller's `traceparent`.
+        #[arg(long, env = "TRACEPARENT")]
+        traceparent: Option<String>,
+        /// The W3C `tracestate` that goes with `--traceparent`.
+        #[arg(long, env = "TRACESTATE", requires = "traceparent")]
+        tracestate: Option<String>,
     },
     /// Print a channel's messages as they are published.
     Subscribe {
@@ -123,6 +137,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A stage's dead letters: list, show, replay, delete.
+    #[command(subcommand)]
+    DeadLetters(dead_letters::DeadLetters),
     /// Publish a sample series (a sine wave and a counter) for the demo
     /// and the dashboard's chart.
     Demo {
@@ -147,6 +164,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         // `up` manages its own runtime and child.
         return up::run(config, cli.redis_url.as_deref(), &cli.key_prefix, *wait);
     }
+    // Only `publish` is traced (OTEL_EXPORTER_OTLP_ENDPOINT); the guard
+    // outlives the runtime, so the span is flushed before exiting.
+    let _telemetry = matches!(cli.command, Command::Publish { .. })
+        .then(asynchronio_service::telemetry::install_for_command);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -164,8 +185,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } => processes::watch(&bus, json).await,
             Command::Start { name } => processes::control(&bus, processes::Verb::Start, name).await,
             Command::Stop { name } => processes::control(&bus, processes::Verb::Stop, name).await,
-            Command::Restart { name } => {
-                processes::control(&bus, processes::Verb::Restart, name).await
+            Command::Restart { name, instance } => {
+                processes::control(&bus, processes::Verb::Restart { instance }, name).await
             }
             Command::Scale { name, instances } => processes::scale(&bus, name, instances).await,
             Command::Reload => processes::reload(&bus).await,
@@ -178,7 +199,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 channel,
                 data,
                 idempotency_key,
-            } => channels::publish(&bus, &channel, data, idempotency_key.as_deref()).await,
+                traceparent,
+                tracestate,
+            } => {
+                // Often inherited from the environment, so a malformed one
+                // must not stop the publish: it is reported and skipped.
+                let trace =
+                    TraceContext::checked_optional(traceparent.as_deref(), tracestate.as_deref())
+                        .unwrap_or_else(|error| {
+                            eprintln!("publishing as a new trace: {error}");
+                            None
+                        });
+                channels::publish(&bus, &channel, data, idempotency_key.as_deref(), trace).await
+            }
             Command::Subscribe {
                 channel,
                 since,
@@ -190,6 +223,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 json,
             } => channels::history(&bus, &channel, limit, json).await,
             Command::Pipelines { json } => processes::pipelines(&bus, json).await,
+            Command::DeadLetters(command) => dead_letters::run(&bus, command).await,
             Command::Demo { channel, rate } => demo::run(&bus, &channel, rate).await,
         }
     })

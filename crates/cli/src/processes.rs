@@ -9,7 +9,7 @@ use asynchronio_protocol::Offset;
 use asynchronio_protocol::process::{ProcessAction, logs_channel};
 use serde::Serialize;
 
-use crate::{channels, style, table};
+use crate::{ansi, channels, style, table};
 
 /// How long a command may take before the CLI stops waiting.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -18,7 +18,10 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum Verb {
     Start,
     Stop,
-    Restart,
+    /// Every instance, or the one named.
+    Restart {
+        instance: Option<u32>,
+    },
 }
 
 /// One `ps --json` line: the stored state with the uptime brought up to
@@ -147,7 +150,8 @@ async fn redraw(bus: &Bus, tty: bool) -> anyhow::Result<()> {
     ps(bus, false).await
 }
 
-async fn send(bus: &Bus, action: ProcessAction) -> anyhow::Result<()> {
+/// Sends a command to the process manager and prints its answer.
+pub async fn send(bus: &Bus, action: ProcessAction) -> anyhow::Result<()> {
     let result = bus
         .send_process_command(action, "cli", COMMAND_TIMEOUT)
         .await?;
@@ -163,7 +167,7 @@ pub async fn control(bus: &Bus, verb: Verb, name: String) -> anyhow::Result<()> 
     let action = match verb {
         Verb::Start => ProcessAction::Start { name },
         Verb::Stop => ProcessAction::Stop { name },
-        Verb::Restart => ProcessAction::Restart { name },
+        Verb::Restart { instance } => ProcessAction::Restart { name, instance },
     };
     send(bus, action).await
 }
@@ -193,9 +197,15 @@ fn print_log(name: &str, payload: &[u8]) {
             } else {
                 style::bold(&prefix)
             };
-            emit!("{prefix} | {}", line.line);
+            emit!(
+                "{prefix} | {}",
+                ansi::printable(&line.line, style::colours())
+            );
         }
-        Err(_) => emit!("{}", String::from_utf8_lossy(payload)),
+        Err(_) => emit!(
+            "{}",
+            ansi::printable(&String::from_utf8_lossy(payload), style::colours())
+        ),
     }
 }
 
@@ -247,11 +257,7 @@ pub async fn pipelines(bus: &Bus, json: bool) -> anyhow::Result<()> {
                 s.undelivered.to_string(),
                 s.errors.to_string(),
                 s.dead_lettered.to_string(),
-                if s.failing {
-                    style::red("failing")
-                } else {
-                    style::green("ok")
-                },
+                style::health(s.health),
             ]
         })
         .collect();

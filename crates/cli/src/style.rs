@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use asynchronio_protocol::process::ProcessStatus;
+use asynchronio_protocol::stage_health::StageHealth;
 
 /// Whether stdout takes colours.
 pub fn colours() -> bool {
@@ -44,6 +45,16 @@ pub fn status(status: ProcessStatus) -> String {
         ProcessStatus::Stopped | ProcessStatus::Exited => "2",
     };
     paint(code, status.as_str())
+}
+
+/// A stage's health word: ok green, degraded yellow, failing red.
+pub fn health(health: StageHealth) -> String {
+    let code = match health {
+        StageHealth::Ok => "32",
+        StageHealth::Degraded => "33",
+        StageHealth::Failing => "31;1",
+    };
+    paint(code, health.as_str())
 }
 
 /// "error:" on stderr, red on a terminal.

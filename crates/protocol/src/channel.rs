@@ -222,6 +222,11 @@ fn is_channel_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '@' | '/' | '=' | '$')
 }
 
+/// The characters a channel name may hold, as an HTML `pattern` attribute
+/// (the dashboard's channel inputs). Browsers compile it with the `v` flag,
+/// where `/` and `-` must be escaped inside a class.
+pub const NAME_PATTERN: &str = r"[A-Za-z0-9_.:@\/=$\-]+";
+
 impl fmt::Display for ChannelName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -308,5 +313,33 @@ mod tests {
             validate("é", &rules),
             Err(ChannelError::BadCharacter { found: 'é' })
         );
+    }
+
+    #[test]
+    fn the_html_pattern_allows_exactly_the_channel_characters() {
+        // The class's members, read from the pattern itself.
+        let class = NAME_PATTERN
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix("]+"))
+            .expect("one class, repeated");
+        let mut members = Vec::new();
+        let mut chars = class.chars().peekable();
+        while let Some(c) = chars.next() {
+            let c = if c == '\\' {
+                chars.next().expect("escaped")
+            } else {
+                c
+            };
+            if chars.peek() == Some(&'-') && c.is_ascii_alphanumeric() {
+                chars.next();
+                let end = chars.next().expect("range end");
+                members.extend(c..=end);
+            } else {
+                members.push(c);
+            }
+        }
+        for c in (0u8..128).map(char::from) {
+            assert_eq!(members.contains(&c), is_channel_char(c), "{c:?}");
+        }
     }
 }

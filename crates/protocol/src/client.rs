@@ -8,6 +8,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::position::Offset;
+use crate::trace::TraceContext;
 
 /// A position a client resumes from: the last offset it received and the
 /// epoch that offset belongs to.
@@ -50,6 +51,9 @@ pub enum ClientFrame {
         channel: String,
         /// The message as JSON text.
         data: Bytes,
+        /// The publisher's W3C trace context (the frame's optional
+        /// `headers` object), checked; stored in the envelope.
+        trace: Option<TraceContext>,
     },
     /// Asks for a `pong`.
     Ping {

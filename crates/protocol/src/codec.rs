@@ -15,6 +15,7 @@ use crate::client::{ClientFrame, ErrorCode, ServerFrame, Since};
 use crate::envelope::{ContentType, Envelope};
 use crate::position::Offset;
 use crate::presence::{PresenceEvent, PresenceKind};
+use crate::trace::TraceContext;
 
 /// How one connection's frames are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,6 +94,18 @@ struct RawClientFrame<'a, D> {
     token: Option<String>,
     #[serde(default)]
     presence: bool,
+    headers: Option<FrameHeaders>,
+}
+
+/// The `headers` object of a `publish` frame: only the W3C trace context
+/// is accepted (anything else would be stored with every message, unread).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrameHeaders {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracestate: Option<String>,
 }
 
 /// Keeps an explicit `null` as present data rather than "missing".
@@ -120,6 +133,8 @@ struct ClientFrameOut<'a, D> {
     token: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     presence: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<FrameHeaders>,
 }
 
 /// A message frame borrowed from its envelope.
@@ -212,6 +227,7 @@ impl Codec {
     pub fn encode_client(self, frame: &ClientFrame) -> Result<OutboundFrame, EncodeError> {
         let mut token = None;
         let mut presence = false;
+        let mut headers = None;
         let (op, id, channel, since, data) = match frame {
             ClientFrame::Subscribe {
                 id,
@@ -231,7 +247,16 @@ impl Codec {
             ClientFrame::Unsubscribe { id, channel } => {
                 ("unsubscribe", *id, Some(channel.as_str()), None, None)
             }
-            ClientFrame::Publish { id, channel, data } => {
+            ClientFrame::Publish {
+                id,
+                channel,
+                data,
+                trace,
+            } => {
+                headers = trace.as_ref().map(|trace| FrameHeaders {
+                    traceparent: Some(trace.traceparent.clone()),
+                    tracestate: trace.tracestate.clone(),
+                });
                 ("publish", *id, Some(channel.as_str()), None, Some(data))
             }
             ClientFrame::Ping { id } => ("ping", *id, None, None, None),
@@ -252,6 +277,7 @@ impl Codec {
             data,
             token,
             presence,
+            headers,
         })
     }
 
@@ -391,10 +417,21 @@ impl<D> RawClientFrame<'_, D> {
                         "publish needs \"data\": the message to publish",
                     ));
                 };
+                let trace = match self.headers {
+                    None => None,
+                    Some(headers) => TraceContext::checked_optional(
+                        headers.traceparent.as_deref(),
+                        headers.tracestate.as_deref(),
+                    )
+                    .map_err(|error| {
+                        DecodeError::new(id, ErrorCode::InvalidFrame, format!("headers: {error}"))
+                    })?,
+                };
                 Ok(ClientFrame::Publish {
                     id,
                     channel,
                     data: data_to_json(data)?,
+                    trace,
                 })
             }
             "ping" => Ok(ClientFrame::Ping { id }),
@@ -501,6 +538,7 @@ mod tests {
                     id,
                     channel,
                     data: Bytes::from(serde_json::to_vec(&data).expect("json")),
+                    trace: None,
                 }
             }),
             id.clone().prop_map(|id| ClientFrame::Ping { id }),
@@ -732,8 +770,50 @@ mod tests {
             ClientFrame::Publish {
                 id: Some(1),
                 channel: "a".into(),
-                data: Bytes::from_static(b"null")
+                data: Bytes::from_static(b"null"),
+                trace: None,
             }
         );
+    }
+
+    #[test]
+    fn publish_headers_carry_a_checked_trace_context() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        for codec in CODECS {
+            let frame = ClientFrame::Publish {
+                id: Some(1),
+                channel: "a".into(),
+                data: Bytes::from_static(b"1"),
+                trace: Some(TraceContext::checked(parent, Some("k=v")).expect("valid")),
+            };
+            let bytes = codec.encode_client(&frame).expect("encode");
+            assert_eq!(
+                codec.decode_client(bytes.as_bytes()).expect("decode"),
+                frame
+            );
+        }
+        let json = format!(
+            r#"{{"op":"publish","id":3,"channel":"a","data":1,"headers":{{"traceparent":"{parent}"}}}}"#
+        );
+        let frame = Codec::Json.decode_client(json.as_bytes()).expect("decode");
+        assert!(
+            matches!(frame, ClientFrame::Publish { trace: Some(ref t), .. } if t.traceparent == parent)
+        );
+        // A well-formed frame with a bad context is answered under its id.
+        for bad in [
+            r#"{"op":"publish","id":4,"channel":"a","data":1,"headers":{"traceparent":"nope"}}"#,
+            r#"{"op":"publish","id":4,"channel":"a","data":1,"headers":{"tracestate":"k=v"}}"#,
+        ] {
+            let error = Codec::Json.decode_client(bad.as_bytes()).expect_err(bad);
+            assert_eq!(error.id, Some(4), "{bad}");
+            assert!(error.message.contains("trace"), "{}", error.message);
+        }
+        // Other headers, or headers that are not an object, do not parse.
+        for bad in [
+            r#"{"op":"publish","id":4,"channel":"a","data":1,"headers":{"x-other":"v"}}"#,
+            r#"{"op":"publish","id":4,"channel":"a","data":1,"headers":"traceparent"}"#,
+        ] {
+            Codec::Json.decode_client(bad.as_bytes()).expect_err(bad);
+        }
     }
 }

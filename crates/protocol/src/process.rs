@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::EnvelopeError;
+use crate::stage_health::StageHealth;
 
 // The system channels process events travel on and the manager's consumer
 // groups are defined with every other system name in `crate::system`;
@@ -101,6 +102,36 @@ pub struct InstanceState {
     pub updated_ms: u64,
     /// The manager instance supervising it.
     pub manager: String,
+    /// The last time it ended on its own (not on request), kept across the
+    /// restarts that followed.
+    #[serde(default)]
+    pub last_exit: Option<LastExit>,
+}
+
+/// How and when an instance last ended on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastExit {
+    /// Unix milliseconds of the exit.
+    pub at_ms: u64,
+    /// Its exit code, when it exited.
+    pub code: Option<i32>,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
+    /// It could not be started at all.
+    pub spawn_failed: bool,
+}
+
+impl LastExit {
+    /// How it ended, for people: "exited with code 1", "killed by signal 9",
+    /// "could not be started".
+    pub fn describe(&self) -> String {
+        match (self.spawn_failed, self.code, self.signal) {
+            (true, _, _) => "could not be started".to_owned(),
+            (false, Some(code), _) => format!("exited with code {code}"),
+            (false, None, Some(signal)) => format!("killed by signal {signal}"),
+            (false, None, None) => "ended".to_owned(),
+        }
+    }
 }
 
 impl InstanceState {
@@ -157,6 +188,18 @@ impl DesiredState {
     }
 }
 
+/// Whether `name` can name a program: letters, digits, `-`, `_` and `.`,
+/// not dots alone (it becomes part of Redis keys, channel names, element
+/// ids and URL paths, where `.` and `..` mean something else).
+pub fn is_program_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && !name.bytes().all(|b| b == b'.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// What a command asks the manager to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
@@ -171,10 +214,13 @@ pub enum ProcessAction {
         /// The program.
         name: String,
     },
-    /// Stop, then start, a program's instances.
+    /// Stop, then start, a program's instances, or one of them.
     Restart {
         /// The program.
         name: String,
+        /// Only this instance (of a running program); every one when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        instance: Option<u32>,
     },
     /// Run this many instances of a program.
     Scale {
@@ -185,6 +231,15 @@ pub enum ProcessAction {
     },
     /// Re-read the configuration file and apply what changed.
     Reload,
+    /// Hand a stage's dead letters to its processor again.
+    Replay {
+        /// The stage.
+        name: String,
+        /// The dead letters, by id; every one (up to the replay queue's
+        /// bound) when empty. At most [`crate::dead_letter::MAX_IDS`].
+        #[serde(default)]
+        ids: Vec<String>,
+    },
 }
 
 impl ProcessAction {
@@ -196,6 +251,7 @@ impl ProcessAction {
             ProcessAction::Restart { .. } => "restart",
             ProcessAction::Scale { .. } => "scale",
             ProcessAction::Reload => "reload",
+            ProcessAction::Replay { .. } => "replay",
         }
     }
 }
@@ -272,9 +328,20 @@ pub struct StageStats {
     pub pending: u64,
     /// In the input stream, not yet delivered to any processor.
     pub undelivered: u64,
-    /// Whether the stage is failing now (errors in the last interval, or no
-    /// instance running while one is wanted).
-    pub failing: bool,
+    /// Failures in the last minute ([`crate::stage_health::HEALTH_WINDOW_SECS`]).
+    #[serde(default)]
+    pub errors_last_minute: u64,
+    /// Dead letters in the last minute.
+    #[serde(default)]
+    pub dead_lettered_last_minute: u64,
+    /// Messages acknowledged in each of the last 60 seconds, oldest first
+    /// (fewer while the manager has run for less than a minute): the
+    /// flowchart's sparkline, so a burst stays visible.
+    #[serde(default)]
+    pub processed_per_second: Vec<u32>,
+    /// The stage's health by [`StageHealth::judge`].
+    #[serde(default)]
+    pub health: StageHealth,
 }
 
 /// Every pipeline stage, as published on [`PIPELINES_CHANNEL`].
@@ -300,6 +367,17 @@ impl PipelineTopology {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn program_names() {
+        for good in ["web", "ws-gateway", "a.b_c-1", "..x"] {
+            assert!(is_program_name(good), "{good:?}");
+        }
+        for bad in ["", ".", "..", "a b", "a/b", "é", &"x".repeat(101)] {
+            assert!(!is_program_name(bad), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -334,6 +412,7 @@ mod tests {
             rss_bytes: 0,
             updated_ms: 1,
             manager: "m".into(),
+            last_exit: None,
         };
         let json = serde_json::to_value(&state).expect("json");
         assert_eq!(json["status"], "backoff");
@@ -359,6 +438,7 @@ mod tests {
             rss_bytes: 0,
             updated_ms: 0,
             manager: "m".into(),
+            last_exit: None,
         };
         assert_eq!(state.uptime_at(3_500), 2_500);
         state.status = ProcessStatus::Stopped;

@@ -29,6 +29,10 @@ pub enum RenderOp {
     Append,
     /// The target element is removed (the HTML is ignored).
     Remove,
+    /// The HTML is inserted just before the target element (which keeps a
+    /// list in order); like [`RenderOp::Append`], an inserted element whose
+    /// id is already in the page replaces that element instead.
+    Before,
 }
 
 /// One change to a page: the element with id `target`, what to do there,

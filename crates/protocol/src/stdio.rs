@@ -19,7 +19,7 @@ use crate::envelope::{ContentType, Envelope};
 /// One request line: a message handed to the processor.
 ///
 /// Field order is the wire order (`id`, `channel`, `offset`, `attempt`,
-/// `data`).
+/// `data`, then the optional `traceparent` and `tracestate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request<D = serde_json::Value> {
     /// The message's stream entry id; the answer echoes it.
@@ -34,6 +34,14 @@ pub struct Request<D = serde_json::Value> {
     /// The payload: JSON as published, anything else as a JSON string (see
     /// [`request_data`]).
     pub data: D,
+    /// The W3C `traceparent` of the stage's span for this message (absent
+    /// when the message carries no trace): a processor that traces its own
+    /// work makes its spans children of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
+    /// The W3C `tracestate` that goes with [`Self::traceparent`], when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<String>,
 }
 
 fn first_attempt() -> u32 {
@@ -193,11 +201,19 @@ mod tests {
             offset: "00000000000000000001".into(),
             attempt: 2,
             data: &*data,
+            traceparent: None,
+            tracestate: None,
         };
         assert_eq!(
             request.to_line().expect("encodes"),
             b"{\"id\":\"1-0\",\"channel\":\"in\",\"offset\":\"00000000000000000001\",\"attempt\":2,\"data\":{\"a\":1}}\n"
         );
+        let traced = Request {
+            traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+            ..request
+        };
+        let line = traced.to_line().expect("encodes");
+        assert!(line.ends_with(b"\"data\":{\"a\":1},\"traceparent\":\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\"}\n"));
         let parsed: Request =
             serde_json::from_str("{\"id\":\"2-0\",\"channel\":\"in\",\"offset\":\"x\",\"data\":7}")
                 .expect("parses");

@@ -25,6 +25,10 @@ pub const METRICS_CHANNEL: &str = "$sys:metrics";
 /// (one row per instance).
 pub const PROCESSES_RENDER_CHANNEL: &str = "$sys:render:processes";
 
+/// System channel on which every replica of every service publishes its
+/// heartbeat (`crate::node::NodeHeartbeat`) for the Nodes page.
+pub const NODES_CHANNEL: &str = "$sys:nodes";
+
 /// The system channel carrying one program's stdout and stderr lines.
 pub fn logs_channel(program: &str) -> String {
     format!("{SYSTEM_PREFIX}logs:{program}")
@@ -82,6 +86,7 @@ mod tests {
             PIPELINES_CHANNEL,
             METRICS_CHANNEL,
             PROCESSES_RENDER_CHANNEL,
+            NODES_CHANNEL,
             &logs_channel("web"),
         ] {
             assert_eq!(kind_of(channel), ChannelKind::System, "{channel}");

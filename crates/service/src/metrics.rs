@@ -10,17 +10,21 @@
 //! thread every [`UPKEEP_INTERVAL`], so memory stays bounded without a
 //! scrape. Every histogram has the buckets [`BUCKETS_SECONDS`] (0.1 ms to
 //! 10 s), rendered as a Prometheus histogram (not a summary).
+//!
+//! A histogram recorded on a hot path is a [`LatencyHistogram`] instead (a
+//! fixed-bucket histogram in atomics, no per-sample buffer): [`register`]
+//! it and [`MetricsHandle::render`] appends it after the exporter's text.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-/// The buckets, in seconds, of every histogram: 0.1 ms to 10 s.
-pub const BUCKETS_SECONDS: &[f64] = &[
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
+use crate::histogram::LatencyHistogram;
+
+/// The buckets, in seconds, of every histogram: 0.1 ms to 10 s (defined
+/// once, in [`crate::histogram::BUCKETS_MICROS`]).
+pub const BUCKETS_SECONDS: &[f64] = &crate::histogram::BUCKETS_SECONDS;
 
 /// How often histogram samples are folded into their buckets.
 pub const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -37,10 +41,42 @@ pub struct MetricsHandle {
 }
 
 impl MetricsHandle {
-    /// The Prometheus text exposition of every metric recorded so far.
+    /// The Prometheus text exposition of every metric recorded so far, the
+    /// [`register`]ed histograms last.
     pub fn render(&self) -> String {
-        self.inner.render()
+        let mut text = self.inner.render();
+        for histogram in registered() {
+            histogram.render_into(&mut text);
+        }
+        text
     }
+}
+
+/// The histograms [`register`]ed, rendered by every [`MetricsHandle`].
+/// A lock taken at registration and per scrape, never per record.
+static REGISTERED: std::sync::Mutex<Vec<&'static LatencyHistogram>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Adds `histogram` to every `/metrics` rendering (once: registering it
+/// again, or another histogram of the same name, changes nothing, so a
+/// name is never exported twice).
+pub fn register(histogram: &'static LatencyHistogram) {
+    let mut registered = REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if registered
+        .iter()
+        .all(|known| known.name() != histogram.name())
+    {
+        registered.push(histogram);
+    }
+}
+
+fn registered() -> Vec<&'static LatencyHistogram> {
+    REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
 }
 
 /// Installs the process-wide recorder (once; later calls return the same
@@ -98,12 +134,18 @@ pub fn seconds_since_unix_ms(ts_ms: u64) -> f64 {
 /// (microseconds since it, read once for a batch), or 0 when `ts_ms` is
 /// later (clock skew).
 pub fn seconds_from_unix_ms(ts_ms: u64, now_us: u64) -> f64 {
-    let now = now_us;
-    let then = ts_ms.saturating_mul(1000);
     // Microseconds fit an f64 exactly for a very long time.
     #[allow(clippy::cast_precision_loss)]
-    let seconds = now.saturating_sub(then) as f64 / 1_000_000.0;
+    let seconds = micros_from_unix_ms(ts_ms, now_us) as f64 / 1_000_000.0;
     seconds
+}
+
+/// Microseconds from `ts_ms` (milliseconds since the Unix epoch) to
+/// `now_us` (microseconds since it), or 0 when `ts_ms` is later (clock
+/// skew): the one latency computation, what a [`LatencyHistogram`]
+/// records.
+pub fn micros_from_unix_ms(ts_ms: u64, now_us: u64) -> u64 {
+    now_us.saturating_sub(ts_ms.saturating_mul(1000))
 }
 
 #[cfg(test)]

@@ -5,12 +5,14 @@ use std::future::Future;
 
 use crate::logging::LogArgs;
 
-/// Installs logging and runs `main` on a multi-threaded tokio runtime.
+/// Installs logging (and tracing, when configured) and runs `main` on a
+/// multi-threaded tokio runtime; the last spans are flushed after `main`
+/// returns.
 pub fn run_service<F>(log: &LogArgs, main: F) -> anyhow::Result<()>
 where
     F: Future<Output = anyhow::Result<()>>,
 {
-    log.init();
+    let _telemetry = log.init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -596,14 +596,12 @@ impl Checker<'_> {
         base: &Path,
         stage: Option<StageSpec>,
     ) -> Result<ProgramSpec, ConfigError> {
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
+        if !asynchronio_protocol::process::is_program_name(&name) {
             return Err(self.invalid(
                 header,
-                format!("program name {name:?} may hold only letters, digits, '-', '_' and '.'"),
+                format!(
+                    "program name {name:?} may hold only letters, digits, '-', '_' and '.' (at most 100)"
+                ),
             ));
         }
         if section.command.trim().is_empty() {

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use asynchronio_bus::Backoff;
-use asynchronio_protocol::process::{InstanceState, ProcessStatus, ProgramKind};
+use asynchronio_protocol::process::{InstanceState, LastExit, ProcessStatus, ProgramKind};
 use nix::sys::signal::Signal;
 use tokio::process::Child;
 use tokio::sync::watch;
@@ -180,6 +180,7 @@ async fn run(
         rss_bytes: 0,
         updated_ms: now_ms(),
         manager: String::new(),
+        last_exit: None,
     };
     let generation = want.borrow().generation;
     let mut me = Supervised {
@@ -218,22 +219,28 @@ impl Supervised {
             if !self.until_wanted().await {
                 return;
             }
-            let (code, signal, uptime) = match self.run_once().await {
+            let (code, signal, uptime, spawn_failed) = match self.run_once().await {
                 RunEnd::Gone => return,
                 RunEnd::Stopped { restart: true } => continue,
                 RunEnd::Stopped { restart: false } => {
                     self.set_status(ProcessStatus::Stopped).await;
                     continue;
                 }
-                RunEnd::SpawnFailed => (None, None, Duration::ZERO),
+                RunEnd::SpawnFailed => (None, None, Duration::ZERO, true),
                 RunEnd::Exited {
                     code,
                     signal,
                     uptime,
-                } => (code, signal, uptime),
+                } => (code, signal, uptime, false),
             };
             self.state.exit_code = code;
             self.state.exit_signal = signal;
+            self.state.last_exit = Some(LastExit {
+                at_ms: now_ms(),
+                code,
+                signal,
+                spawn_failed,
+            });
             if uptime >= spec.backoff.reset_after {
                 backoff.reset();
                 quick_failures = 0;

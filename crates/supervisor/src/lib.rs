@@ -29,7 +29,6 @@ pub mod lines;
 pub mod log_capture;
 pub mod manager;
 pub mod metrics;
-pub mod procfs;
 pub mod ready;
 pub mod reporter;
 pub mod spawn;
@@ -37,3 +36,7 @@ pub mod stage;
 pub mod statistics;
 pub mod strays;
 pub mod supervisor;
+
+/// Reading `/proc` lives in `asynchronio-service` (every service reports
+/// its own memory on the Nodes page); re-exported for the manager's modules.
+pub use asynchronio_service::procfs;

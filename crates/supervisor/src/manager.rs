@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use asynchronio_bus::{Bus, BusConfig, BusError, HistorySettings, Lease, LeaseKeeper, LeaseLoss};
 use asynchronio_protocol::Keys;
+use asynchronio_protocol::node::NodeKind;
 use asynchronio_protocol::process::{CommandResult, ProcessCommand};
+use asynchronio_service::node_heartbeat::{self, Node};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{LogArgs, Shutdown};
 use tokio::sync::{mpsc, watch};
@@ -155,13 +157,14 @@ async fn connect(
     }
 }
 
-/// The tasks beside the command loop: the command reader, the holds task
-/// and the statistics task.
+/// The tasks beside the command loop: the command reader, the holds task,
+/// the statistics task and the node heartbeat.
 struct Tasks {
     stop_reading: CancellationToken,
     reader: JoinHandle<()>,
     holds: JoinHandle<()>,
     statistics: JoinHandle<()>,
+    node_heartbeat: JoinHandle<()>,
 }
 
 impl Tasks {
@@ -191,11 +194,18 @@ impl Tasks {
             supervisor.stages(),
             STATISTICS_EVERY,
         ));
+        let node = Node {
+            kind: NodeKind::ProcessManager,
+            id: manager_id.to_owned(),
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        let node_heartbeat = node_heartbeat::start(bus, node, shutdown.token().clone());
         let tasks = Tasks {
             stop_reading,
             reader,
             holds,
             statistics,
+            node_heartbeat,
         };
         (tasks, commands_rx)
     }
@@ -205,6 +215,7 @@ impl Tasks {
     async fn stop(self) {
         self.holds.abort();
         self.statistics.abort();
+        self.node_heartbeat.abort();
         self.stop_reading.cancel();
         join_within(self.reader, FAREWELL, "the command reader").await;
     }
@@ -302,7 +313,9 @@ async fn serve(
             biased;
             _ = shutdown.wait() => return,
             Some(command) = commands.recv() => {
-                tracing::info!(id = command.id, action = command.action.verb(), sender = command.sender, "command");
+                let verb = command.action.verb();
+                tracing::info!(id = command.id, action = verb, sender = command.sender, "command");
+                let received = std::time::Instant::now();
                 let outcome = supervisor.handle(command.action.clone()).await;
                 let bus = bus.clone();
                 tokio::spawn(async move {
@@ -310,6 +323,7 @@ async fn serve(
                         Ok(message) => CommandResult { id: command.id, ok: true, message },
                         Err(message) => CommandResult { id: command.id, ok: false, message },
                     };
+                    crate::metrics::command_took(verb, received.elapsed());
                     if let Err(error) = bus.push_command_result(&result).await {
                         tracing::warn!(%error, "cannot answer a command");
                     }

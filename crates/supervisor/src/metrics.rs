@@ -1,23 +1,28 @@
 //! The process manager's Prometheus metrics, served at `GET /metrics` on
-//! `--metrics-listen` when it is given: instances by status, restarts, and
-//! each pipeline stage's processed, errors and dead-lettered totals.
+//! `--metrics-listen` when it is given: instances by status, restarts,
+//! each pipeline stage's processed, errors and dead-lettered totals and its
+//! backlog, and how long commands take.
 //!
 //! Nothing here is on a per-message path: stages already count into their
-//! [`crate::stage::StageCounters`] atomics, which are copied into the
+//! [`crate::stage::StageCounters`] atomics, whose growth is added to the
 //! exported counters when `/metrics` is rendered; statuses are tracked by
-//! the reporter, which sees every state change.
+//! the reporter, which sees every state change; the backlog gauges are set
+//! by the statistics task, which reads it every second anyway.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use asynchronio_protocol::process::ProcessStatus;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use asynchronio_service::http_endpoint::{self, Answer};
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+
+use crate::stage::StageCounters;
 
 use crate::supervisor::ConfiguredStage;
 
@@ -31,6 +36,12 @@ pub const STAGE_PROCESSED: &str = "asynchronio_manager_stage_processed_total";
 pub const STAGE_ERRORS: &str = "asynchronio_manager_stage_errors_total";
 /// Messages a stage dead-lettered, by stage.
 pub const STAGE_DEAD_LETTERED: &str = "asynchronio_manager_stage_dead_lettered_total";
+/// Messages in a stage's input not yet delivered to its processors.
+pub const STAGE_LAG: &str = "asynchronio_manager_stage_lag";
+/// Messages delivered to a stage's processors and not yet acknowledged.
+pub const STAGE_PENDING: &str = "asynchronio_manager_stage_pending";
+/// How long a command took, from its receipt to its result, by command.
+pub const COMMAND_DURATION: &str = "asynchronio_manager_command_duration_seconds";
 
 const STATUSES: [ProcessStatus; 7] = [
     ProcessStatus::Starting,
@@ -45,6 +56,17 @@ const STATUSES: [ProcessStatus; 7] = [
 /// The latest status of every instance, by its state field.
 static STATUS: LazyLock<Mutex<HashMap<String, ProcessStatus>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Each stage's counters as last added to the exported ones: which
+/// counters (a stage removed and added again starts new ones at 0) and
+/// their values then.
+static EXPORTED: LazyLock<Mutex<HashMap<String, Exported>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+struct Exported {
+    counters: Arc<StageCounters>,
+    values: [u64; 3],
+}
 
 fn describe() {
     metrics::describe_gauge!(INSTANCES, "Supervised instances, by status.");
@@ -63,6 +85,19 @@ fn describe() {
     metrics::describe_counter!(
         STAGE_DEAD_LETTERED,
         "Messages a pipeline stage moved to its dead-letter stream, by stage."
+    );
+    metrics::describe_gauge!(
+        STAGE_LAG,
+        "Messages in a pipeline stage's input stream not yet delivered to its processors, by stage."
+    );
+    metrics::describe_gauge!(
+        STAGE_PENDING,
+        "Messages delivered to a pipeline stage's processors and not yet acknowledged, by stage."
+    );
+    metrics::describe_histogram!(
+        COMMAND_DURATION,
+        metrics::Unit::Seconds,
+        "Time from a process command's receipt by the manager to its result, by command."
     );
 }
 
@@ -86,6 +121,19 @@ pub fn restarted(program: &str) {
     metrics::counter!(RESTARTS, "program" => program.to_owned()).increment(1);
 }
 
+/// Records that a `command` (its verb) took `took`, receipt to result.
+pub fn command_took(command: &'static str, took: Duration) {
+    metrics::histogram!(COMMAND_DURATION, "command" => command).record(took.as_secs_f64());
+}
+
+/// Sets stage `stage`'s backlog gauges: `lag` messages not yet delivered
+/// to its processors, `pending` delivered and not yet acknowledged.
+#[allow(clippy::cast_precision_loss, reason = "gauges for people")]
+pub fn stage_backlog(stage: &str, lag: u64, pending: u64) {
+    metrics::gauge!(STAGE_LAG, "stage" => stage.to_owned()).set(lag as f64);
+    metrics::gauge!(STAGE_PENDING, "stage" => stage.to_owned()).set(pending as f64);
+}
+
 /// Brings the exported values up to date, then renders them.
 fn render(stages: &watch::Receiver<Vec<ConfiguredStage>>) -> String {
     let mut counts = [0u32; STATUSES.len()];
@@ -99,20 +147,50 @@ fn render(stages: &watch::Receiver<Vec<ConfiguredStage>>) -> String {
     for (status, count) in STATUSES.iter().zip(counts) {
         metrics::gauge!(INSTANCES, "status" => status.as_str()).set(f64::from(count));
     }
-    for stage in stages.borrow().iter() {
-        let name = stage.spec.name.clone();
-        let counters = &stage.counters;
-        let load =
-            |value: &std::sync::atomic::AtomicU64| value.load(std::sync::atomic::Ordering::Relaxed);
-        metrics::counter!(STAGE_PROCESSED, "stage" => name.clone())
-            .absolute(load(&counters.processed));
-        metrics::counter!(STAGE_ERRORS, "stage" => name.clone()).absolute(load(&counters.errors));
-        metrics::counter!(STAGE_DEAD_LETTERED, "stage" => name)
-            .absolute(load(&counters.dead_lettered));
+    if let Ok(mut exported) = EXPORTED.lock() {
+        for stage in stages.borrow().iter() {
+            export_stage(&mut exported, &stage.spec.name, &stage.counters);
+        }
     }
     asynchronio_service::metrics::handle()
         .map(|handle| handle.render())
         .unwrap_or_default()
+}
+
+/// Adds what stage `name`'s counters grew by since last exported. Adding,
+/// not `Counter::absolute`: a stage removed and added again counts from 0
+/// in new counters, and an absolute value below the exported one would be
+/// ignored until the new counters passed it.
+fn export_stage(
+    exported: &mut HashMap<String, Exported>,
+    name: &str,
+    counters: &Arc<StageCounters>,
+) {
+    let values = [
+        counters.processed.load(Ordering::Relaxed),
+        counters.errors.load(Ordering::Relaxed),
+        counters.dead_lettered.load(Ordering::Relaxed),
+    ];
+    let before = match exported.get(name) {
+        Some(last) if Arc::ptr_eq(&last.counters, counters) => last.values,
+        _ => [0; 3],
+    };
+    for ((metric, value), before) in [STAGE_PROCESSED, STAGE_ERRORS, STAGE_DEAD_LETTERED]
+        .into_iter()
+        .zip(values)
+        .zip(before)
+    {
+        // Also at 0: a stage's counters are exported from its start.
+        metrics::counter!(metric, "stage" => name.to_owned())
+            .increment(value.saturating_sub(before));
+    }
+    exported.insert(
+        name.to_owned(),
+        Exported {
+            counters: Arc::clone(counters),
+            values,
+        },
+    );
 }
 
 /// Installs the recorder and binds `listen` for `GET /metrics`; the
@@ -127,60 +205,17 @@ pub async fn start(
     let listener = TcpListener::bind(listen).await.with_context(|| {
         format!("cannot listen on {listen} for /metrics: is it in use? choose another with --metrics-listen")
     })?;
-    Ok(serve(listener, stages, stop))
-}
-
-async fn serve(
-    listener: TcpListener,
-    stages: watch::Receiver<Vec<ConfiguredStage>>,
-    stop: CancellationToken,
-) {
-    loop {
-        let accepted = tokio::select! {
-            () = stop.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let body = render(&stages);
-                tokio::spawn(async move {
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(5), answer(stream, body)).await;
-                });
+    Ok(http_endpoint::serve(listener, stop, move |line: String| {
+        let stages = stages.clone();
+        async move {
+            if !http_endpoint::is_get(&line, "/metrics") {
+                return Answer::not_found("GET /metrics");
             }
-            Err(error) => {
-                tracing::warn!(%error, "metrics endpoint accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            Answer {
+                status: "200 OK",
+                content_type: asynchronio_service::metrics::CONTENT_TYPE,
+                body: render(&stages),
             }
         }
-    }
-}
-
-async fn answer(mut stream: TcpStream, metrics: String) -> std::io::Result<()> {
-    let mut request = [0u8; 1024];
-    let read = stream.read(&mut request).await?;
-    let line = std::str::from_utf8(request.get(..read).unwrap_or_default())
-        .unwrap_or("")
-        .lines()
-        .next()
-        .unwrap_or("");
-    let (status, content_type, body) = if line.starts_with("GET /metrics ") {
-        (
-            "200 OK",
-            asynchronio_service::metrics::CONTENT_TYPE,
-            metrics,
-        )
-    } else {
-        (
-            "404 Not Found",
-            "text/plain; charset=utf-8",
-            "only GET /metrics is served here".to_owned(),
-        )
-    };
-    let response = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+    }))
 }

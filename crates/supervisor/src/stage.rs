@@ -22,13 +22,15 @@
 //! * `intake`: reading the input stream as credits allow;
 //! * `answers`: settling a message from its answer (or failing it);
 //! * `outputs`: publishing an answer's outputs;
-//! * `dead_letter`: the dead-letter stream.
+//! * `dead_letter`: the dead-letter stream;
+//! * `replay`: dead letters queued to be handled again.
 
 mod answers;
 mod dead_letter;
 mod feed;
 mod intake;
 mod outputs;
+pub mod replay;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -40,6 +42,8 @@ use asynchronio_bus::Bus;
 use asynchronio_protocol::Envelope;
 use asynchronio_protocol::stdio;
 use asynchronio_protocol::system::stage_group;
+use asynchronio_protocol::trace::TraceContext;
+use asynchronio_service::telemetry::MessageSpan;
 use serde_json::value::RawValue;
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::watch;
@@ -60,6 +64,16 @@ pub struct StageCounters {
     pub dead_lettered: AtomicU64,
 }
 
+/// What a stage's instances share across restarts and scaling (a reload
+/// that changes the stage starts afresh): its figures and its replay queue.
+#[derive(Debug, Clone, Default)]
+pub struct StageShared {
+    /// Messages processed, failed and dead-lettered by its instances.
+    pub counters: Arc<StageCounters>,
+    /// Dead letters queued for replay.
+    pub replays: Arc<replay::ReplayQueue>,
+}
+
 /// What every instance of a stage shares.
 #[derive(Clone)]
 pub struct StageContext {
@@ -69,6 +83,8 @@ pub struct StageContext {
     pub bus: watch::Receiver<Option<Bus>>,
     /// The stage's figures, shared by its instances.
     pub counters: Arc<StageCounters>,
+    /// Dead letters queued for replay, taken by any of its instances.
+    pub replays: Arc<replay::ReplayQueue>,
 }
 
 /// One answer line from a processor, its outputs' data kept as written.
@@ -86,6 +102,24 @@ struct InFlight {
     attempts: u32,
     /// When the current attempt was sent (its timeout counts from here).
     sent_at: Instant,
+    /// The stage's span for this message (tracing on and sampled): a
+    /// child of the input message's span, the parent of its outputs'; it
+    /// ends when the message is settled.
+    span: Option<MessageSpan>,
+    /// The dead letter this message is a replay of, deleted once it is
+    /// settled (its new dead letter, if it fails again, replaces it).
+    replay_of: Option<String>,
+}
+
+impl InFlight {
+    /// The trace context the processor and the outputs get: the stage's
+    /// span, or (tracing off) the input message's own context, passed on.
+    fn trace_context(&self) -> Option<TraceContext> {
+        match &self.span {
+            Some(span) => span.trace_context(),
+            None => TraceContext::from_headers(&self.envelope.headers),
+        }
+    }
 }
 
 /// Messages waiting for a retry: when, and the message id; soonest first.

@@ -1,17 +1,20 @@
 //! The statistics task: every second, each stage's figures (counters,
-//! rate, backlog, instances wanted and running) as a [`PipelineTopology`],
+//! rate, backlog, instances wanted and running, the last minute's
+//! failures and per-second counts, and its health by
+//! [`StageHealth::judge`]) as a [`PipelineTopology`],
 //! stored in Redis and published on [`PIPELINES_CHANNEL`] when it changed,
 //! or every ten seconds anyway. It only reads: the stages' holds are the
 //! holds task's ([`crate::holds`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use asynchronio_bus::Bus;
+use asynchronio_bus::{Bus, GroupBacklog};
 use asynchronio_protocol::EnvelopeDraft;
 use asynchronio_protocol::clock::now_ms;
 use asynchronio_protocol::process::{PIPELINES_CHANNEL, PipelineTopology, StageStats, stage_group};
+use asynchronio_protocol::stage_health::{HEALTH_WINDOW_SECS, StageHealth, StageWindow};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -33,7 +36,6 @@ pub async fn publish_statistics(
 ) {
     let mut tick = tokio::time::interval(every);
     let mut counted = Counted::default();
-    let mut last_taken = Instant::now();
     let mut last_stages: Option<Vec<StageStats>> = None;
     let mut last_published = Instant::now();
     loop {
@@ -41,10 +43,8 @@ pub async fn publish_statistics(
         if stages.has_changed().is_err() {
             return;
         }
-        let interval = last_taken.elapsed();
-        last_taken = Instant::now();
         let current = stages.borrow().clone();
-        let topology = counted.topology(&bus, &current, interval).await;
+        let topology = counted.topology(&bus, &current).await;
         if topology.stages.is_empty() {
             continue;
         }
@@ -57,22 +57,54 @@ pub async fn publish_statistics(
     }
 }
 
-/// Each stage's counters when last taken, for rates and "failing".
+/// Each stage's counters as taken every second over the last minute: rates,
+/// the per-second sparkline and the health rule's window come from them.
 #[derive(Default)]
 struct Counted {
-    processed: HashMap<String, u64>,
-    errors: HashMap<String, u64>,
+    samples: HashMap<String, VecDeque<Sample>>,
 }
 
+/// A stage's counters at one moment.
+#[derive(Clone, Copy)]
+struct Sample {
+    at: Instant,
+    processed: u64,
+    errors: u64,
+    dead_lettered: u64,
+}
+
+/// Samples kept per stage: a minute's worth, plus the one the minute is
+/// counted from.
+const SAMPLES_KEPT: usize = HEALTH_WINDOW_SECS as usize + 1;
+
 impl Counted {
-    /// The topology with live figures; `interval` is the time since the
-    /// previous call (for rates).
-    async fn topology(
-        &mut self,
-        bus: &Bus,
-        stages: &[ConfiguredStage],
-        interval: Duration,
-    ) -> PipelineTopology {
+    /// Records `now` for `stage` and returns its samples, oldest first.
+    fn record(&mut self, stage: &str, now: Sample) -> &VecDeque<Sample> {
+        let samples = self.samples.entry(stage.to_owned()).or_default();
+        // Counters that went down were started afresh (a reload that
+        // changed the stage): the older samples would read as a minute
+        // with nothing processed.
+        if samples.back().is_some_and(|last| {
+            now.processed < last.processed
+                || now.errors < last.errors
+                || now.dead_lettered < last.dead_lettered
+        }) {
+            samples.clear();
+        }
+        let window = Duration::from_secs(HEALTH_WINDOW_SECS);
+        samples.push_back(now);
+        while samples.len() > SAMPLES_KEPT
+            || samples
+                .front()
+                .is_some_and(|oldest| now.at.duration_since(oldest.at) > window + STATISTICS_EVERY)
+        {
+            samples.pop_front();
+        }
+        samples
+    }
+
+    /// The topology with live figures.
+    async fn topology(&mut self, bus: &Bus, stages: &[ConfiguredStage]) -> PipelineTopology {
         let mut figures = Vec::new();
         for configured in stages {
             let spec = &configured.spec;
@@ -80,24 +112,47 @@ impl Counted {
             let counters = &configured.counters;
             let running = configured.readiness.running();
             let desired = configured.desired;
-            let processed = counters.processed.load(Ordering::Relaxed);
-            let errors = counters.errors.load(Ordering::Relaxed);
-            let before = self
-                .processed
-                .insert(spec.name.clone(), processed)
-                .unwrap_or(processed);
-            let errors_before = self
-                .errors
-                .insert(spec.name.clone(), errors)
-                .unwrap_or(errors);
+            let now = Sample {
+                at: Instant::now(),
+                processed: counters.processed.load(Ordering::Relaxed),
+                errors: counters.errors.load(Ordering::Relaxed),
+                dead_lettered: counters.dead_lettered.load(Ordering::Relaxed),
+            };
+            let samples = self.record(&spec.name, now);
+            let oldest = samples.front().copied().unwrap_or(now);
+            let previous = samples.iter().rev().nth(1).copied().unwrap_or(now);
+            let window = StageWindow {
+                processed: now.processed.saturating_sub(oldest.processed),
+                errors: now.errors.saturating_sub(oldest.errors),
+                dead_lettered: now.dead_lettered.saturating_sub(oldest.dead_lettered),
+            };
+            let processed_per_second: Vec<u32> = samples
+                .iter()
+                .zip(samples.iter().skip(1))
+                .map(|(before, after)| {
+                    u32::try_from(after.processed.saturating_sub(before.processed))
+                        .unwrap_or(u32::MAX)
+                })
+                .collect();
+            let interval = now.at.duration_since(previous.at).as_secs_f64();
+            let rate = if interval > 0.0 {
+                (now.processed.saturating_sub(previous.processed) as f64 / interval * 10.0).round()
+                    / 10.0
+            } else {
+                0.0
+            };
             let stream = bus.keys().stream(&stage.input);
             let group = stage_group(&spec.name);
-            let backlog = bus
-                .group_backlog(&stream, &group)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            // Unreadable (Redis down) shows as 0 on the page; the gauges
+            // keep their last figures rather than claim an empty backlog.
+            let backlog = match bus.group_backlog(&stream, &group).await {
+                Ok(backlog) => {
+                    let backlog = backlog.unwrap_or_default();
+                    crate::metrics::stage_backlog(&spec.name, backlog.undelivered, backlog.pending);
+                    backlog
+                }
+                Err(_) => GroupBacklog::default(),
+            };
             let wanted = if desired.running {
                 desired.instances
             } else {
@@ -109,17 +164,29 @@ impl Counted {
                 outputs: stage.outputs.clone(),
                 instances: wanted,
                 running,
-                processed,
-                errors,
-                dead_lettered: counters.dead_lettered.load(Ordering::Relaxed),
-                rate: (processed.saturating_sub(before) as f64 / interval.as_secs_f64().max(0.001)
-                    * 10.0)
-                    .round()
-                    / 10.0,
+                processed: now.processed,
+                errors: now.errors,
+                dead_lettered: now.dead_lettered,
+                rate,
                 pending: backlog.pending,
                 undelivered: backlog.undelivered,
-                failing: errors > errors_before || (wanted > 0 && running == 0),
+                errors_last_minute: window.errors,
+                dead_lettered_last_minute: window.dead_lettered,
+                processed_per_second,
+                health: StageHealth::judge(window, wanted, running),
             });
+        }
+        // A stage no longer configured: its gauges say it holds nothing,
+        // and it is forgotten here.
+        let gone: Vec<String> = self
+            .samples
+            .keys()
+            .filter(|name| !figures.iter().any(|stage| &stage.name == *name))
+            .cloned()
+            .collect();
+        for name in gone {
+            crate::metrics::stage_backlog(&name, 0, 0);
+            self.samples.remove(&name);
         }
         PipelineTopology {
             stages: figures,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use asynchronio_bus::Bus;
+use asynchronio_protocol::dead_letter;
 use asynchronio_protocol::process::{DesiredState, ProcessAction, ProcessStatus, state_field};
 use tokio::sync::watch;
 
@@ -20,7 +21,8 @@ use crate::log_capture::LogSink;
 
 use crate::reporter::{Report, Reporter};
 use crate::spawn::ChildEnvironment;
-use crate::stage::{StageContext, StageCounters};
+use crate::stage::replay;
+use crate::stage::{StageContext, StageCounters, StageShared};
 
 /// The answer to a command, once it is known.
 pub type Outcome = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
@@ -34,7 +36,8 @@ struct Program {
     desired: DesiredState,
     instances: Vec<InstanceHandle>,
     generation: u64,
-    counters: Option<Arc<StageCounters>>,
+    /// For a stage: its counters and replay queue.
+    shared: Option<StageShared>,
 }
 
 /// Owns every program; driven by the manager's main loop.
@@ -104,7 +107,11 @@ impl Supervisor {
     fn send_stages(&mut self) {
         let mut stages = Vec::new();
         for program in self.programs.values() {
-            let Some(counters) = program.counters.clone() else {
+            let Some(counters) = program
+                .shared
+                .as_ref()
+                .map(|shared| shared.counters.clone())
+            else {
                 continue;
             };
             let readiness = match self.readiness.get(&program.spec.name) {
@@ -152,7 +159,7 @@ impl Supervisor {
     fn context(
         &mut self,
         spec: &Arc<ProgramSpec>,
-        counters: &Option<Arc<StageCounters>>,
+        shared: &Option<StageShared>,
     ) -> InstanceContext {
         let dependencies = spec
             .depends_on
@@ -166,20 +173,18 @@ impl Supervisor {
             logs: self.logs.clone(),
             dependencies,
             readiness: self.readiness_of(&spec.name),
-            stage: counters.as_ref().map(|counters| StageContext {
+            stage: shared.as_ref().map(|shared| StageContext {
                 spec: spec.clone(),
                 bus: self.bus.clone(),
-                counters: counters.clone(),
+                counters: shared.counters.clone(),
+                replays: shared.replays.clone(),
             }),
         }
     }
 
     fn add_program(&mut self, spec: Arc<ProgramSpec>, desired: DesiredState) {
-        let counters = spec
-            .stage
-            .as_ref()
-            .map(|_| Arc::new(StageCounters::default()));
-        let context = self.context(&spec, &counters);
+        let shared = spec.stage.as_ref().map(|_| StageShared::default());
+        let context = self.context(&spec, &shared);
         let want = Want {
             run: desired.running,
             generation: 0,
@@ -194,7 +199,7 @@ impl Supervisor {
                 desired,
                 instances,
                 generation: 0,
-                counters,
+                shared,
             },
         );
     }
@@ -216,9 +221,10 @@ impl Supervisor {
         let result = match action {
             ProcessAction::Start { name } => self.start(&name).await,
             ProcessAction::Stop { name } => self.stop(&name).await,
-            ProcessAction::Restart { name } => self.restart(&name).await,
+            ProcessAction::Restart { name, instance } => self.restart(&name, instance).await,
             ProcessAction::Scale { name, instances } => self.scale(&name, instances).await,
             ProcessAction::Reload => self.reload().await,
+            ProcessAction::Replay { name, ids } => self.replay(&name, ids).await,
         };
         self.send_stages();
         let reporter = self.reporter.clone();
@@ -293,13 +299,34 @@ impl Supervisor {
         }))
     }
 
-    async fn restart(&mut self, name: &str) -> Result<Outcome, String> {
+    /// Restarts every instance of `name`, or only `instance` of a running
+    /// program.
+    async fn restart(&mut self, name: &str, instance: Option<u32>) -> Result<Outcome, String> {
         let program = self.program_mut(name)?;
+        if let Some(instance) = instance {
+            if !program.desired.running {
+                return Err(format!(
+                    "{name} is stopped: start it (asynchronio start {name}) rather than one instance"
+                ));
+            }
+            if instance as usize >= program.instances.len() {
+                return Err(format!(
+                    "{name} has no instance {instance}: it runs {} (numbered from 0)",
+                    program.instances.len()
+                ));
+            }
+        }
         program.desired.running = true;
         program.generation += 1;
         let generation = program.generation;
         let mut waits = Vec::new();
-        for handle in &program.instances {
+        let chosen = program
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| instance.is_none_or(|only| *i as u32 == only))
+            .map(|(_, handle)| handle);
+        for handle in chosen {
             let mut status = handle.status.clone();
             status.mark_unchanged();
             handle.want.send_modify(|want| {
@@ -309,9 +336,12 @@ impl Supervisor {
             waits.push(status);
         }
         let limit = program.spec.stop_grace + program.spec.start_timeout + MARGIN;
-        let count = program.instances.len();
+        let count = waits.len();
         self.persist(name).await;
-        let name = name.to_owned();
+        let name = match instance {
+            Some(instance) => format!("{name} instance {instance}"),
+            None => name.to_owned(),
+        };
         Ok(Box::pin(async move {
             let mut changed = Vec::new();
             for mut status in waits {
@@ -329,6 +359,73 @@ impl Supervisor {
         }))
     }
 
+    /// Queues dead letters of stage `name` (the ones `ids` names, or every
+    /// one up to the queue's bound) for its instances to handle again.
+    async fn replay(&mut self, name: &str, ids: Vec<String>) -> Result<Outcome, String> {
+        dead_letter::checked_ids(&ids)?;
+        let program = self
+            .programs
+            .get(name)
+            .ok_or_else(|| format!("no program named {name:?}; see `asynchronio pipelines`"))?;
+        let Some(shared) = program.shared.clone() else {
+            return Err(format!(
+                "{name} is not a pipeline stage; only stages have dead letters"
+            ));
+        };
+        let running = program.desired.running && program.desired.instances > 0;
+        let Some(bus) = self.bus.borrow().clone() else {
+            return Err("the manager is not connected to Redis yet; try again".to_owned());
+        };
+        let unreadable = |error: asynchronio_bus::BusError| {
+            format!("cannot read the dead letters of {name}: {error}")
+        };
+        let (letters, missing) = if ids.is_empty() {
+            let letters = bus
+                .dead_letters(name, None, replay::MAX_QUEUED as u64)
+                .await
+                .map_err(unreadable)?;
+            (letters, 0)
+        } else {
+            let mut letters = Vec::new();
+            let mut missing = 0;
+            for id in &ids {
+                match bus.dead_letter(name, id).await.map_err(unreadable)? {
+                    Some(letter) => letters.push(letter),
+                    None => missing += 1,
+                }
+            }
+            (letters, missing)
+        };
+        let unreplayable = letters.iter().filter(|letter| !letter.replayable).count();
+        let done = shared.replays.push(
+            letters
+                .into_iter()
+                .filter(|letter| letter.replayable)
+                .map(|letter| letter.id),
+        );
+        let mut message = format!("replaying {} dead letter(s) of {name}", done.queued);
+        for (count, what) in [
+            (done.already, "already being replayed"),
+            (missing, "not found (deleted, or replayed already)"),
+            (
+                unreplayable,
+                "kept no message to replay (written by an older version)",
+            ),
+            (
+                done.over,
+                "left for later: the replay queue is full, run it again when it drains",
+            ),
+        ] {
+            if count > 0 {
+                message.push_str(&format!("; {count} {what}"));
+            }
+        }
+        if !running {
+            message.push_str(&format!("; {name} is stopped: they wait until it runs"));
+        }
+        Ok(Box::pin(async move { Ok(message) }))
+    }
+
     async fn scale(&mut self, name: &str, instances: u32) -> Result<Outcome, String> {
         if instances > MAX_INSTANCES {
             return Err(format!(
@@ -336,8 +433,8 @@ impl Supervisor {
             ));
         }
         let spec = self.program_mut(name)?.spec.clone();
-        let counters = self.programs.get(name).and_then(|p| p.counters.clone());
-        let context = self.context(&spec, &counters);
+        let shared = self.programs.get(name).and_then(|p| p.shared.clone());
+        let context = self.context(&spec, &shared);
         let program = self.program_mut(name)?;
         let before = program.instances.len() as u32;
         program.desired.instances = instances;

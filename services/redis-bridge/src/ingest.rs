@@ -6,14 +6,18 @@
 //! acknowledged afterwards, so an entry redelivered after a crash between
 //! the two is recognised and not published twice.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use asynchronio_bus::{Bus, FieldValue, GroupRead, Lease, LeaseLoss, PublishRequest, StreamEntry};
 use asynchronio_protocol::system::{self, INGEST_GROUP};
+use asynchronio_protocol::trace::{TRACEPARENT, TRACESTATE, TraceContext};
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft};
 use tokio_util::sync::CancellationToken;
 
 use crate::publish_queue::{BATCH, publish_with_retry};
+use crate::trace::{self, Source};
 
 /// The consumer name every leader reads as, so a new leader receives the
 /// previous leader's unacknowledged entries first, in order.
@@ -29,6 +33,38 @@ pub struct IngestReader {
     pub replica: String,
     pub lease: Duration,
     pub max_payload_size: usize,
+    /// True while this replica reads the stream as its leader (what
+    /// `/metrics` reports the ingest backlog by).
+    pub leading: Arc<AtomicBool>,
+}
+
+/// The trace context an entry carries in its optional `traceparent` /
+/// `tracestate` fields. A malformed one is logged and ignored: the message
+/// is still published (as a new trace), never lost over its metadata.
+fn trace_context(entry: &StreamEntry) -> Option<TraceContext> {
+    let field = |name: &str| {
+        entry
+            .field(name)
+            .map(|value| String::from_utf8_lossy(value))
+    };
+    let parent = field(TRACEPARENT);
+    let state = field(TRACESTATE);
+    match TraceContext::checked_optional(parent.as_deref(), state.as_deref()) {
+        Ok(context) => context,
+        Err(error) => {
+            tracing::warn!(entry = %entry.id, %error, "ingest entry's trace context ignored; the message is published as a new trace");
+            None
+        }
+    }
+}
+
+/// Clears the leader flag when leading ends, however it ends.
+struct Leading<'a>(&'a AtomicBool);
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 /// An entry that cannot be published, and why.
@@ -59,6 +95,8 @@ impl IngestReader {
     /// lease lost, or shutdown).
     async fn lead(&self, leading: CancellationToken, stop: CancellationToken) {
         let stream = self.bus.keys().ingest();
+        self.leading.store(true, Ordering::Release);
+        let _leading = Leading(&self.leading);
         tracing::info!(
             stream,
             "reading the ingest stream (this replica holds its lease)"
@@ -139,23 +177,31 @@ impl IngestReader {
                 continue;
             }
             match self.draft(&entry, &rules) {
-                Ok(draft) => drafts.push((system::ingest_entry_key(&entry.id), draft, entry.id)),
+                Ok(mut draft) => {
+                    let span = trace::start(Source::Ingest, trace_context(&entry), &mut draft);
+                    drafts.push((system::ingest_entry_key(&entry.id), draft, entry.id, span));
+                }
                 Err(reason) => rejected.push(Rejection { entry, reason }),
             }
         }
         let requests: Vec<PublishRequest<'_>> = drafts
             .iter()
-            .map(|(key, draft, _)| PublishRequest {
+            .map(|(key, draft, _, _)| PublishRequest {
                 draft,
                 idempotency_key: Some(key),
             })
             .collect();
         let results = publish_with_retry(&self.bus, &requests, stop).await;
         let mut bridged = 0;
-        for ((_, draft, id), result) in drafts.iter().zip(results) {
+        for ((_, draft, id, span), result) in drafts.iter_mut().zip(results) {
+            trace::finish(span.take(), &result);
             match result {
-                Ok(_) => {
-                    bridged += 1;
+                Ok(published) => {
+                    // A duplicate was bridged before (by a leader that
+                    // crashed before acknowledging it): counted then.
+                    if !published.duplicate && !published.conflict {
+                        bridged += 1;
+                    }
                     done.push(id.clone());
                 }
                 // Unacknowledged: read again by the next leader or after restart.

@@ -13,6 +13,7 @@ mod metrics;
 mod ownership;
 mod pattern;
 mod publish_queue;
+mod trace;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +21,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use asynchronio_bus::{Bus, Lease};
+use asynchronio_protocol::node::NodeKind;
+use asynchronio_service::node_heartbeat::{self, Node};
 use asynchronio_service::shutdown::{FAREWELL, GRACE_PERIOD, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
@@ -88,10 +91,13 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
 
     let (keeper, ownership) =
         PartitionKeeper::new(bus.clone(), replica.clone(), args.partitions, args.lease());
+    let ingest_leading = Arc::new(AtomicBool::new(false));
     let health = Arc::new(Health {
         replica: replica.clone(),
         ownership: Arc::clone(&ownership),
         ready: AtomicBool::new(true),
+        bus: bus.clone(),
+        ingest_leading: Arc::clone(&ingest_leading),
     });
     tracing::info!(replica, partitions = args.partitions, listen = %args.listen, "redis-bridge started");
 
@@ -101,6 +107,13 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     let stop_keeping = CancellationToken::new();
 
     let keeper_task = tokio::spawn(keeper.run(stop_keeping.clone()));
+    // Ends at once when the shutdown starts: nothing of it needs Redis then.
+    let node = Node {
+        kind: NodeKind::RedisBridge,
+        id: replica.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let node_task = node_heartbeat::start(&bus, node, shutdown.token().clone());
     let health_task = tokio::spawn(health::serve(
         listener,
         Arc::clone(&health),
@@ -134,6 +147,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
                 replica: replica.clone(),
                 lease: args.lease(),
                 max_payload_size: args.max_payload_size(),
+                leading: ingest_leading,
             }
             .run(stop_listening.clone()),
         )
@@ -176,6 +190,7 @@ async fn run(args: BridgeArgs) -> anyhow::Result<()> {
     )
     .await;
     join_within(health_task, FAREWELL, "the health server").await;
+    node_task.abort();
     health.ready.store(false, Ordering::Release);
     farewell("closing the Redis connections", async {
         let _ = tokio::join!(subscriber.quit(), ingest_bus.quit(), bus.quit());

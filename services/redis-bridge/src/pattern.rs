@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use asynchronio_bus::{Backoff, Subscriber};
 use asynchronio_protocol::{ChannelName, ChannelRules, EnvelopeDraft, Keys};
+
+use crate::publish_queue::Bridged;
+use crate::trace::{self, Source};
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -19,7 +22,7 @@ pub struct PatternListener {
     pub keys: Keys,
     pub ownership: Arc<Ownership>,
     pub max_payload_size: usize,
-    pub drafts: mpsc::Sender<EnvelopeDraft>,
+    pub drafts: mpsc::Sender<Bridged>,
 }
 
 impl PatternListener {
@@ -74,7 +77,7 @@ impl PatternListener {
         channel: &str,
         payload: Option<&[u8]>,
         rules: &ChannelRules,
-    ) -> Option<EnvelopeDraft> {
+    ) -> Option<Bridged> {
         if let Err(error) = ChannelName::parse(channel, rules) {
             tracing::warn!(channel, %error, "PUBLISH to an invalid channel name ignored");
             return None;
@@ -94,6 +97,7 @@ impl PatternListener {
         }
         let mut draft = EnvelopeDraft::new(channel, Bytes::copy_from_slice(payload));
         draft.publisher = Some("redis-bridge".to_owned());
-        Some(draft)
+        let span = trace::start(Source::Pubsub, None, &mut draft);
+        Some(Bridged { draft, span })
     }
 }

@@ -6,8 +6,18 @@ use std::time::Duration;
 
 use asynchronio_bus::{Backoff, Bus, BusError, PublishRequest, Published};
 use asynchronio_protocol::EnvelopeDraft;
+use asynchronio_service::telemetry::MessageSpan;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+/// A raw `PUBLISH` on its way from the pattern listener to Redis, with its
+/// span (tracing on and sampled).
+pub struct Bridged {
+    /// The message to publish.
+    pub draft: EnvelopeDraft,
+    /// The bridge's span for it, ended once it is published.
+    pub span: Option<MessageSpan>,
+}
 
 /// Most messages sent to Redis in one pipeline.
 pub const BATCH: usize = 256;
@@ -50,27 +60,27 @@ pub async fn publish_with_retry(
 
 /// Publishes drafts from the pattern listener, in arrival order, until the
 /// queue closes (the listener stopped) and is drained.
-pub async fn run(bus: Bus, mut drafts: mpsc::Receiver<EnvelopeDraft>, stop: CancellationToken) {
+pub async fn run(bus: Bus, mut drafts: mpsc::Receiver<Bridged>, stop: CancellationToken) {
     let mut batch = Vec::with_capacity(BATCH);
     while drafts.recv_many(&mut batch, BATCH).await > 0 {
         let requests: Vec<PublishRequest<'_>> = batch
             .iter()
-            .map(|draft| PublishRequest {
-                draft,
+            .map(|bridged| PublishRequest {
+                draft: &bridged.draft,
                 idempotency_key: None,
             })
             .collect();
         let results = publish_with_retry(&bus, &requests, &stop).await;
         let mut bridged = 0;
-        for (draft, result) in batch.iter().zip(results) {
-            match result {
+        for (Bridged { draft, span }, result) in batch.drain(..).zip(results) {
+            match &result {
                 Ok(_) => bridged += 1,
                 Err(error) => {
                     tracing::error!(channel = %draft.channel, %error, "message could not be published and is dropped");
                 }
             }
+            crate::trace::finish(span, &result);
         }
         crate::metrics::get().bridged_pubsub.increment(bridged);
-        batch.clear();
     }
 }

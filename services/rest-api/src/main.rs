@@ -21,6 +21,7 @@ mod routes;
 mod sanitize;
 mod state;
 mod token_signing;
+mod trace;
 
 use actix_cors::Cors;
 use actix_web::middleware::from_fn;
@@ -28,6 +29,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use asynchronio_bus::Bus;
 use asynchronio_protocol::ChannelRules;
+use asynchronio_protocol::node::NodeKind;
+use asynchronio_service::node_heartbeat::{self, Node};
 use asynchronio_service::{Shutdown, run_service};
 use asynchronio_store::Store;
 use clap::Parser;
@@ -125,11 +128,12 @@ fn app_state(
     })
 }
 
-/// The tasks that run beside the HTTP server: the archiver and (unless
-/// turned off) the dashboard's live feed.
+/// The tasks that run beside the HTTP server: the archiver, the node
+/// heartbeat and (unless turned off) the dashboard's live feed.
 struct Background {
     stop: CancellationToken,
     archiver: JoinHandle<()>,
+    node_heartbeat: JoinHandle<()>,
     live_feed: Option<JoinHandle<()>>,
 }
 
@@ -143,6 +147,12 @@ impl Background {
             std::time::Duration::from_millis(args.archive_interval_ms.max(50)),
             stop.clone(),
         ));
+        let node = Node {
+            kind: NodeKind::RestApi,
+            id: asynchronio_service::instance_id(None),
+            version: env!("CARGO_PKG_VERSION"),
+        };
+        let node_heartbeat = node_heartbeat::start(&state.bus, node, stop.clone());
         let live_feed = (!args.no_dashboard_publisher).then(|| {
             tokio::spawn(dashboard::live_feed::run(
                 state.bus.clone(),
@@ -153,6 +163,7 @@ impl Background {
         Self {
             stop,
             archiver,
+            node_heartbeat,
             live_feed,
         }
     }
@@ -161,6 +172,7 @@ impl Background {
     async fn stop(self) {
         self.stop.cancel();
         let _ = self.archiver.await;
+        let _ = self.node_heartbeat.await;
         if let Some(live_feed) = self.live_feed {
             let _ = live_feed.await;
         }

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{cache, channels, health, keys, messages, processes, tokens};
+use crate::routes::{cache, channels, dead_letters, health, keys, messages, processes, tokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,7 +19,8 @@ use crate::routes::{cache, channels, health, keys, messages, processes, tokens};
         keys::create, keys::list, keys::revoke, keys::audit_log,
         tokens::issue,
         cache::get, cache::put, cache::delete,
-        processes::list, processes::act, processes::scale, processes::logs, processes::pipelines,
+        processes::list, processes::act, processes::scale, processes::restart_instance, processes::logs, processes::pipelines,
+        dead_letters::list, dead_letters::show, dead_letters::replay, dead_letters::delete,
         health::healthz, health::readyz, health::metrics,
     ),
     modifiers(&ApiKeyAuth)

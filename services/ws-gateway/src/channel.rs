@@ -341,12 +341,17 @@ impl ChannelActor {
         delivery: &Arc<Delivery>,
         wanted: impl Fn(&SubscriberHandle) -> bool,
     ) {
+        delivery.start_trace();
+        let mut queued = 0;
         self.subscribers.retain(|subscriber| {
             if !wanted(subscriber) {
                 return true;
             }
             match subscriber.queue.try_send(Arc::clone(delivery)) {
-                Ok(()) => true,
+                Ok(()) => {
+                    queued += 1;
+                    true
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     subscriber.slow.cancel();
                     false
@@ -354,5 +359,6 @@ impl ChannelActor {
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             }
         });
+        delivery.note_subscribers(queued);
     }
 }

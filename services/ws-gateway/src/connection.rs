@@ -8,6 +8,7 @@
 //! connection.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use asynchronio_protocol::Codec;
 use futures_util::StreamExt;
@@ -138,15 +139,30 @@ async fn write_deliveries(
     first: Arc<Delivery>,
 ) -> Result<(), CloseReason> {
     let mut batch = FlushedBatch::new();
+    // Sampled messages whose span notes this flush; empty (no allocation)
+    // unless tracing is on and sampled one.
+    let mut traced = Vec::new();
     write_one(socket, session, &first, &mut batch).await?;
+    if first.is_traced() {
+        traced.push(first);
+    }
     for _ in 1..WRITE_BATCH {
         let Ok(next) = deliveries.try_recv() else {
             break;
         };
         write_one(socket, session, &next, &mut batch).await?;
+        if next.is_traced() {
+            traced.push(next);
+        }
     }
     socket.flush().await?;
     batch.flushed();
+    if !traced.is_empty() {
+        let now = SystemTime::now();
+        for delivery in &traced {
+            delivery.note_flush(now);
+        }
+    }
     Ok(())
 }
 

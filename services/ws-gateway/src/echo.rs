@@ -34,5 +34,6 @@ pub async fn serve(mut socket: ClientSocket, shutdown: CancellationToken) {
             break reason;
         }
     };
+    crate::metrics::connection_closed(reason.frame().map(|frame| u16::from(frame.code)));
     socket.close(&reason).await;
 }

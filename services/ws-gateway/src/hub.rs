@@ -82,6 +82,7 @@ impl ChannelHub {
         let mut channels = self.inner.channels.lock();
         if let Some(entry) = channels.get_mut(channel) {
             entry.members += 1;
+            crate::metrics::joined(false);
             return entry.mailbox.clone();
         }
         let (mailbox, inbox) = mpsc::channel(MAILBOX);
@@ -105,6 +106,7 @@ impl ChannelHub {
                 behind,
             },
         );
+        crate::metrics::joined(true);
         mailbox
     }
 
@@ -115,6 +117,7 @@ impl ChannelHub {
             return;
         };
         entry.members = entry.members.saturating_sub(1);
+        crate::metrics::left(entry.members == 0);
         if entry.members == 0 {
             // Dropping the entry drops the hub's mailbox sender; the actor
             // ends once the last in-flight sender is gone.
@@ -176,15 +179,5 @@ impl ChannelHub {
             .iter()
             .map(|(channel, entry)| (channel.to_string(), entry.members as u64))
             .collect()
-    }
-
-    /// How many channels have local subscribers, and how many
-    /// subscriptions they hold together.
-    pub fn totals(&self) -> (usize, usize) {
-        let channels = self.inner.channels.lock();
-        (
-            channels.len(),
-            channels.values().map(|entry| entry.members).sum(),
-        )
     }
 }

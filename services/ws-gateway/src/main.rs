@@ -30,6 +30,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use asynchronio_bus::{Bus, Subscriber};
+use asynchronio_protocol::node::{GatewayFigures, NodeKind};
+use asynchronio_service::node_heartbeat::{self, Node};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
 use asynchronio_service::{Shutdown, run_service};
 use clap::Parser;
@@ -94,6 +96,13 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     });
     let stop_background = tokio_util::sync::CancellationToken::new();
     let revocation = tokio::spawn(revocations.run(bus.clone(), stop_background.clone()));
+    let node = Node {
+        kind: NodeKind::WsGateway,
+        id: gateway_id.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let node_task =
+        node_heartbeat::start_with(&bus, node, stop_background.clone(), gateway_figures());
     let heartbeat_task = tokio::spawn(heartbeat::run(
         bus.clone(),
         hub.clone(),
@@ -116,6 +125,7 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
 
     stop_background.cancel();
     join_within(heartbeat_task, FAREWELL * 2, "the gateway heartbeat").await;
+    node_task.abort();
     // Aborted, not awaited: a read from an unresponsive Redis must not
     // hold up the exit.
     revocation.abort();
@@ -126,6 +136,35 @@ async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     farewell("closing the Redis connection", bus.quit()).await;
     tracing::info!("ws-gateway stopped");
     Ok(())
+}
+
+/// The gateway's part of its node heartbeat, from its own atomics (no
+/// scrape): connections open now, and deliveries per second and the p50/p99
+/// delivery latency over the time since the previous heartbeat.
+fn gateway_figures() -> impl FnMut(Duration) -> Option<GatewayFigures> + Send + 'static {
+    let mut previous = metrics::read();
+    move |period| {
+        let now = metrics::read();
+        let delivered = now
+            .deliveries_total
+            .saturating_sub(previous.deliveries_total);
+        let latency = now.latency.since(&previous.latency);
+        previous = now;
+        // The first heartbeat comes at once: no period to count a rate over.
+        let seconds = period.as_secs_f64();
+        #[allow(clippy::cast_precision_loss, reason = "a rate for people")]
+        let deliveries_per_second = if seconds >= 0.5 {
+            delivered as f64 / seconds
+        } else {
+            0.0
+        };
+        Some(GatewayFigures {
+            connections: now.connections_open,
+            deliveries_per_second,
+            p50_seconds: latency.quantile(0.5),
+            p99_seconds: latency.quantile(0.99),
+        })
+    }
 }
 
 /// Binds the listening socket; the error says what to do when it is taken.

@@ -214,14 +214,9 @@ impl Server {
     async fn answer_http(&self, stream: TcpStream, head: &http::RequestHead) {
         let (topic_queue, topic_in_flight) = self.context.hub.topic_queue();
         if head.path == "/metrics" {
-            // Gauges the gateway already counts are read when scraped.
-            let metrics = crate::metrics::get();
-            let (channels, subscriptions) = self.context.hub.totals();
-            metrics
-                .connections_open
-                .set(self.open.load(Ordering::Acquire) as f64);
-            metrics.channels.set(channels as f64);
-            metrics.subscriptions.set(subscriptions as f64);
+            // The gauges live in atomics kept where they change: reading
+            // them takes no lock, whatever the scrape rate.
+            crate::metrics::refresh();
         }
         let health = http::Health {
             connections: self.open.load(Ordering::Acquire),
@@ -289,8 +284,8 @@ impl Server {
         let limits = &self.context.limits;
         let slow = CancellationToken::new();
         let socket = ClientSocket::new(ws, limits.write_timeout, slow.clone(), limits.send_queue);
-        crate::metrics::get().connections_opened.increment(1);
-        match route {
+        let open = crate::metrics::OpenConnection::opened();
+        let connection: Connection = match route {
             Route::Client(codec, claims) => {
                 let conn_id = self.next_id.fetch_add(1, Ordering::Relaxed);
                 Box::pin(connection::serve(
@@ -307,7 +302,12 @@ impl Server {
                 ))
             }
             Route::Echo => Box::pin(echo::serve(socket, shutdown)),
-        }
+        };
+        // Counted open until the connection's task ends.
+        Box::pin(async move {
+            let _open = open;
+            connection.await;
+        })
     }
 
     #[allow(

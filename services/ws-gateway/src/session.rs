@@ -166,8 +166,13 @@ impl Session {
                 let reply = self.unsubscribe(id, &channel);
                 self.reply(socket, reply).await
             }
-            ClientFrame::Publish { id, channel, data } => {
-                let reply = self.publish(id, &channel, data).await;
+            ClientFrame::Publish {
+                id,
+                channel,
+                data,
+                trace,
+            } => {
+                let reply = self.publish(id, &channel, data, trace).await;
                 self.reply(socket, reply).await
             }
             ClientFrame::Ping { id } => self.reply(socket, ServerFrame::Pong { id }).await,

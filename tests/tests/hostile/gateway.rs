@@ -945,6 +945,7 @@ async fn publish_floods_are_rate_limited() {
                 id: Some(i),
                 channel: format!("flood-{i}"),
                 data: Bytes::from_static(b"1"),
+                trace: None,
             })
             .await;
         match client.frame().await {

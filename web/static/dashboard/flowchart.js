@@ -1,13 +1,15 @@
 // The Flowchart page: every pipeline as a graph from left to right (top to
 // bottom on narrow screens; channels as rounded nodes, stages as square
 // ones), laid out by dagre (vendored) and drawn in SVG on every pipelines
-// event. Edges carry msgs/s and lag; failing stages are red. The drawing
+// event. Edges carry msgs/s and lag and thicken with throughput; degraded
+// stages are amber, failing ones red. The drawing
 // fits its box until the user zooms or pans it (drag, Ctrl + wheel, the
 // buttons, or the arrow and +/- keys); "Fit" gives the fitted view back.
 // Selecting a stage lists its processes: read once over HTTP, then kept
 // current by the processes channel's events, so nothing polls.
 
 import "/static/vendor/dagre/dagre.min.js";
+import { showDeadLetters } from "./dead_letters.js";
 import { api, connect, el, pageData, rate, toast } from "./live.js";
 
 // The UMD bundle puts itself on the global object (it is not an ES module).
@@ -58,6 +60,24 @@ function direction() {
   return box.clientWidth < NARROW_BOX ? "TB" : "LR";
 }
 
+/** An edge's stroke width for `rate` msgs/s: 1.5 px idle, thicker by
+ * orders of magnitude, at most 8 px. */
+function edgeWeight(value) {
+  return Math.min(8, 1.5 + 1.5 * Math.log10(1 + Math.max(0, value || 0)));
+}
+
+/** A 60-second sparkline of a stage's per-second counts, as a path in a
+ * `width` × `height` box (empty when there is nothing to draw). */
+function sparkline(counts, width, height) {
+  if (!Array.isArray(counts) || counts.length < 2) return "";
+  const top = Math.max(1, ...counts);
+  const step = width / 59;
+  const start = width - step * (counts.length - 1);
+  return counts
+    .map((count, i) => `${i ? "L" : "M"}${(start + i * step).toFixed(1)},${(height - (count / top) * height).toFixed(1)}`)
+    .join(" ");
+}
+
 /** The graph of `stages`, laid out by dagre: nodes `c:{channel}` and `s:{stage}`. */
 function layout(stages) {
   const graph = new dagre.graphlib.Graph({ multigraph: true });
@@ -68,10 +88,13 @@ function layout(stages) {
     for (const channel of [stage.input, ...stage.outputs]) {
       if (!graph.hasNode(`c:${channel}`)) graph.setNode(`c:${channel}`, { width: NODE_W, height: NODE_H, channel });
     }
-    graph.setEdge(`c:${stage.input}`, `s:${stage.name}`, { ...label(stageLabel(stage)), failing: stage.failing }, "in");
+    const flow = { health: stage.health ?? "ok", weight: edgeWeight(stage.rate) };
+    graph.setEdge(`c:${stage.input}`, `s:${stage.name}`, { ...label(stageLabel(stage)), ...flow }, "in");
     for (const output of stage.outputs) {
       // A stage writing back to its input would draw a loop onto itself.
-      if (output !== stage.input) graph.setEdge(`s:${stage.name}`, `c:${output}`, label(rate(stage.rate)), `out:${output}`);
+      if (output !== stage.input) {
+        graph.setEdge(`s:${stage.name}`, `c:${output}`, { ...label(rate(stage.rate)), weight: flow.weight }, `out:${output}`);
+      }
     }
   }
   dagre.layout(graph);
@@ -213,7 +236,7 @@ function defs() {
 function drawNode(graph, key) {
   const { x, y, stage, channel } = graph.node(key);
   const classes = ["node", stage ? "stage" : "channel"];
-  if (stage?.failing) classes.push("failing");
+  if (stage && stage.health && stage.health !== "ok") classes.push(stage.health);
   if (stage && stage.name === selected) classes.push("selected");
   const group = node("g", { class: classes.join(" "), transform: `translate(${x - NODE_W / 2},${y - NODE_H / 2})` });
   group.append(node("rect", { width: NODE_W, height: NODE_H, rx: stage ? 4 : 24 }));
@@ -222,20 +245,29 @@ function drawNode(graph, key) {
     group.dataset.stage = stage.name;
     group.setAttribute("tabindex", "0");
     group.setAttribute("role", "button");
-    group.setAttribute("aria-label", `stage ${stage.name}, ${stage.running} of ${stage.instances} running${stage.failing ? ", failing" : ""}`);
+    group.setAttribute("aria-label", `stage ${stage.name}, ${stage.running} of ${stage.instances} running, ${stage.health ?? "ok"}`);
     group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" },
       `${stage.running}/${stage.instances} running · ${stage.errors} err`));
+    // The last minute, one point a second, along the node's bottom edge.
+    const line = sparkline(stage.processed_per_second, NODE_W - 16, 8);
+    if (line) group.append(node("path", { d: line, class: "sparkline", transform: `translate(8,${NODE_H - 11})` }));
   } else {
+    // A channel opens its recent messages on the Channels page.
     group.dataset.channel = channel;
+    group.setAttribute("tabindex", "0");
+    group.setAttribute("role", "link");
+    group.setAttribute("aria-label", `channel ${channel}: recent messages`);
     group.append(node("text", { x: NODE_W / 2, y: 40, "text-anchor": "middle", class: "node-detail" }, "channel"));
   }
   return group;
 }
 
 function drawEdge(graph, edge) {
-  const { points, x, y, text, failing } = graph.edge(edge);
-  const group = node("g", { class: failing ? "edge failing" : "edge" });
-  group.append(node("path", { d: edgePath(points), "marker-end": "url(#arrow)" }));
+  const { points, x, y, text, health, weight } = graph.edge(edge);
+  const group = node("g", { class: health && health !== "ok" ? `edge ${health}` : "edge" });
+  const path = node("path", { d: edgePath(points), "marker-end": "url(#arrow)" });
+  path.style.strokeWidth = `${weight.toFixed(1)}px`;
+  group.append(path);
   // Just above the line, at the room dagre kept for it.
   group.append(node("text", { x, y: y - 5, "text-anchor": "middle", class: "edge-label" }, text));
   return group;
@@ -308,17 +340,63 @@ async function readProcesses() {
   for (const state of processes) remember(state);
 }
 
+// The stage panel's actions act on the stage shown.
+let actionsFor = null;
+const scaleCount = document.getElementById("stage-scale-count");
+const restart = document.getElementById("stage-restart");
+const stageResult = document.getElementById("stage-result");
+
+async function stageAction(verb, body) {
+  const name = actionsFor;
+  try {
+    const answer = await api("POST", `/api/v1/processes/${encodeURIComponent(name)}/${verb}`, body);
+    stageResult.textContent = answer?.message ?? `${verb} ${name}: done`;
+  } catch (error) {
+    stageResult.textContent = `${verb} ${name} failed: ${error.message}`;
+  }
+}
+
+document.getElementById("stage-scale").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const instances = Number(scaleCount.value);
+  if (Number.isInteger(instances) && instances >= 0) stageAction("scale", { instances });
+});
+// Restarting interrupts the stage's messages in flight: a second click
+// confirms it.
+restart.addEventListener("click", () => {
+  if (restart.dataset.armed !== "true") {
+    restart.dataset.armed = "true";
+    restart.textContent = "Click again to restart";
+    setTimeout(() => {
+      restart.dataset.armed = "false";
+      restart.textContent = "Restart";
+    }, 5000);
+    return;
+  }
+  restart.dataset.armed = "false";
+  restart.textContent = "Restart";
+  stageAction("restart");
+});
+
 function showStage(name) {
   selected = name;
   const stage = (topology.stages ?? []).find((s) => s.name === name);
   if (!stage) { panel.hidden = true; return; }
   panel.hidden = false;
+  if (actionsFor !== name) {
+    actionsFor = name;
+    scaleCount.value = String(stage.instances);
+    stageResult.textContent = "";
+    document.getElementById("stage-logs").href = `/processes?logs=${encodeURIComponent(name)}`;
+  }
   document.getElementById("stage-title").textContent = `Stage ${name}`;
   const figures = document.getElementById("stage-figures");
   figures.replaceChildren();
-  for (const [label, value] of [["input", stage.input], ["outputs", stage.outputs.join(", ")], ["rate", rate(stage.rate)],
+  for (const [label, value] of [["health", stage.health ?? "ok"], ["input", stage.input],
+    ["outputs", stage.outputs.join(", ")], ["rate", rate(stage.rate)],
     ["pending", stage.pending], ["undelivered", stage.undelivered], ["processed", stage.processed],
-    ["errors", stage.errors], ["dead-lettered", stage.dead_lettered]]) {
+    ["errors", `${stage.errors} (${stage.errors_last_minute ?? 0} in the last minute)`],
+    ["dead-lettered", `${stage.dead_lettered} (${stage.dead_lettered_last_minute ?? 0} in the last minute)`]]) {
     figures.append(el("dt", {}, label), el("dd", {}, value));
   }
   // Instances beyond the stage's count were scaled away (no event says so).
@@ -329,9 +407,16 @@ function showStage(name) {
     el("tr", { class: `status-${p.status}` }, el("td", {}, p.instance), el("td", {}, p.pid ?? "–"),
       el("td", {}, el("span", { class: "status" }, p.status)), el("td", {}, p.restarts),
       el("td", {}, `${p.cpu_percent.toFixed(1)}%`))));
+  showDeadLetters(name, stage.dead_lettered);
 }
 
 function choose(event) {
+  const channel = event.target.closest("[data-channel]");
+  if (channel && !(event.type === "click" && dragged)
+    && (event.type === "click" || event.key === "Enter")) {
+    location.assign(`/channels?channel=${encodeURIComponent(channel.dataset.channel)}`);
+    return;
+  }
   const group = event.target.closest("[data-stage]");
   if (!group) return;
   if (event.type === "click" && dragged) return;

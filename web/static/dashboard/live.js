@@ -67,12 +67,55 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** Seconds as people read an age: "5 s", "3 min", "2 h". */
+function age(seconds) {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 3600)} h`;
+}
+
+/**
+ * While the connection is down, what the page shows may be out of date:
+ * `<body data-live="stale">` greys every live region (`.live-region`), and
+ * each carries "last update N s ago" (`data-stale`, drawn by the stylesheet
+ * as text) counted from the moment the connection was lost. Once the
+ * connection is back, `reconnected` runs (the page reconciles what may have
+ * changed meanwhile) and a short note says so.
+ */
+function followLiveness(client, reconnected) {
+  let lostAt = null;
+  let ticker = null;
+  const mark = () => {
+    const text = `last update ${age(Math.round((Date.now() - lostAt) / 1000))} ago`;
+    for (const region of document.querySelectorAll(".live-region")) region.dataset.stale = text;
+  };
+  client.on("state", (state) => {
+    if (state !== State.OPEN) {
+      if (lostAt !== null || state === State.CONNECTING) return;
+      lostAt = Date.now();
+      document.body.dataset.live = "stale";
+      mark();
+      ticker = setInterval(mark, 1000);
+      return;
+    }
+    if (lostAt === null) return;
+    lostAt = null;
+    clearInterval(ticker);
+    delete document.body.dataset.live;
+    for (const region of document.querySelectorAll(".live-region")) delete region.dataset.stale;
+    toast("reconnected: live again");
+    reconnected?.();
+  });
+}
+
 /**
  * The client, connected with the session's token; the banner follows its
  * state. `renderRoot` is the only element render frames may change (none
- * unless a page declares one).
+ * unless a page declares one). `onReconnect` runs each time the connection
+ * comes back after being lost, for the page to re-read what may have
+ * changed while it was down.
  */
-export function connect({ renderRoot = null } = {}) {
+export function connect({ renderRoot = null, onReconnect = null } = {}) {
   const banner = document.getElementById("connection");
   const client = new AsynchronioClient(gatewayUrl(), {
     token: async () => (await api("POST", "/dashboard/token")).token,
@@ -90,6 +133,7 @@ export function connect({ renderRoot = null } = {}) {
   };
   show(client.state);
   client.on("state", show);
+  followLiveness(client, onReconnect);
   client.on("error", (error) => {
     if (error?.code === "unauthorized" || error?.code === "forbidden") toast(error.message, "error");
   });
@@ -124,4 +168,11 @@ export function rate(value) {
   if (value >= 1000) return `${(value / 1000).toFixed(1)}k/s`;
   if (value >= 10) return `${Math.round(value)}/s`;
   return `${value.toFixed(1)}/s`;
+}
+
+// Dialogs: Cancel is a plain button, so the form's one submit button is the
+// primary action and Enter in a field submits it (a Cancel listed first
+// would be the default button and catch Enter).
+for (const cancel of document.querySelectorAll("dialog button[data-close]")) {
+  cancel.addEventListener("click", () => cancel.closest("dialog")?.close("cancel"));
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use asynchronio_protocol::stdio::{Outcome, answer_id};
+use asynchronio_service::telemetry::KeyValue;
 use tokio::process::ChildStdout;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -94,9 +95,15 @@ impl Runner {
                 return;
             }
         };
+        let published = outputs.len();
         match self.publish_outputs(&id, in_flight, outputs).await {
             Ok(()) => {
-                in_flight.remove(&id);
+                if let Some(mut message) = in_flight.remove(&id) {
+                    if let Some(span) = &mut message.span {
+                        span.set_attribute(KeyValue::new("asynchronio.outputs", published as i64));
+                    }
+                    self.replayed(&message).await;
+                }
                 self.context
                     .counters
                     .processed
@@ -136,9 +143,22 @@ impl Runner {
             return;
         };
         message.attempts += 1;
+        if let Some(span) = &mut message.span {
+            span.add_event_at(
+                "attempt failed",
+                std::time::SystemTime::now(),
+                vec![
+                    KeyValue::new("asynchronio.attempt", i64::from(message.attempts)),
+                    KeyValue::new("error.message", truncate(&why, 200).to_owned()),
+                ],
+            );
+        }
         if message.attempts > stage.max_retries {
             let attempts = message.attempts;
-            if let Some(message) = in_flight.remove(id) {
+            if let Some(mut message) = in_flight.remove(id) {
+                if let Some(span) = &mut message.span {
+                    span.set_error(format!("dead-lettered after {attempts} attempt(s)"));
+                }
                 self.dead_letter(
                     id,
                     Some(&message.envelope),
@@ -147,6 +167,7 @@ impl Runner {
                     attempts,
                 )
                 .await;
+                self.replayed(&message).await;
             }
             credits.add_permits(1);
             return;

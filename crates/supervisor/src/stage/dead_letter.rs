@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use asynchronio_bus::{Backoff, FieldValue};
+use asynchronio_protocol::dead_letter;
 use asynchronio_protocol::{Envelope, Offset};
 
 use super::Runner;
@@ -23,24 +24,29 @@ impl Runner {
         attempts: u32,
     ) {
         let key = self.bus.keys().pm_dead_letters(&self.program);
-        let fields = vec![
-            ("entry", FieldValue::from(id)),
+        let mut fields = vec![
+            (dead_letter::ENTRY, FieldValue::from(id)),
             (
-                "channel",
+                dead_letter::CHANNEL,
                 FieldValue::from(self.context.stage().input.as_str()),
             ),
             (
-                "offset",
+                dead_letter::OFFSET,
                 FieldValue::from(
                     envelope
                         .map(|e| Offset(e.offset).to_string())
                         .unwrap_or_default(),
                 ),
             ),
-            ("data", FieldValue::from(data)),
-            ("error", FieldValue::from(why)),
-            ("attempts", FieldValue::from(i64::from(attempts))),
+            (dead_letter::DATA, FieldValue::from(data)),
+            (dead_letter::ERROR, FieldValue::from(why)),
+            (dead_letter::ATTEMPTS, FieldValue::from(i64::from(attempts))),
         ];
+        // The envelope itself, so that a replay hands the processor the
+        // same message.
+        if let Some(Ok(bytes)) = envelope.map(Envelope::encode) {
+            fields.push((dead_letter::ENVELOPE, FieldValue::from(bytes)));
+        }
         let mut backoff = Backoff::default();
         loop {
             match self

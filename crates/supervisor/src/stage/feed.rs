@@ -14,6 +14,7 @@ use asynchronio_bus::{Backoff, Bus, StreamEntry};
 use asynchronio_protocol::keys::ENVELOPE_FIELD;
 use asynchronio_protocol::stdio::{self, request_data};
 use asynchronio_protocol::{Envelope, Offset};
+use asynchronio_service::telemetry::{KeyValue, MessageSpan, SpanKind};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::{Semaphore, mpsc};
@@ -80,6 +81,19 @@ impl Runner {
                 .counters
                 .errors
                 .fetch_add(in_flight.len() as u64, Ordering::Relaxed);
+            // Their spans end here, marked failed with the reason: the
+            // retry is a new span, under the same input message. A replay
+            // lost this way stays a dead letter, free to be replayed again.
+            for message in in_flight.values_mut() {
+                if let Some(span) = &mut message.span {
+                    span.set_error(format!(
+                        "the processor stopped while handling it ({why}); it will be delivered again"
+                    ));
+                }
+                if let Some(letter) = &message.replay_of {
+                    self.context.replays.settled(letter);
+                }
+            }
             self.log(format!(
                 "processor stopped with {} message(s) in flight; they will be delivered again",
                 in_flight.len()
@@ -100,6 +114,7 @@ impl Runner {
     ) -> String {
         let mut retries: Retries = BinaryHeap::new();
         let mut timeouts = tokio::time::interval(TIMEOUT_CHECK_EVERY);
+        let replays = self.context.replays.clone();
         loop {
             let next_retry = retries.peek().map(|Reverse((at, _))| *at);
             tokio::select! {
@@ -108,6 +123,9 @@ impl Runner {
                         return "the input stream reader stopped".to_owned();
                     };
                     self.accept(entry, attempts, in_flight, lines, credits).await;
+                }
+                letter = replays.next(credits) => {
+                    self.accept_replay(letter, in_flight, lines, credits).await;
                 }
                 read = answers.next() => match read {
                     Ok(Read::Eof) => return "its stdout closed".to_owned(),
@@ -175,16 +193,18 @@ impl Runner {
                 return;
             }
         };
-        let data = request_data(&envelope);
-        let message = InFlight {
-            envelope,
-            data,
-            attempts,
-            sent_at: Instant::now(),
-        };
+        // Already in flight here (a replay of it): that one settles it.
+        if in_flight.contains_key(&entry.id) {
+            credits.add_permits(1);
+            return;
+        }
+        let mut message = self.in_flight(envelope, attempts, None);
         if attempts > stage.max_retries {
             let why =
                 format!("the processor crashed or timed out {attempts} time(s) while handling it");
+            if let Some(span) = &mut message.span {
+                span.set_error(format!("dead-lettered: {why}"));
+            }
             self.dead_letter(
                 &entry.id,
                 Some(&message.envelope),
@@ -202,6 +222,94 @@ impl Runner {
         };
         in_flight.insert(entry.id, message);
         let _ = lines.send(line).await;
+    }
+
+    /// A message about to be handed to the processor, with its span.
+    fn in_flight(&self, envelope: Envelope, attempts: u32, replay_of: Option<String>) -> InFlight {
+        let data = request_data(&envelope);
+        let span = MessageSpan::for_headers(
+            "process",
+            SpanKind::Consumer,
+            &envelope.headers,
+            None,
+            vec![
+                KeyValue::new("messaging.system", "asynchronio"),
+                KeyValue::new("messaging.destination.name", envelope.channel.clone()),
+                KeyValue::new("asynchronio.stage", self.program.clone()),
+                KeyValue::new("asynchronio.offset", envelope.offset as i64),
+            ],
+        );
+        InFlight {
+            envelope,
+            data,
+            attempts,
+            sent_at: Instant::now(),
+            span,
+            replay_of,
+        }
+    }
+
+    /// Takes dead letter `letter_id` to replay (it came with a credit): read
+    /// again (it may have been deleted meanwhile), then handed to the
+    /// processor under its original entry id, its attempts counted afresh.
+    async fn accept_replay(
+        &self,
+        letter_id: String,
+        in_flight: &mut HashMap<String, InFlight>,
+        lines: &mpsc::Sender<Vec<u8>>,
+        credits: &Semaphore,
+    ) {
+        let replays = &self.context.replays;
+        let give_back = || {
+            credits.add_permits(1);
+            replays.settled(&letter_id);
+        };
+        let letter = match self.bus.dead_letter(&self.program, &letter_id).await {
+            Ok(Some(letter)) => letter,
+            Ok(None) => return give_back(),
+            Err(error) => {
+                tracing::warn!(stage = %self.program, %error, letter = %letter_id, "cannot read a dead letter to replay; replay it again later");
+                return give_back();
+            }
+        };
+        let envelope = letter
+            .envelope
+            .as_deref()
+            .and_then(|bytes| Envelope::decode(bytes).ok());
+        // A letter without an entry id gets one no live entry can have.
+        let id = if letter.entry.is_empty() {
+            format!("replay-{letter_id}")
+        } else {
+            letter.entry.clone()
+        };
+        // The same message already in flight here (its entry redelivered):
+        // that one settles it.
+        let Some(envelope) = envelope.filter(|_| !in_flight.contains_key(&id)) else {
+            return give_back();
+        };
+        let message = self.in_flight(envelope, 0, Some(letter_id.clone()));
+        let Some(line) = request_line(&id, &message) else {
+            return give_back();
+        };
+        self.log(format!("replaying dead letter {letter_id} (message {id})"));
+        in_flight.insert(id, message);
+        let _ = lines.send(line).await;
+    }
+
+    /// Deletes the dead letter a settled replay came from, which may then
+    /// be replayed again.
+    pub(super) async fn replayed(&self, message: &InFlight) {
+        let Some(letter) = &message.replay_of else {
+            return;
+        };
+        if let Err(error) = self
+            .bus
+            .delete_dead_letters(&self.program, std::slice::from_ref(letter))
+            .await
+        {
+            tracing::warn!(stage = %self.program, %error, letter, "cannot delete a replayed dead letter; it stays listed: delete it (asynchronio dead-letters delete)");
+        }
+        self.context.replays.settled(letter);
     }
 }
 
@@ -239,12 +347,15 @@ async fn write_lines(mut stdin: ChildStdin, mut lines: mpsc::Receiver<Vec<u8>>) 
 
 /// The request line for one attempt at a message.
 fn request_line(id: &str, message: &InFlight) -> Option<Vec<u8>> {
+    let trace = message.trace_context();
     let request = stdio::Request {
         id: id.to_owned(),
         channel: message.envelope.channel.clone(),
         offset: Offset(message.envelope.offset).to_string(),
         attempt: message.attempts + 1,
         data: &*message.data,
+        tracestate: trace.as_ref().and_then(|trace| trace.tracestate.clone()),
+        traceparent: trace.map(|trace| trace.traceparent),
     };
     request.to_line().ok()
 }

@@ -96,18 +96,23 @@ impl Runner {
         let payload =
             asynchronio_protocol::checked_json(Bytes::from(output.data.get().as_bytes().to_vec()))
                 .map_err(|e| OutputError::Refused(format!("output data: {e}")))?;
+        let mut headers = vec![(
+            "source".into(),
+            format!(
+                "{}@{}",
+                message.envelope.channel,
+                Offset(message.envelope.offset)
+            ),
+        )];
+        // Outputs continue the trace under the stage's span.
+        if let Some(trace) = message.trace_context() {
+            trace.write_into(&mut headers);
+        }
         Ok(EnvelopeDraft {
             channel,
             content_type: ContentType::Json,
             payload,
-            headers: vec![(
-                "source".into(),
-                format!(
-                    "{}@{}",
-                    message.envelope.channel,
-                    Offset(message.envelope.offset)
-                ),
-            )],
+            headers,
             publisher: Some(format!("pipeline:{}", self.program)),
         })
     }

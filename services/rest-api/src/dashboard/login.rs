@@ -41,6 +41,9 @@ pub fn csrf_matches(user: &DashboardLogin, presented: Option<&str>) -> bool {
     presented.is_some_and(|p| same(p.as_bytes(), user.csrf.as_bytes()))
 }
 
+/// The first page after login (and of `GET /`): the Nodes page.
+pub const HOME: &str = "/nodes";
+
 /// Where to go after logging in: a local path only, never another site.
 ///
 /// Browsers drop tabs and newlines from URLs and read `\` as `/`, so
@@ -49,7 +52,6 @@ pub fn csrf_matches(user: &DashboardLogin, presented: Option<&str>) -> bool {
 /// with exactly one `/`, and still does after its dot segments are
 /// resolved (`/.//evil.example` is `//evil.example` too).
 fn local_path(next: Option<&str>) -> String {
-    const HOME: &str = "/processes";
     let Some(path) = next else {
         return HOME.to_owned();
     };
@@ -226,9 +228,9 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(local_path(Some("/charts")), "/charts");
-        assert_eq!(local_path(Some("//evil.example")), "/processes");
-        assert_eq!(local_path(Some("https://evil.example")), "/processes");
-        assert_eq!(local_path(Some("/\\evil")), "/processes");
+        assert_eq!(local_path(Some("//evil.example")), HOME);
+        assert_eq!(local_path(Some("https://evil.example")), HOME);
+        assert_eq!(local_path(Some("/\\evil")), HOME);
         for bad in [
             "/\t/evil.example",
             "/\n/evil",
@@ -237,10 +239,10 @@ mod tests {
             "/a/..//evil",
             "/\u{0}/x",
         ] {
-            assert_eq!(local_path(Some(bad)), "/processes", "{bad:?}");
+            assert_eq!(local_path(Some(bad)), HOME, "{bad:?}");
         }
         assert_eq!(local_path(Some("/charts?a=1")), "/charts?a=1");
         assert_eq!(local_path(Some("/")), "/");
-        assert_eq!(local_path(None), "/processes");
+        assert_eq!(local_path(None), HOME);
     }
 }

@@ -1,6 +1,6 @@
-//! The web dashboard rest-api serves: login, the Processes, Charts,
-//! Flowchart and Channels pages, their static files, and the one task that
-//! publishes the pages' live data. Pages are kept live through the engine
+//! The web dashboard rest-api serves: login, the Nodes (the first page),
+//! Processes, Charts, Flowchart and Channels pages, their static files, and
+//! the one task that publishes the pages' live data. Pages are kept live through the engine
 //! itself: they subscribe over ws-gateway to `$sys:` channels.
 
 pub mod assets;
@@ -8,6 +8,7 @@ pub mod channel_meter;
 pub mod html;
 pub mod live_feed;
 pub mod login;
+pub mod node_list;
 pub mod pages;
 pub mod process_table;
 pub mod templates;
@@ -22,6 +23,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(login::login)
         .service(login::logout)
         .service(pages::home)
+        .service(pages::nodes)
         .service(pages::processes)
         .service(pages::charts)
         .service(pages::flowchart)

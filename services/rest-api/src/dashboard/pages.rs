@@ -4,15 +4,17 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use asynchronio_protocol::channel::kind_rules;
+use asynchronio_protocol::channel::{NAME_PATTERN, kind_rules};
+use asynchronio_protocol::node::MISSED_PERIODS_TOLERATED;
 use asynchronio_protocol::process::{METRICS_CHANNEL, PIPELINES_CHANNEL, PROCESSES_CHANNEL};
-use asynchronio_protocol::system::PROCESSES_RENDER_CHANNEL;
+use asynchronio_protocol::system::{NODES_CHANNEL, PROCESSES_RENDER_CHANNEL};
 use asynchronio_protocol::token::{Claims, now_secs};
 use tera::Context;
 
 use crate::caller::Caller;
 use crate::dashboard::html::html;
 use crate::dashboard::login;
+use crate::dashboard::node_list;
 use crate::dashboard::process_table::{self, ROWS_TARGET};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,11 +50,43 @@ async fn page_context(
     Ok(Ok(context))
 }
 
+/// `GET /`: the first page, the one a login leads to.
 #[get("/")]
 pub async fn home() -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/processes"))
+        .insert_header((header::LOCATION, login::HOME))
         .finish()
+}
+
+/// `GET /nodes`: every live replica of every service, from their
+/// heartbeats. The nodes alive now are given to the page's script in
+/// `data-nodes` (JSON, escaped as an attribute) with the channel's
+/// position read before them, so it shows them at once and misses nothing
+/// published since; it forgets a node whose heartbeats stop.
+#[get("/nodes")]
+pub async fn nodes(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let mut context = match page_context(&request, &state, "nodes").await? {
+        Ok(context) => context,
+        Err(redirect) => return Ok(redirect),
+    };
+    let now = asynchronio_protocol::clock::now_ms();
+    let (position, nodes) = node_list::read(&state.bus, now).await?;
+    let nodes = serde_json::to_string(&nodes).map_err(|error| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot list the nodes: {error}"),
+        )
+    })?;
+    context.insert("nodes_channel", NODES_CHANNEL);
+    context.insert("nodes_offset", &position.offset.to_string());
+    context.insert("nodes_epoch", &position.epoch);
+    context.insert("nodes", &nodes);
+    context.insert("missed_periods", &MISSED_PERIODS_TOLERATED);
+    html(&state, "nodes.html", &context, StatusCode::OK)
 }
 
 /// `GET /processes`: the table of instances (kept live by render frames),
@@ -71,9 +105,20 @@ pub async fn processes(
     let position = state.bus.position(PROCESSES_RENDER_CHANNEL).await?;
     let states = state.bus.process_states().await?;
     let now = asynchronio_protocol::clock::now_ms();
-    let rows: Vec<_> = states
-        .iter()
-        .map(|s| process_table::row_context(s, now))
+    // The same rows, by the same templates, as the render frames send.
+    let rows: Vec<String> = process_table::render_rows(&state.templates, &states, now)
+        .map_err(|error| {
+            tracing::error!(%error, "the process row templates failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "template_failed",
+                format!(
+                    "the processes table could not be rendered ({error}); see the rest-api log"
+                ),
+            )
+        })?
+        .into_values()
+        .map(|(_, html)| html)
         .collect();
     let mut programs: Vec<&str> = states.iter().map(|s| s.name.as_str()).collect();
     programs.dedup();
@@ -88,18 +133,18 @@ pub async fn processes(
 }
 
 /// A page whose data all arrives over the WebSocket: only the shared
-/// context and the `subscribed` channels its script reads (template variable,
-/// channel name) are rendered on the server.
+/// context and the page's own `variables` (the channels its script reads,
+/// the channel-name pattern of its inputs) are rendered on the server.
 async fn live_page(
     request: &HttpRequest,
     state: &AppState,
     page: &str,
-    subscribed: &[(&str, &str)],
+    variables: &[(&str, &str)],
 ) -> Result<HttpResponse, ApiError> {
     match page_context(request, state, page).await? {
         Ok(mut context) => {
-            for (variable, channel) in subscribed {
-                context.insert(*variable, channel);
+            for (variable, value) in variables {
+                context.insert(*variable, value);
             }
             html(state, &format!("{page}.html"), &context, StatusCode::OK)
         }
@@ -117,7 +162,10 @@ pub async fn charts(
         &request,
         &state,
         "charts",
-        &[("metrics_channel", METRICS_CHANNEL)],
+        &[
+            ("metrics_channel", METRICS_CHANNEL),
+            ("channel_pattern", NAME_PATTERN),
+        ],
     )
     .await
 }
@@ -151,7 +199,10 @@ pub async fn channels(
         &request,
         &state,
         "channels",
-        &[("metrics_channel", METRICS_CHANNEL)],
+        &[
+            ("metrics_channel", METRICS_CHANNEL),
+            ("channel_pattern", NAME_PATTERN),
+        ],
     )
     .await
 }

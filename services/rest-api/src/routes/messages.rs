@@ -10,6 +10,7 @@ use asynchronio_store::Scope;
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use tracing::Instrument as _;
 
 use crate::archiver::archived;
 use crate::audit::audit;
@@ -17,6 +18,7 @@ use crate::body::Body;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::trace::{self, RequestTrace};
 
 /// Longest accepted Idempotency-Key.
 const MAX_IDEMPOTENCY_KEY: usize = 128;
@@ -138,6 +140,36 @@ pub async fn publish(
     request: HttpRequest,
     Body(body): Body,
 ) -> Result<HttpResponse, ApiError> {
+    let trace = trace::request_trace(&request, "POST /api/v1/channels/{channel}/messages");
+    traced(
+        &trace,
+        publish_message(state, caller, path, request, body, &trace),
+    )
+    .await
+}
+
+/// Runs a request's work inside its span, then notes the status.
+async fn traced(
+    trace: &RequestTrace,
+    work: impl Future<Output = Result<HttpResponse, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let result = work.instrument(trace.span.clone()).await;
+    trace.record_status(match &result {
+        Ok(response) => response.status(),
+        Err(error) => error.status,
+    });
+    result
+}
+
+/// [`publish`]'s work, inside the request's span.
+async fn publish_message(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    request: HttpRequest,
+    body: Bytes,
+    trace: &RequestTrace,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Publish)?;
     let channel = channel(&state, &path)?;
     check_publishable(&channel)?;
@@ -158,8 +190,15 @@ pub async fn publish(
             Some(key.to_owned())
         }
     };
-    let draft = draft(&channel, body, &caller);
-    let published = match state.bus.publish(&draft, idempotency_key.as_deref()).await {
+    let mut drafts = [draft(&channel, body, &caller)];
+    let publish_span = trace.publish_span(&mut drafts);
+    let [draft] = drafts;
+    let published = match state
+        .bus
+        .publish(&draft, idempotency_key.as_deref())
+        .instrument(publish_span)
+        .await
+    {
         Ok(published) if published.conflict => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -215,7 +254,19 @@ pub struct Broadcast {
 pub async fn broadcast(
     state: web::Data<AppState>,
     caller: Caller,
+    request: HttpRequest,
     Body(body): Body,
+) -> Result<HttpResponse, ApiError> {
+    let trace = trace::request_trace(&request, "POST /api/v1/broadcast");
+    traced(&trace, broadcast_message(state, caller, body, &trace)).await
+}
+
+/// [`broadcast`]'s work, inside the request's span.
+async fn broadcast_message(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Bytes,
+    trace: &RequestTrace,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Publish)?;
     let request: Broadcast = serde_json::from_slice(&body).map_err(|e| {
@@ -237,8 +288,14 @@ pub async fn broadcast(
         check_publishable(&channel)?;
         drafts.push(draft(&channel, payload.clone(), &caller));
     }
+    let publish_span = trace.publish_span(&mut drafts);
+    let outcomes = state
+        .bus
+        .publish_drafts(&drafts)
+        .instrument(publish_span)
+        .await;
     let mut results = Vec::with_capacity(drafts.len());
-    for (draft, result) in drafts.iter().zip(state.bus.publish_drafts(&drafts).await) {
+    for (draft, result) in drafts.iter().zip(outcomes) {
         let published = result?;
         results.push(serde_json::json!({
             "channel": draft.channel,

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod channels;
+pub mod dead_letters;
 pub mod health;
 pub mod keys;
 pub mod messages;
@@ -51,8 +52,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .service(cache::delete)
                 .service(processes::list)
                 .service(processes::scale)
+                .service(processes::restart_instance)
                 .service(processes::act)
                 .service(processes::logs)
-                .service(processes::pipelines),
+                .service(processes::pipelines)
+                .service(dead_letters::list)
+                .service(dead_letters::replay)
+                .service(dead_letters::delete)
+                .service(dead_letters::show),
         );
 }

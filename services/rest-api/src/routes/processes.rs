@@ -38,7 +38,8 @@ pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(serde_json::json!({ "manager": manager, "processes": processes })))
 }
 
-async fn run(
+/// Sends `action` to the process manager, audits it and answers its result.
+pub(crate) async fn run(
     state: &AppState,
     caller: &Caller,
     action: ProcessAction,
@@ -101,7 +102,10 @@ pub async fn act(
     let action = match verb.as_str() {
         "start" => ProcessAction::Start { name: name.clone() },
         "stop" => ProcessAction::Stop { name: name.clone() },
-        "restart" => ProcessAction::Restart { name: name.clone() },
+        "restart" => ProcessAction::Restart {
+            name: name.clone(),
+            instance: None,
+        },
         "scale" => {
             return Err(ApiError::bad_request(
                 "bad_request",
@@ -115,6 +119,28 @@ pub async fn act(
         }
     };
     run(&state, &caller, action, &name).await
+}
+
+#[utoipa::path(post, path = "/api/v1/processes/{name}/instances/{instance}/restart", tag = "processes",
+    params(("name" = String, Path, description = "Program name"),
+           ("instance" = u32, Path, description = "Instance number, from 0")),
+    responses((status = 200, description = "Restarted"),
+              (status = 422, description = "No such instance, or the program is stopped"),
+              (status = 503, description = "No process manager is running")),
+    security(("api_key" = [])))]
+#[post("/processes/{name}/instances/{instance}/restart")]
+pub async fn restart_instance(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, u32)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let (name, instance) = path.into_inner();
+    let action = ProcessAction::Restart {
+        name: name.clone(),
+        instance: Some(instance),
+    };
+    run(&state, &caller, action, &format!("{name}/{instance}")).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

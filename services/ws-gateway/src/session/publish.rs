@@ -4,26 +4,30 @@
 use std::time::Instant;
 
 use asynchronio_protocol::envelope::ContentType;
+use asynchronio_protocol::trace::TraceContext;
 use asynchronio_protocol::{ChannelName, EnvelopeDraft, ErrorCode, ServerFrame};
+use asynchronio_service::telemetry::{KeyValue, MessageSpan, SpanKind};
 use bytes::Bytes;
 
 use super::{Session, with_id};
 use crate::access::Action;
 
 impl Session {
-    /// Publishes `data` to channel `name`; the reply says where it landed
-    /// or why it did not.
+    /// Publishes `data` to channel `name`, continuing the client's trace
+    /// `trace` when it sent one; the reply says where it landed or why it
+    /// did not.
     pub(super) async fn publish(
         &mut self,
         id: Option<u64>,
         name: &str,
         data: Bytes,
+        trace: Option<TraceContext>,
     ) -> ServerFrame {
         let (channel, payload) = match self.admit_publish(id, name, data) {
             Ok(admitted) => admitted,
             Err(reply) => return reply,
         };
-        let draft = EnvelopeDraft {
+        let mut draft = EnvelopeDraft {
             channel: channel.to_string(),
             content_type: ContentType::Json,
             payload,
@@ -33,13 +37,32 @@ impl Session {
                 None => "ws-gateway".to_owned(),
             }),
         };
+        let mut span = MessageSpan::stamp(
+            "publish",
+            SpanKind::Producer,
+            trace,
+            channel.as_str(),
+            Vec::new(),
+            &mut draft.headers,
+        );
         match self.context.bus.publish(&draft, None).await {
-            Ok(published) => ServerFrame::Ok {
-                id,
-                offset: Some(published.offset),
-                epoch: Some(published.epoch),
-            },
+            Ok(published) => {
+                if let Some(span) = &mut span {
+                    span.set_attribute(KeyValue::new(
+                        "asynchronio.offset",
+                        published.offset.0 as i64,
+                    ));
+                }
+                ServerFrame::Ok {
+                    id,
+                    offset: Some(published.offset),
+                    epoch: Some(published.epoch),
+                }
+            }
             Err(error) => {
+                if let Some(span) = &mut span {
+                    span.set_error(error.to_string());
+                }
                 tracing::warn!(channel = %channel, %error, "client publish failed");
                 ServerFrame::error(
                     id,

@@ -93,13 +93,19 @@ impl Session {
         let mut page = recovery.first_page;
         loop {
             let mut last = None;
+            let (mut sent, mut bytes) = (0_u64, 0_u64);
             for envelope in page.drain(..) {
                 last = Some(envelope.offset);
                 if let Ok(frame) = self.codec.encode_message(&envelope) {
-                    socket.feed(to_message(frame)).await?;
+                    let message = to_message(frame);
+                    bytes += message.len() as u64;
+                    sent += 1;
+                    socket.feed(message).await?;
                 }
             }
             socket.flush().await?;
+            // Deliveries, not in the latency histogram (see metrics).
+            crate::metrics::replayed(sent, bytes);
             let Some(last) = last.filter(|last| *last < position.offset.0) else {
                 return Ok(());
             };

@@ -1,5 +1,7 @@
 //! Reading `/proc`: CPU time, resident memory and start time of a process,
-//! and the list of processes in a process group (for the stray sweep).
+//! and the list of processes in a process group (the process manager's
+//! stray sweep and samples); [`own_rss_bytes`] for every service's node
+//! heartbeat.
 
 use std::sync::OnceLock;
 
@@ -65,6 +67,12 @@ fn parse_stat(pid: u32, text: &str) -> Option<ProcStat> {
     })
 }
 
+/// This process' resident memory, in bytes; `None` where `/proc` cannot
+/// be read (not Linux, or a restricted container).
+pub fn own_rss_bytes() -> Option<u64> {
+    stat(std::process::id()).map(|s| s.rss_bytes)
+}
+
 /// Every process on the machine (that can be read).
 pub fn all_processes() -> Vec<ProcStat> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -96,5 +104,6 @@ mod tests {
     fn reads_this_process() {
         let stat = stat(std::process::id()).expect("own stat");
         assert!(stat.rss_bytes > 0);
+        assert!(own_rss_bytes().is_some_and(|rss| rss > 0));
     }
 }
