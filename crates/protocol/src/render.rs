@@ -8,6 +8,10 @@
 //! offset N and subscribes from N ends up in the same state as the server.
 //! The gateway delivers it as a `render` frame instead of a `message`
 //! frame; the browser client applies it to the element it names.
+//!
+//! A fragment's HTML is cleaned by [`sanitize`] before it is published.
+
+pub mod sanitize;
 
 use serde::{Deserialize, Serialize};
 

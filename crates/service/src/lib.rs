@@ -6,7 +6,9 @@
 //! the Prometheus recorder behind every `GET /metrics` ([`metrics`]) and
 //! the tiny HTTP endpoint that serves it where a service has no web server
 //! ([`http_endpoint`]), and OpenTelemetry tracing with the spans that
-//! follow a message ([`telemetry`]).
+//! follow a message ([`telemetry`]), and the WebSocket upgrade's request
+//! head, checks and limits ([`upgrade`]), here so that the fuzz targets can
+//! reach them.
 //!
 //! [`node_heartbeat`] publishes each replica's heartbeat for the dashboard's
 //! Nodes page, with the memory [`procfs`] reads.
@@ -27,6 +29,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod token_args;
 pub mod token_bucket;
+pub mod upgrade;
 
 pub use instance::instance_id;
 pub use logging::{LogArgs, LogFormat};

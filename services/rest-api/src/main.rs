@@ -18,7 +18,6 @@ mod metrics;
 mod openapi;
 mod rate_limit;
 mod routes;
-mod sanitize;
 mod state;
 mod token_signing;
 mod trace;

@@ -86,15 +86,7 @@ impl Server {
     }
 
     fn websocket_config(&self) -> WebSocketConfig {
-        let max = self.context.limits.max_client_message_size;
-        WebSocketConfig::default()
-            // Small buffers: an idle connection should cost a few KiB. Reads
-            // of larger messages simply take more calls.
-            .read_buffer_size(256)
-            .write_buffer_size(8 * 1024)
-            .max_write_buffer_size(8 * 1024 + max.max(1 << 20) * 2)
-            .max_message_size(Some(max))
-            .max_frame_size(Some(max))
+        asynchronio_service::upgrade::websocket_config(self.context.limits.max_client_message_size)
     }
 
     /// Accepts connections until shutdown, then gives open connections the

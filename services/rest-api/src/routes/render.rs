@@ -3,7 +3,7 @@
 //! docs/rendering.md). The fragment is either HTML the caller rendered, or
 //! a tera template (built-in, or from `--templates-dir`) rendered here with
 //! the given context, escaped. Either way the HTML is sanitised
-//! (`crate::sanitize`) before it is published.
+//! (`asynchronio_protocol::render::sanitize`) before it is published.
 
 use actix_web::{HttpResponse, post, web};
 use asynchronio_protocol::render::{Fragment, RenderOp};
@@ -86,7 +86,7 @@ pub async fn render(
     let fragment = Fragment {
         target: request.target,
         op: request.op,
-        html: crate::sanitize::clean_fragment_html(&html),
+        html: asynchronio_protocol::render::sanitize::clean_fragment_html(&html),
     };
     let mut draft = fragment
         .draft(channel.as_str())
