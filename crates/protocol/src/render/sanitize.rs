@@ -41,6 +41,16 @@ const TABLE_CONTEXTS: &[(&[&str], &str, &str)] = &[
 /// `html` with everything that could run script or navigate the page
 /// removed; table parts (`<tr>`, `<td>`, …) keep their tags.
 pub fn clean_fragment_html(html: &str) -> String {
+    // NULs go first: the HTML parser drops them anyway, and left in they
+    // would hide whitespace from the trimming below, so that cleaning
+    // clean HTML could change it again.
+    let without_nul;
+    let html = if html.contains('\0') {
+        without_nul = html.replace('\0', "");
+        without_nul.as_str()
+    } else {
+        html
+    };
     let first_tag: String = html
         .trim_start()
         .strip_prefix('<')
@@ -103,6 +113,23 @@ mod tests {
         }
         for kept in ["id=\"a\"", "class=\"b\"", "data-x=\"1\"", "<b>there</b>"] {
             assert!(cleaned.contains(kept), "{kept} lost from {cleaned}");
+        }
+    }
+
+    /// Found by the `render_fragment` fuzz target: a NUL after a row's
+    /// trailing newline kept the newline from being trimmed (the parser
+    /// drops the NUL, not the newline), so cleaning clean HTML changed it.
+    #[test]
+    fn cleaning_clean_html_changes_nothing() {
+        for html in [
+            "<tr><td>1</td></tr>\n\0",
+            "\0<tr><td>1</td></tr>",
+            "<p>a\0b</p>\0\n",
+            "<td>x</td>\0 \0",
+        ] {
+            let clean = clean_fragment_html(html);
+            assert!(!clean.contains('\0'), "{clean:?}");
+            assert_eq!(clean_fragment_html(&clean), clean, "{html:?}");
         }
     }
 }
