@@ -42,14 +42,17 @@ pub enum ClientFrame {
         /// The channel.
         channel: String,
     },
-    /// Publish a message; `data` is the message as JSON text, already
-    /// validated.
+    /// Publish a message; `data` is the message as JSON text. Decoding
+    /// checks only that it is JSON: the gateway applies the payload rule
+    /// ([`crate::payload::checked_json`]) before it publishes, as for every
+    /// other publisher.
     Publish {
         /// Request id, echoed in the reply.
         id: Option<u64>,
         /// The channel.
         channel: String,
-        /// The message as JSON text.
+        /// The message as JSON text (not yet checked against
+        /// [`crate::payload::checked_json`]).
         data: Bytes,
         /// The publisher's W3C trace context (the frame's optional
         /// `headers` object), checked; stored in the envelope.
