@@ -1,6 +1,6 @@
 # Asynchronio: the two commands are `make run` and `make test`. Both install
 # what the machine lacks first (deploy/deps.sh; `make deps` runs it alone).
-.PHONY: run test deps build build-release unit e2e conformance lint bench bench-smoke clean images compose-test deps-check fresh-check
+.PHONY: run test deps build build-release unit e2e conformance lint bench bench-smoke fuzz fuzz-smoke fuzz-seeds clean images compose-test deps-check fresh-check
 
 CARGO ?= cargo
 
@@ -13,8 +13,9 @@ run:
 
 ## Everything CI checks: format, lints, unit, property and end-to-end tests,
 ## RFC 6455 conformance, the container stack and the install step in a bare
-## Debian container when Docker answers, and every benchmark once, briefly.
-test: deps lint build unit conformance compose-test deps-check bench-smoke
+## Debian container when Docker answers, every benchmark once, briefly, and
+## every fuzz target for 20 s.
+test: deps lint build unit conformance compose-test deps-check bench-smoke fuzz-smoke
 
 ## What make test needs, installed when missing (quick when all is there).
 deps:
@@ -71,6 +72,25 @@ bench:
 ## and short on the debug build, so that they keep working (under a minute).
 bench-smoke: deps build
 	./tests/bench/smoke.sh
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+
+## Coverage-guided fuzzing (cargo fuzz, libFuzzer; needs a nightly toolchain):
+## every target in fuzz/ for FUZZ_SECONDS each (default 10 minutes), or only
+## FUZZ_TARGETS. Findings go to target/fuzz/artifacts/, runs to
+## target/fuzz/runs.log. `make fuzz FUZZ_SECONDS=3600` is an hour each.
+fuzz: deps
+	./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+## Every fuzz target for 20 s, from the committed seeds: they still build and
+## nothing known crashes them (part of make test).
+fuzz-smoke: deps
+	./fuzz/run.sh 20
+
+## Rewrites the seed corpus fuzz/corpus/ from fuzz/examples/seeds.rs.
+fuzz-seeds:
+	./fuzz/seeds.sh
 
 clean:
 	$(CARGO) clean

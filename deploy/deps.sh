@@ -10,11 +10,12 @@
 #          pipeline's processor)
 #   test   (the default) that, plus what the tests and benchmarks use:
 #          redis-cli and redis-benchmark, PostgreSQL, Chromium, openssl, curl,
-#          procps, wrk, python3-venv, cargo-nextest, the conformance venv
+#          procps, wrk, python3-venv, cargo-nextest, cargo-fuzz (when rustup
+#          has a nightly toolchain), the conformance venv
 #          (Autobahn cases through kosoku from PyPI, in
 #          target/conformance-venv) and, when a Docker engine answers,
 #          debootstrap and docker-compose (make images, make compose-test)
-#   --without-rust  leave out cargo and what needs it (cargo-nextest): for
+#   --without-rust  leave out cargo and what needs it (cargo-nextest, cargo-fuzz): for
 #          deploy/local/run.sh, which runs built binaries, and for checking
 #          the system packages in a container without Rust (make deps-check)
 #
@@ -27,6 +28,10 @@ cd "$(dirname "$0")/.."
 
 # Pinned: the newest cargo-nextest may need a newer Rust than the project's.
 NEXTEST_VERSION=0.9.143
+# cargo-fuzz drives the libFuzzer targets in fuzz/ (make fuzz, make
+# fuzz-smoke); it needs a nightly toolchain, so it is installed only when
+# rustup lists one.
+CARGO_FUZZ_VERSION=0.13.2
 KOSOKU_VERSION=0.1.0
 
 say() { printf '[deps] %s\n' "$*"; }
@@ -106,6 +111,11 @@ if [ "$rust" = yes ]; then
   if [ "$profile" = test ] && ! cargo nextest --version >/dev/null 2>&1; then
     say "installing cargo-nextest $NEXTEST_VERSION (cargo install --locked; a few minutes)"
     cargo install --locked --quiet cargo-nextest --version "$NEXTEST_VERSION"
+  fi
+  if [ "$profile" = test ] && have rustup && rustup toolchain list | grep -q '^nightly' \
+      && ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install --locked; a few minutes)"
+    cargo install --locked --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION"
   fi
 fi
 

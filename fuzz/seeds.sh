@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Writes the seed corpus (fuzz/corpus/<target>/) from examples/seeds.rs,
+# with the project's own encoders. Run it after a wire format changes, and
+# commit what it writes.
+set -euo pipefail
+cd "$(dirname "$0")"
+exec cargo run --quiet --example seeds --target-dir ../target/fuzz/seeds
