@@ -12,8 +12,9 @@
 # result), which is where the hours fuzzed are counted from.
 #
 # Environment: FUZZ_SANITIZER (none by default, the fastest; address finds
-# memory errors in C code and unsafe Rust), FUZZ_JOBS (parallel workers per
-# target, 1 by default).
+# memory errors in C code and unsafe Rust). One process per target, in
+# turn: the machine this runs on has two cores, and libFuzzer's -jobs
+# writes its logs into the working directory.
 #
 # cargo fuzz needs a nightly toolchain. Without one the run is skipped with
 # a line that says so, and succeeds: stable-only machines can still run
@@ -24,7 +25,6 @@ cd "$(dirname "$0")/.."
 seconds=${1:?usage: fuzz/run.sh SECONDS [TARGET...]}
 shift
 sanitizer=${FUZZ_SANITIZER:-none}
-jobs=${FUZZ_JOBS:-1}
 
 if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   echo "fuzz: SKIPPED: no nightly toolchain (rustup toolchain install nightly), which cargo fuzz needs"
@@ -57,7 +57,7 @@ for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"
   status=ok
   if ! "${fuzz[@]}" run "${common[@]}" "$target" "$found" "fuzz/corpus/$target" -- \
-      -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
+      -max_total_time="$seconds" \
       -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1; then
     status=FAILED
     failed+=("$target")
