@@ -4,9 +4,14 @@
 //! A token names its subject, expiry, and the channel patterns it may
 //! subscribe and publish to; `*` in a pattern matches any run of characters
 //! (`private:user-42:*`). An admin token may do anything, `$sys:` included.
+//! What a caller may ask a token for is in [`request`].
+
+pub mod request;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+pub use request::{TokenRequest, TokenRequestError};
 
 /// Seconds of clock difference tolerated between the service that signs a
 /// token and the one that checks it, for `nbf` (a token issued "now" by a

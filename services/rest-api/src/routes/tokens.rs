@@ -17,37 +17,14 @@
 
 use actix_web::{HttpResponse, post, web};
 use asynchronio_protocol::channel::{ChannelKind, kind_of};
-use asynchronio_protocol::token::{Claims, now_secs};
+use asynchronio_protocol::token::{TokenRequest, TokenRequestError, now_secs};
 use asynchronio_store::Scope;
-use serde::Deserialize;
 
 use crate::audit::audit;
 use crate::body::Body;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TokenRequest {
-    sub: String,
-    /// Seconds; an hour (or the cap, if lower) when not given.
-    #[serde(default)]
-    ttl: Option<u64>,
-    #[serde(default)]
-    subscribe: Vec<String>,
-    #[serde(default)]
-    publish: Vec<String>,
-    #[serde(default)]
-    admin: bool,
-}
-
-/// Lifetime of a token when the request names none: an hour.
-/// Most channel patterns one token may carry (it travels with every
-/// connection and is checked on every subscribe).
-const MAX_PATTERNS: usize = 100;
-
-const DEFAULT_TTL: u64 = 3600;
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
     request_body(content_type = "application/json",
@@ -62,57 +39,22 @@ pub async fn issue(
     caller: Caller,
     Body(body): Body,
 ) -> Result<HttpResponse, ApiError> {
-    let request: TokenRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "bad_json",
-            format!("send {{\"sub\":\"user-42\",\"ttl\":3600,\"subscribe\":[\"news\"],\"publish\":[]}}: {e}"),
-        )
-    })?;
+    let request = TokenRequest::from_json(&body)
+        .map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
     require_scopes(&caller, &request)?;
-    if request.sub.trim().is_empty() || request.sub.len() > 200 {
-        return Err(ApiError::bad_request(
-            "bad_request",
-            "sub must be 1 to 200 characters",
-        ));
-    }
     let max_ttl = crate::token_signing::max_ttl(&state);
-    let ttl = request.ttl.unwrap_or(DEFAULT_TTL.min(max_ttl));
-    if ttl == 0 || ttl > max_ttl {
-        return Err(ApiError::bad_request(
-            "bad_parameter",
-            format!(
-                "ttl must be from 1 to {max_ttl} seconds (this server's --max-token-ttl); ask for a fresh token when it runs out"
-            ),
-        ));
-    }
-    let patterns_ok = request.subscribe.len() + request.publish.len() <= MAX_PATTERNS
-        && request
-            .subscribe
-            .iter()
-            .chain(&request.publish)
-            .all(|p| !p.is_empty() && p.len() <= 255 && !p.contains(char::is_whitespace));
-    if !patterns_ok {
-        return Err(ApiError::bad_request(
-            "bad_request",
-            format!(
-                "a token carries at most {MAX_PATTERNS} channel patterns of 1 to 255 characters without spaces; * matches any run"
-            ),
-        ));
-    }
-    let now = now_secs();
-    let claims = Claims {
-        sub: request.sub.trim().to_owned(),
-        exp: now + ttl,
-        iat: now,
-        subscribe: request.subscribe,
-        publish: request.publish,
-        admin: request.admin,
-        nbf: None,
-        key: match &caller {
-            Caller::Key { id, .. } => Some(id.clone()),
-            _ => None,
-        },
+    let ttl = request.checked_ttl(max_ttl).map_err(|e| {
+        let code = match e {
+            TokenRequestError::Ttl { .. } => "bad_parameter",
+            _ => "bad_request",
+        };
+        ApiError::bad_request(code, e.to_string())
+    })?;
+    let key = match &caller {
+        Caller::Key { id, .. } => Some(id.clone()),
+        _ => None,
     };
+    let claims = request.into_claims(now_secs(), ttl, key);
     let token = crate::token_signing::sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
     Ok(HttpResponse::Created().json(serde_json::json!({
