@@ -71,10 +71,13 @@ pub fn clean_fragment_html(html: &str) -> String {
     // The wrapper comes back as it went in (the allow-list keeps tables);
     // when it does not (the fragment closed it early), what is inside is
     // still clean, wrapper and all.
+    // Trimmed like the input was: whitespace the parser kept inside the
+    // table (before a comment or element it then removed) would otherwise
+    // make cleaning the result change it again.
     cleaned
         .strip_prefix(open)
         .and_then(|inner| inner.strip_suffix(close))
-        .map_or(cleaned.clone(), str::to_owned)
+        .map_or(cleaned.clone(), |inner| inner.trim().to_owned())
 }
 
 #[cfg(test)]
@@ -116,13 +119,20 @@ mod tests {
         }
     }
 
-    /// Found by the `render_fragment` fuzz target: a NUL after a row's
-    /// trailing newline kept the newline from being trimmed (the parser
-    /// drops the NUL, not the newline), so cleaning clean HTML changed it.
+    /// Found by the `render_fragment` fuzz target and its review: a NUL,
+    /// a comment or a script after a row's trailing newline kept the
+    /// newline from being trimmed (the parser drops them, not the newline),
+    /// so cleaning clean HTML changed it. (Not every input cleans to a
+    /// fixed point: serialized HTML does not always parse back to the same
+    /// tree, a nested `<a>` for one. The fuzz target checks that the second
+    /// cleaning is still clean.)
     #[test]
     fn cleaning_clean_html_changes_nothing() {
         for html in [
             "<tr><td>1</td></tr>\n\0",
+            "<tr><td>1</td></tr>\n<!--c-->",
+            "<tr><td>1</td></tr>\n<script>x()</script>",
+            "<td>1</td> <!--c--> ",
             "\0<tr><td>1</td></tr>",
             "<p>a\0b</p>\0\n",
             "<td>x</td>\0 \0",
