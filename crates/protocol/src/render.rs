@@ -9,8 +9,12 @@
 //! The gateway delivers it as a `render` frame instead of a `message`
 //! frame; the browser client applies it to the element it names.
 //!
-//! A fragment's HTML is cleaned by [`sanitize`] before it is published.
+//! A caller's fragment (the REST API's render endpoint) has its HTML
+//! cleaned by `sanitize` (feature `sanitize`) before it is published; the
+//! dashboard's own fragments come from its templates, which escape what
+//! they print.
 
+#[cfg(feature = "sanitize")]
 pub mod sanitize;
 
 use serde::{Deserialize, Serialize};
