@@ -20,7 +20,7 @@ pub struct RequestHead {
     pub bytes: Vec<u8>,
     /// `GET`, normally.
     pub method: String,
-    /// The request target, query included.
+    /// The request target's path (the query left out).
     pub path: String,
     /// `HTTP/1.1`, normally.
     pub version: String,
