@@ -63,6 +63,8 @@ fresh-check:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
+	CARGO_TARGET_DIR=target $(CARGO) clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 ## Criterion benchmarks of the per-message codec work.
 bench:
@@ -76,15 +78,15 @@ bench-smoke: deps build
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
 
-## Coverage-guided fuzzing (cargo fuzz, libFuzzer; needs a nightly toolchain):
+## Coverage-guided fuzzing (cargo fuzz, libFuzzer, on stable; FUZZ_SANITIZER=address needs nightly):
 ## every target in fuzz/ for FUZZ_SECONDS each (default 10 minutes), or only
 ## FUZZ_TARGETS. Findings go to target/fuzz/artifacts/, runs to
 ## target/fuzz/runs.log. `make fuzz FUZZ_SECONDS=3600` is an hour each.
 fuzz: deps
 	./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-## Every fuzz target for 20 s, from the committed seeds: they still build and
-## nothing known crashes them (part of make test).
+## Every fuzz target for 20 s, from the committed seeds and what earlier runs
+## found: they still build and nothing known crashes them (part of make test).
 fuzz-smoke: deps
 	./fuzz/run.sh 20
 

@@ -10,8 +10,8 @@
 #          pipeline's processor)
 #   test   (the default) that, plus what the tests and benchmarks use:
 #          redis-cli and redis-benchmark, PostgreSQL, Chromium, openssl, curl,
-#          procps, wrk, python3-venv, cargo-nextest, cargo-fuzz (when rustup
-#          has a nightly toolchain), the conformance venv
+#          procps, wrk, python3-venv, cargo-nextest, cargo-fuzz, the
+#          conformance venv
 #          (Autobahn cases through kosoku from PyPI, in
 #          target/conformance-venv) and, when a Docker engine answers,
 #          debootstrap and docker-compose (make images, make compose-test)
@@ -29,8 +29,7 @@ cd "$(dirname "$0")/.."
 # Pinned: the newest cargo-nextest may need a newer Rust than the project's.
 NEXTEST_VERSION=0.9.143
 # cargo-fuzz drives the libFuzzer targets in fuzz/ (make fuzz, make
-# fuzz-smoke); it needs a nightly toolchain, so it is installed only when
-# rustup lists one.
+# fuzz-smoke), on the stable toolchain.
 CARGO_FUZZ_VERSION=0.13.2
 KOSOKU_VERSION=0.1.0
 
@@ -112,8 +111,7 @@ if [ "$rust" = yes ]; then
     say "installing cargo-nextest $NEXTEST_VERSION (cargo install --locked; a few minutes)"
     cargo install --locked --quiet cargo-nextest --version "$NEXTEST_VERSION"
   fi
-  if [ "$profile" = test ] && have rustup && rustup toolchain list | grep -q '^nightly' \
-      && ! cargo fuzz --version >/dev/null 2>&1; then
+  if [ "$profile" = test ] && ! cargo fuzz --version >/dev/null 2>&1; then
     say "installing cargo-fuzz $CARGO_FUZZ_VERSION (cargo install --locked; a few minutes)"
     cargo install --locked --quiet cargo-fuzz --version "$CARGO_FUZZ_VERSION"
   fi

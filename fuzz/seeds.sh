@@ -4,4 +4,6 @@
 # commit what it writes.
 set -euo pipefail
 cd "$(dirname "$0")"
+# Old seeds go first, so that a seed no longer written does not linger.
+find corpus -name 'seed-*' -delete 2>/dev/null || true
 exec cargo run --quiet --example seeds --target-dir ../target/fuzz/seeds

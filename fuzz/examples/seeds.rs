@@ -3,6 +3,7 @@
 //! they stay valid when a format changes. Run it with `fuzz/seeds.sh`;
 //! the fuzzer starts from these and finds its way from there.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,11 @@ const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let mut seeds = Seeds { root, count: 0 };
+    let mut seeds = Seeds {
+        root,
+        count: 0,
+        per_target: HashMap::new(),
+    };
 
     let trace = TraceContext::checked(TRACEPARENT, Some("vendor=abc")).ok();
     let frames = [
@@ -83,6 +88,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "websocket",
         &[&[1u8], &masked(0x9, b"ping")[..], &masked(0x8, &[])[..]].concat(),
     )?;
+    // Just over the target's 256-byte limit, and a head over 16 KiB (431).
+    seeds.write(
+        "websocket",
+        &[&[1u8], &masked(0x2, &[b'x'; 257])[..]].concat(),
+    )?;
+    let long_head = HANDSHAKE.replace(
+        "Host: localhost",
+        &format!("Host: {}", "h".repeat(16 * 1024)),
+    );
+    seeds.write("websocket", &[&[0u8], long_head.as_bytes()].concat())?;
     // A message in two fragments.
     let mut first = masked(0x1, br#"{"op":"ping","#);
     first[0] &= 0x7f;
@@ -178,8 +193,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     seeds.write(
         "config",
-        b"[[program]]\nname = \"web\"\ncommand = \"python3 -m http.server\"\ninstances = 2\n\n\
-          [[stage]]\nname = \"upper\"\ninput = \"in\"\noutput = [\"out\"]\ncommand = \"./upper.py\"\n",
+        b"[process.web]\ncommand = \"python3\"\nargs = [\"-m\", \"http.server\"]\ninstances = 2\n\
+          ready = { tcp = \"127.0.0.1:8000\" }\n\n\
+          [[pipeline]]\nname = \"upper\"\ninput = \"in\"\noutputs = [\"out\"]\ncommand = \"./upper.py\"\n\
+          max_retries = 3\ndepends_on = [\"web\"]\n",
     )?;
 
     for name in [
@@ -318,10 +335,12 @@ fn masked(opcode: u8, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// Writes seed files, named by a counter so reruns overwrite them.
+/// Writes seed files, numbered per target, so that adding a seed to one
+/// target leaves the others' names alone.
 struct Seeds {
     root: PathBuf,
     count: usize,
+    per_target: HashMap<String, usize>,
 }
 
 impl Seeds {
@@ -329,6 +348,8 @@ impl Seeds {
         let dir = self.root.join(target);
         fs::create_dir_all(&dir)?;
         self.count += 1;
-        fs::write(dir.join(format!("seed-{:03}", self.count)), bytes)
+        let number = self.per_target.entry(target.to_owned()).or_default();
+        *number += 1;
+        fs::write(dir.join(format!("seed-{:03}", number)), bytes)
     }
 }

@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
     let again = Envelope::decode(&encoded).expect("an encoded envelope decodes");
     assert_eq!(envelope, again);
     for codec in [Codec::Json, Codec::MsgPack] {
-        let _ = codec.encode_message(&envelope);
+        codec
+            .encode_message(&envelope)
+            .expect("a decoded envelope can be delivered");
     }
     let _ = TraceContext::from_headers(&envelope.headers);
 });

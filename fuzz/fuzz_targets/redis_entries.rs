@@ -35,10 +35,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         3 => {
-            if let Ok(text) = std::str::from_utf8(bytes) {
-                if let Some(info) = PresenceInfo::from_json(text) {
-                    assert_eq!(PresenceInfo::from_json(&info.to_json()), Some(info));
-                }
+            if let Ok(text) = std::str::from_utf8(bytes)
+                && let Some(info) = PresenceInfo::from_json(text)
+            {
+                assert_eq!(PresenceInfo::from_json(&info.to_json()), Some(info));
             }
         }
         4 => {

@@ -28,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
                 Read::Eof => break,
                 Read::Line => {
                     assert!(reader.line().len() <= MAX);
-                    if let Ok(line) = std::str::from_utf8(reader.line()) {
-                        if let Ok(answer) = serde_json::from_str::<Answer<Box<RawValue>>>(line) {
-                            let _ = answer.to_line();
-                        }
+                    if let Ok(line) = std::str::from_utf8(reader.line())
+                        && let Ok(answer) = serde_json::from_str::<Answer<Box<RawValue>>>(line)
+                    {
+                        let _ = answer.to_line();
                     }
                 }
                 Read::Piece => {
