@@ -11,7 +11,7 @@ pub mod request;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-pub use request::{TokenRequest, TokenRequestError};
+pub use request::{CheckedTokenRequest, TokenRequest, TokenRequestError};
 
 /// Seconds of clock difference tolerated between the service that signs a
 /// token and the one that checks it, for `nbf` (a token issued "now" by a
@@ -220,6 +220,12 @@ impl TokenKeys {
     /// (Whether the issuing key was revoked is the caller's question:
     /// see [`Claims::key`].)
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_at(token, now_secs())
+    }
+
+    /// [`TokenKeys::verify`] as of `now` (Unix seconds), for checks that
+    /// must use the clock reading the token was made with.
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(self.algorithm);
         // Expiry and nbf are checked below, by the same rules as
         // [`Claims::expired_at`] and [`Claims::premature_at`], so a token is
@@ -231,7 +237,6 @@ impl TokenKeys {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let now = now_secs();
         if claims.expired_at(now) {
             return Err(TokenError::Expired);
         }

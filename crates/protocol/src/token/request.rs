@@ -76,8 +76,13 @@ impl TokenRequest {
     }
 
     /// Checks the subject, the lifetime (at most `max_ttl` seconds) and the
-    /// patterns, in that order, and returns the lifetime to sign with.
-    pub fn checked_ttl(&self, max_ttl: u64) -> Result<u64, TokenRequestError> {
+    /// patterns, in that order: only a checked request makes claims.
+    pub fn checked(self, max_ttl: u64) -> Result<CheckedTokenRequest, TokenRequestError> {
+        let ttl = self.check(max_ttl)?;
+        Ok(CheckedTokenRequest { request: self, ttl })
+    }
+
+    fn check(&self, max_ttl: u64) -> Result<u64, TokenRequestError> {
         if self.sub.trim().is_empty() || self.sub.len() > MAX_SUB_LEN {
             return Err(TokenRequestError::Sub);
         }
@@ -94,18 +99,33 @@ impl TokenRequest {
         }
         Ok(ttl)
     }
+}
 
-    /// The claims of the token this request is granted: valid from `now`
-    /// (Unix seconds) for `ttl` seconds (from [`TokenRequest::checked_ttl`]),
-    /// naming the API key `key` that issued it, if any.
-    pub fn into_claims(self, now: u64, ttl: u64, key: Option<String>) -> Claims {
+/// A [`TokenRequest`] that passed [`TokenRequest::checked`], with the
+/// lifetime it is granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedTokenRequest {
+    request: TokenRequest,
+    ttl: u64,
+}
+
+impl CheckedTokenRequest {
+    /// The lifetime granted, in seconds.
+    pub fn ttl(&self) -> u64 {
+        self.ttl
+    }
+
+    /// The claims of the token: valid from `now` (Unix seconds) for the
+    /// granted lifetime, naming the API key `key` that issued it, if any.
+    pub fn into_claims(self, now: u64, key: Option<String>) -> Claims {
+        let request = self.request;
         Claims {
-            sub: self.sub.trim().to_owned(),
-            exp: now.saturating_add(ttl),
+            sub: request.sub.trim().to_owned(),
+            exp: now.saturating_add(self.ttl),
             iat: now,
-            subscribe: self.subscribe,
-            publish: self.publish,
-            admin: self.admin,
+            subscribe: request.subscribe,
+            publish: request.publish,
+            admin: request.admin,
             nbf: None,
             key,
         }
@@ -125,15 +145,19 @@ mod tests {
             Err(TokenRequestError::Json(_))
         ));
         let ok = request(r#"{"sub":" u ","subscribe":["news:*"]}"#).expect("valid");
-        assert_eq!(ok.checked_ttl(60), Ok(60));
-        assert_eq!(ok.checked_ttl(7200), Ok(3600));
-        let claims = ok.into_claims(1000, 60, Some("k1".into()));
+        assert_eq!(ok.clone().checked(7200).map(|c| c.ttl()), Ok(3600));
+        let checked = ok.checked(60).expect("valid");
+        assert_eq!(checked.ttl(), 60);
+        let claims = checked.into_claims(1000, Some("k1".into()));
         assert_eq!((claims.sub.as_str(), claims.exp), ("u", 1060));
         let sub = request(r#"{"sub":" ","ttl":0}"#).expect("parses");
-        assert_eq!(sub.checked_ttl(60), Err(TokenRequestError::Sub));
+        assert_eq!(sub.checked(60).err(), Some(TokenRequestError::Sub));
         let ttl = request(r#"{"sub":"u","ttl":61,"publish":[""]}"#).expect("parses");
-        assert_eq!(ttl.checked_ttl(60), Err(TokenRequestError::Ttl { max: 60 }));
+        assert_eq!(
+            ttl.checked(60).err(),
+            Some(TokenRequestError::Ttl { max: 60 })
+        );
         let spaces = request(r#"{"sub":"u","publish":["a b"]}"#).expect("parses");
-        assert_eq!(spaces.checked_ttl(60), Err(TokenRequestError::Patterns));
+        assert_eq!(spaces.checked(60).err(), Some(TokenRequestError::Patterns));
     }
 }

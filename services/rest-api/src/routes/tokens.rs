@@ -43,7 +43,7 @@ pub async fn issue(
         .map_err(|e| ApiError::bad_request("bad_json", e.to_string()))?;
     require_scopes(&caller, &request)?;
     let max_ttl = crate::token_signing::max_ttl(&state);
-    let ttl = request.checked_ttl(max_ttl).map_err(|e| {
+    let request = request.checked(max_ttl).map_err(|e| {
         let code = match e {
             TokenRequestError::Ttl { .. } => "bad_parameter",
             _ => "bad_request",
@@ -54,7 +54,7 @@ pub async fn issue(
         Caller::Key { id, .. } => Some(id.clone()),
         _ => None,
     };
-    let claims = request.into_claims(now_secs(), ttl, key);
+    let claims = request.into_claims(now_secs(), key);
     let token = crate::token_signing::sign(&state, &claims)?;
     audit(&state, &caller, "token.issue", &claims.sub, "ok").await;
     Ok(HttpResponse::Created().json(serde_json::json!({
