@@ -158,6 +158,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seeds.write("token", pair.as_bytes())?;
     }
 
+    for body in [
+        &br#"{"sub":"user-42","ttl":3600,"subscribe":["news","private:user-42:*"],"publish":["chat:*"]}"#[..],
+        br#"{"sub":" user ","admin":true}"#,
+        br#"{"sub":"u","ttl":1,"subscribe":["a*b*c"]}"#,
+    ] {
+        seeds.write("rest_bodies", &[&[0u8], body].concat())?;
+    }
+    seeds.write("rest_bodies", b"\x01[\"1764633600000-0\",\"1-1\"]")?;
+
     let answers = [
         Answer::new("1-0".into(), Outcome::forward(serde_json::json!({"a": 1}))),
         Answer::new("2-0".into(), Outcome::drop_message()),
