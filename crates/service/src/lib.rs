@@ -33,7 +33,7 @@ pub mod upgrade;
 
 pub use instance::instance_id;
 pub use logging::{LogArgs, LogFormat};
-pub use redis_args::RedisArgs;
+pub use redis_args::{HistoryArgs, RedisArgs};
 pub use runtime::run_service;
 pub use shutdown::Shutdown;
 pub use token_args::TokenArgs;

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use asynchronio_bus::{Bus, BusConfig, BusError, HistorySettings, Lease, LeaseKeeper, LeaseLoss};
+use asynchronio_bus::{Bus, BusConfig, BusError, Lease, LeaseKeeper, LeaseLoss};
 use asynchronio_protocol::Keys;
 use asynchronio_protocol::node::NodeKind;
 use asynchronio_protocol::process::{CommandResult, ProcessCommand};
 use asynchronio_service::node_heartbeat::{self, Node};
 use asynchronio_service::shutdown::{FAREWELL, farewell, join_within};
-use asynchronio_service::{LogArgs, Shutdown};
+use asynchronio_service::{HistoryArgs, LogArgs, Shutdown};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -53,9 +53,11 @@ pub struct ManagerArgs {
     #[arg(long, env = "ASYNCHRONIO_KEY_PREFIX")]
     pub key_prefix: Option<String>,
 
-    /// Messages kept per channel (also for `$sys:logs:*`).
-    #[arg(long, env = "ASYNCHRONIO_HISTORY_SIZE", default_value_t = 10_000)]
-    pub history_size: u64,
+    /// How much history the channels this manager publishes on keep
+    /// (pipeline outputs, `$sys:logs:*`, process states), as in every
+    /// service.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 
     /// Name of this manager in states and logs (default: host-pid-random).
     #[arg(long, env = "ASYNCHRONIO_MANAGER_ID")]
@@ -230,10 +232,7 @@ fn redis_settings(args: &ManagerArgs, config: &Config) -> (BusConfig, ChildEnvir
         .or_else(|| config.key_prefix.clone())
         .unwrap_or_else(|| asynchronio_protocol::keys::DEFAULT_PREFIX.to_owned());
     let mut bus_config = BusConfig::new(config.redis_url(), Keys::new(&prefix));
-    bus_config.history = HistorySettings {
-        size: args.history_size,
-        ..HistorySettings::default()
-    };
+    bus_config.history = args.history.settings();
     let environment = ChildEnvironment {
         redis_url: config.redis_url(),
         key_prefix: Some(prefix),
@@ -334,5 +333,41 @@ async fn serve(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::Parser;
+
+    use super::*;
+
+    /// The manager publishes pipeline outputs, logs and states, so it
+    /// trims and expires them by the same options as every service. It had
+    /// no `--history-ttl`, and kept everything for 24 h whatever the
+    /// deployment said.
+    #[test]
+    fn history_options_reach_the_bus() {
+        let config = Config::parse(
+            Path::new("asynchronio.toml"),
+            "[redis]\nurl = \"redis://127.0.0.1:6379\"\n",
+            None,
+        )
+        .expect("a valid config");
+        let args = ManagerArgs::try_parse_from([
+            "process-manager",
+            "--history-size",
+            "50",
+            "--history-ttl",
+            "0",
+        ])
+        .expect("the options parse");
+        let (bus, _) = redis_settings(&args, &config);
+        assert_eq!((bus.history.size, bus.history.ttl_secs), (50, 0));
+        let defaults = ManagerArgs::try_parse_from(["process-manager"]).expect("parses");
+        let (bus, _) = redis_settings(&defaults, &config);
+        assert_eq!((bus.history.size, bus.history.ttl_secs), (10_000, 86_400));
     }
 }
