@@ -735,8 +735,18 @@ for line in sys.stdin:
     assert_eq!(page["letters"][0]["error"], "cannot handle bad-3 yet");
     // The same health over REST as in the CLI: in the last minute at
     // least 4 failures (two letters failing twice) against 3 successes.
-    let pipelines = call("GET", "/api/v1/pipelines", "");
-    let pipelines: serde_json::Value = serde_json::from_str(&pipelines.text()).expect("json");
+    // The manager publishes its figures every second
+    // (`STATISTICS_EVERY`), so the letters can be listed before the
+    // failures are counted: wait for the next figures.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let pipelines = loop {
+        let pipelines = call("GET", "/api/v1/pipelines", "");
+        let pipelines: serde_json::Value = serde_json::from_str(&pipelines.text()).expect("json");
+        if pipelines["stages"][0]["health"] == "failing" || Instant::now() >= deadline {
+            break pipelines;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     assert_eq!(pipelines["stages"][0]["health"], "failing", "{pipelines}");
     assert!(cli_pipelines(&url, true).contains("\"health\":\"failing\""));
     let one = call(
