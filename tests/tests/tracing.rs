@@ -234,11 +234,17 @@ async fn a_raw_publish_is_a_root_span_in_the_bridge_with_the_gateway_under_it() 
     }
     let offset = offset.expect("raw PUBLISH never reached the client");
 
+    // Both spans: the bridge and the gateway export in their own batches,
+    // so one can arrive before the other.
     let spans = receiver
         .wait_until(Duration::from_secs(15), |spans| {
             spans.iter().any(|s| {
                 s.service == "ws-gateway"
+                    && s.name == "deliver"
                     && s.attribute("asynchronio.offset") == Some(&offset.to_string())
+                    && spans
+                        .iter()
+                        .any(|b| b.service == "redis-bridge" && b.span_id == s.parent_span_id)
             })
         })
         .await;
