@@ -28,12 +28,9 @@ pub async fn read_head(stream: &mut TcpStream, limit: Duration) -> Result<Reques
                 return Err(HeadError::Gone);
             }
             bytes.extend_from_slice(&chunk[..n]);
+            // parse_head decides whether a head that ended is too long.
             if let Some(end) = find_head_end(&bytes) {
-                return if end > MAX_HEAD {
-                    Err(HeadError::TooLarge)
-                } else {
-                    Ok(end)
-                };
+                return Ok(end);
             }
             if bytes.len() > MAX_HEAD {
                 return Err(HeadError::TooLarge);
