@@ -35,32 +35,39 @@ pub struct WsClient {
 impl WsClient {
     /// Connects with the subprotocol of `codec`.
     pub async fn connect(url: &str, codec: Codec) -> WsClient {
-        let mut request = match url.into_client_request() {
-            Ok(request) => request,
-            Err(error) => panic!("bad test URL {url}: {error}"),
-        };
+        match WsClient::try_connect(url, codec).await {
+            Ok(client) => client,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// Connects with the subprotocol of `codec`, or says why it could not:
+    /// for clients that expect failures and reconnect (the chaos suite).
+    pub async fn try_connect(url: &str, codec: Codec) -> Result<WsClient, String> {
+        let mut request = url
+            .into_client_request()
+            .map_err(|error| format!("bad test URL {url}: {error}"))?;
         request.headers_mut().insert(
             "sec-websocket-protocol",
             HeaderValue::from_static(codec.subprotocol()),
         );
-        let (ws, response) = match tokio_tungstenite::connect_async(request).await {
-            Ok(connected) => connected,
-            Err(error) => panic!("cannot connect to {url}: {error}"),
-        };
+        let (ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|error| format!("cannot connect to {url}: {error}"))?;
         let chosen = response
             .headers()
             .get("sec-websocket-protocol")
             .and_then(|v| v.to_str().ok());
-        assert_eq!(
-            chosen,
-            Some(codec.subprotocol()),
-            "server did not accept the subprotocol"
-        );
-        WsClient {
+        if chosen != Some(codec.subprotocol()) {
+            return Err(format!(
+                "server did not accept the subprotocol: it chose {chosen:?}"
+            ));
+        }
+        Ok(WsClient {
             ws,
             codec,
             next_id: 1,
-        }
+        })
     }
 
     /// A fresh request id for frames that carry one.
@@ -71,15 +78,26 @@ impl WsClient {
 
     /// Encodes `frame` with the client's codec and sends it.
     pub async fn send(&mut self, frame: &ClientFrame) {
-        let encoded = match self.codec.encode_client(frame) {
-            Ok(encoded) => encoded,
-            Err(error) => panic!("cannot encode {frame:?}: {error}"),
-        };
+        if let Err(error) = self.try_send(frame).await {
+            panic!("{error}");
+        }
+    }
+
+    /// Encodes `frame` with the client's codec and sends it, or says why
+    /// it could not.
+    pub async fn try_send(&mut self, frame: &ClientFrame) -> Result<(), String> {
+        let encoded = self
+            .codec
+            .encode_client(frame)
+            .map_err(|error| format!("cannot encode {frame:?}: {error}"))?;
         let message = match encoded {
             OutboundFrame::Text(text) => Message::Text(Utf8Bytes::from(text)),
             OutboundFrame::Binary(bytes) => Message::Binary(Bytes::from(bytes)),
         };
-        self.send_raw(message).await;
+        self.ws
+            .send(message)
+            .await
+            .map_err(|error| format!("cannot send to the gateway: {error}"))
     }
 
     /// Sends a WebSocket message as it is (hostile and malformed input).
@@ -96,26 +114,35 @@ impl WsClient {
 
     /// The next frame or the close, within `limit`; panics after it.
     pub async fn recv_within(&mut self, limit: Duration) -> Received {
+        match self.try_recv_within(limit).await {
+            Ok(received) => received,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// The next frame or the close, within `limit`; an error when nothing
+    /// came in time or a frame did not decode.
+    pub async fn try_recv_within(&mut self, limit: Duration) -> Result<Received, String> {
         loop {
-            let next = match tokio::time::timeout(limit, self.ws.next()).await {
-                Ok(next) => next,
-                Err(_) => panic!("no frame from the gateway within {limit:?}"),
-            };
+            let next = tokio::time::timeout(limit, self.ws.next())
+                .await
+                .map_err(|_| format!("no frame from the gateway within {limit:?}"))?;
             let bytes = match next {
-                None | Some(Err(_)) => return Received::Closed(None),
+                None | Some(Err(_)) => return Ok(Received::Closed(None)),
                 Some(Ok(Message::Close(frame))) => {
-                    return Received::Closed(
+                    return Ok(Received::Closed(
                         frame.map(|f| (u16::from(f.code), f.reason.to_string())),
-                    );
+                    ));
                 }
                 Some(Ok(Message::Text(text))) => Bytes::from(text),
                 Some(Ok(Message::Binary(bytes))) => bytes,
                 Some(Ok(_)) => continue,
             };
-            match self.codec.decode_server(&bytes) {
-                Ok(frame) => return Received::Frame(frame),
-                Err(error) => panic!("gateway sent a frame that does not decode: {error}"),
-            }
+            return self
+                .codec
+                .decode_server(&bytes)
+                .map(Received::Frame)
+                .map_err(|error| format!("gateway sent a frame that does not decode: {error}"));
         }
     }
 

@@ -1,6 +1,7 @@
 //! A minimal HTTP/1.1 client for tests: one request per connection.
 
 use std::io::{Read, Write};
+use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 /// A response: status, lower-cased headers, body.
@@ -60,11 +61,36 @@ pub fn request_to(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = match std::net::TcpStream::connect((host, port)) {
-        Ok(stream) => stream,
-        Err(error) => panic!("cannot connect to {host}:{port}: {error}"),
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(15)));
+    match try_request_to(host, port, method, path, headers, body, TIMEOUT) {
+        Ok(response) => response,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// How long [`request_to`] waits to connect, and for each read.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Sends `method path` to `host`:`port`, waiting at most `timeout` to
+/// connect and for each read: the response, or why there is none (for
+/// clients that expect failures and retry, as in the chaos suite).
+pub fn try_request_to(
+    host: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Response, String> {
+    let address = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| format!("cannot resolve {host}:{port}"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)
+        .map_err(|error| format!("cannot connect to {host}:{port}: {error}"))?;
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: {host}:{port}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
@@ -73,24 +99,22 @@ pub fn request_to(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    if let Err(error) = stream
+    stream
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(body))
-    {
-        panic!("cannot send the request: {error}");
-    }
+        .map_err(|error| format!("cannot send the request: {error}"))?;
     let mut raw = Vec::new();
-    if let Err(error) = stream.read_to_end(&mut raw) {
-        panic!("cannot read the response: {error}");
-    }
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|error| format!("cannot read the response: {error}"))?;
     parse(&raw)
 }
 
-fn parse(raw: &[u8]) -> Response {
+fn parse(raw: &[u8]) -> Result<Response, String> {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("malformed response: {}", String::from_utf8_lossy(raw)));
+        .ok_or_else(|| format!("malformed response: {}", String::from_utf8_lossy(raw)))?;
     let head = String::from_utf8_lossy(&raw[..split]);
     let mut lines = head.split("\r\n");
     let status = lines
@@ -109,11 +133,11 @@ fn parse(raw: &[u8]) -> Response {
     {
         body = unchunk(&body);
     }
-    Response {
+    Ok(Response {
         status,
         headers,
         body,
-    }
+    })
 }
 
 fn unchunk(mut data: &[u8]) -> Vec<u8> {

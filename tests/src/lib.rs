@@ -11,6 +11,7 @@ pub mod bridge;
 pub mod browser;
 pub mod client;
 pub mod cluster;
+pub mod compose;
 pub mod http;
 pub mod manager;
 pub mod otlp;

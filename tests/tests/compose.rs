@@ -15,140 +15,13 @@ use std::time::{Duration, Instant};
 
 use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_e2e::bridge::owned_partitions;
-use asynchronio_e2e::{Received, WsClient, free_port, http};
+use asynchronio_e2e::compose::{Stack, docker, ip_of};
+use asynchronio_e2e::{Received, WsClient, http};
 use asynchronio_protocol::{Codec, EnvelopeDraft, Keys, Offset, ServerFrame, Since};
 use bytes::Bytes;
 
 const ADMIN_KEY: &str = "compose-test-admin-key";
 const STREAMED: u64 = 10_000;
-
-/// A compose project of its own, taken down with its volumes on drop.
-struct Stack {
-    project: String,
-    api_port: u16,
-    ws_port: u16,
-    prometheus_port: u16,
-}
-
-impl Stack {
-    fn compose(&self, args: &[&str]) -> std::process::Output {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-        let output = Command::new(format!("{root}/deploy/docker/compose.sh"))
-            .args(args)
-            .env("COMPOSE_PROJECT_NAME", &self.project)
-            .env("API_PORT", self.api_port.to_string())
-            .env("WS_PORT", self.ws_port.to_string())
-            .env("PROMETHEUS_PORT", self.prometheus_port.to_string())
-            .env("ASYNCHRONIO_ADMIN_KEY", ADMIN_KEY)
-            .output();
-        match output {
-            Ok(output) => output,
-            Err(error) => panic!("cannot run docker compose: {error}"),
-        }
-    }
-
-    fn compose_ok(&self, args: &[&str]) -> String {
-        let output = self.compose(args);
-        assert!(
-            output.status.success(),
-            "docker compose {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    }
-
-    /// Container ids of one service.
-    fn containers(&self, service: &str) -> Vec<String> {
-        let label = format!("label=com.docker.compose.service={service}");
-        let project = format!("label=com.docker.compose.project={}", self.project);
-        docker(&["ps", "-q", "--filter", &project, "--filter", &label])
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Running containers of the project.
-    fn running_containers(&self) -> Vec<String> {
-        let project = format!("label=com.docker.compose.project={}", self.project);
-        docker(&["ps", "-q", "--filter", &project])
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Waits until `expected` containers of the project run and are healthy.
-    fn wait_healthy(&self, expected: usize, limit: Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let ids = self.running_containers();
-            let states: Vec<String> = ids
-                .iter()
-                .map(|id| {
-                    docker(&[
-                        "inspect",
-                        "-f",
-                        "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}",
-                        id,
-                    ])
-                })
-                .collect();
-            let healthy = states
-                .iter()
-                .filter(|s| s.ends_with(" running healthy"))
-                .count();
-            if ids.len() == expected && healthy == expected {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "containers not healthy after {limit:?}: {states:#?}"
-            );
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let logs = self.compose(&["logs", "--no-color", "--tail", "40"]);
-            eprintln!("{}", String::from_utf8_lossy(&logs.stdout));
-        }
-        let down = self.compose(&["down", "-v", "--remove-orphans", "-t", "5"]);
-        if !down.status.success() {
-            eprintln!(
-                "docker compose down -v failed: {}",
-                String::from_utf8_lossy(&down.stderr)
-            );
-        }
-    }
-}
-
-fn docker(args: &[&str]) -> String {
-    match Command::new("docker").args(args).output() {
-        Ok(output) if output.status.success() => {
-            String::from_utf8_lossy(&output.stdout).trim().to_owned()
-        }
-        Ok(output) => panic!(
-            "docker {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
-        Err(error) => panic!("cannot run docker: {error}"),
-    }
-}
-
-fn ip_of(container: &str) -> String {
-    docker(&[
-        "inspect",
-        "-f",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
-        container,
-    ])
-    .split_whitespace()
-    .next()
-    .unwrap_or_default()
-    .to_owned()
-}
 
 fn curl_publish(port: u16, channel: &str, body: &str) -> String {
     let output = Command::new("curl")
@@ -267,12 +140,7 @@ async fn next_message(client: &mut WsClient) -> Option<(u64, serde_json::Value)>
 #[tokio::test]
 #[ignore = "needs Docker and the images; run by `make compose-test`"]
 async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
-    let stack = Stack {
-        project: format!("asynchronio-e2e-{}", std::process::id()),
-        api_port: free_port(),
-        ws_port: free_port(),
-        prometheus_port: free_port(),
-    };
+    let stack = Stack::new("asynchronio-e2e", ADMIN_KEY);
     stack.compose_ok(&[
         "up",
         "-d",
