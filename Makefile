@@ -1,6 +1,6 @@
 # Asynchronio: the two commands are `make run` and `make test`. Both install
 # what the machine lacks first (deploy/deps.sh; `make deps` runs it alone).
-.PHONY: run test deps build build-release unit e2e conformance lint bench bench-smoke fuzz fuzz-smoke fuzz-seeds clean images compose-test deps-check fresh-check
+.PHONY: run test deps build build-release unit e2e conformance lint bench bench-smoke fuzz fuzz-smoke fuzz-seeds clean images compose-test chaos deps-check fresh-check
 
 CARGO ?= cargo
 
@@ -40,14 +40,31 @@ images:
 	./deploy/docker/images.sh
 
 ## docker-compose.yml end to end: scaled gateways and bridges, a gateway
-## killed mid-stream, Redis restarted. Skipped, with the reason, without Docker.
+## killed mid-stream, Redis restarted; then the chaos suite for 60 s.
+## Skipped, with the reason, without Docker.
 compose-test: deps build
 	@if docker info >/dev/null 2>&1; then \
 	  $(MAKE) images && \
-	  $(CARGO) nextest run -p asynchronio-e2e --test compose --run-ignored only --no-capture; \
+	  $(CARGO) nextest run -p asynchronio-e2e --test compose --run-ignored only --no-capture && \
+	  CHAOS_SECONDS=60 CHAOS_SEED=$(CHAOS_SEED) $(CARGO) nextest run -p asynchronio-e2e --test chaos --run-ignored only --no-capture; \
 	else \
 	  echo "compose-test SKIPPED: no Docker engine answers ('docker info' failed); install and start Docker to test the container stack"; \
 	fi
+
+CHAOS_SECONDS ?= 600
+CHAOS_SEED ?=
+CHAOS_SUBSCRIBERS ?= 500
+
+## The chaos suite (tests/tests/chaos/): the container stack under a steady
+## mixed load while faults drawn from a seed hit it (kills, pauses,
+## partitions, slow links, Redis restarts, CLIENT KILL, a read-only archive),
+## then every acknowledged publish checked against what each subscriber got.
+## CHAOS_SEED=… replays a run; the seed and schedule are printed first.
+chaos: deps build
+	@docker info >/dev/null 2>&1 || { echo "make chaos needs a Docker engine: 'docker info' failed; install and start Docker"; exit 1; }
+	$(MAKE) images
+	CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_SEED=$(CHAOS_SEED) CHAOS_SUBSCRIBERS=$(CHAOS_SUBSCRIBERS) \
+	  $(CARGO) nextest run -p asynchronio-e2e --test chaos --run-ignored only --no-capture
 
 ## deploy/deps.sh alone in a bare Debian container, then every command the
 ## stack and the tests need is there. Skipped, with the reason, without Docker.

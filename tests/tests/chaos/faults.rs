@@ -1,0 +1,341 @@
+//! The faults: what each kind does to a container and how it is undone,
+//! and the schedule drawn from the seed.
+//!
+//! Partitions and slow links are made from this host, inside the
+//! container's network namespace (`nsenter -t PID -n iptables|tc`), so no
+//! container is granted NET_ADMIN: the services run exactly as a user runs
+//! them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::process::Command;
+use std::time::Duration;
+
+use asynchronio_e2e::compose::{ip_of, try_docker};
+
+use super::rng::Rng;
+
+/// A kind of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// SIGKILL, then `docker start` after the hold.
+    Kill,
+    /// `docker pause` (a frozen process, not a dead one) for the hold.
+    Pause,
+    /// Every packet between the container and Redis dropped for the hold.
+    Partition,
+    /// Added latency, jitter and packet loss on the container's link.
+    SlowLink,
+    /// Redis stopped and started again; it reloads its AOF.
+    RedisRestart,
+    /// `CLIENT KILL` of every normal and pub/sub connection to Redis.
+    ClientKill,
+    /// The archiver's database made read-only for the hold.
+    ReadOnlyArchive,
+}
+
+impl Kind {
+    /// Every kind, in report order.
+    pub const ALL: [Kind; 7] = [
+        Kind::Kill,
+        Kind::Pause,
+        Kind::Partition,
+        Kind::SlowLink,
+        Kind::RedisRestart,
+        Kind::ClientKill,
+        Kind::ReadOnlyArchive,
+    ];
+
+    /// The name the schedule and the report print.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Kill => "kill",
+            Kind::Pause => "pause",
+            Kind::Partition => "partition",
+            Kind::SlowLink => "slow-link",
+            Kind::RedisRestart => "redis-restart",
+            Kind::ClientKill => "client-kill",
+            Kind::ReadOnlyArchive => "read-only-archive",
+        }
+    }
+
+    /// The services this kind may hit.
+    fn services(self) -> &'static [&'static str] {
+        const SERVICES: &[&str] = &["ws-gateway", "redis-bridge", "rest-api", "process-manager"];
+        match self {
+            Kind::Kill | Kind::Partition => SERVICES,
+            Kind::Pause | Kind::SlowLink => &[
+                "ws-gateway",
+                "redis-bridge",
+                "rest-api",
+                "process-manager",
+                "redis",
+            ],
+            Kind::RedisRestart | Kind::ClientKill => &["redis"],
+            Kind::ReadOnlyArchive => &["postgres"],
+        }
+    }
+}
+
+/// A container: a compose service and a replica index (its containers
+/// sorted by name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Target {
+    /// The compose service.
+    pub service: &'static str,
+    /// Which of its containers, from 0.
+    pub replica: usize,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.service, self.replica)
+    }
+}
+
+/// One scheduled fault.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// When it starts, from the start of the load.
+    pub at: Duration,
+    /// What it does.
+    pub kind: Kind,
+    /// To which container.
+    pub target: Target,
+    /// How long it lasts before it is undone.
+    pub hold: Duration,
+    /// For slow links: added delay, jitter (ms) and loss (%).
+    pub link: (u64, u64, u64),
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "t+{:>6.1}s {:<17} {:<17} for {:.1}s",
+            self.at.as_secs_f64(),
+            self.kind.name(),
+            self.target.to_string(),
+            self.hold.as_secs_f64()
+        )?;
+        if self.kind == Kind::SlowLink {
+            let (delay, jitter, loss) = self.link;
+            write!(f, " (delay {delay}±{jitter} ms, loss {loss}%)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The faults of a run of `window`, from `seed`: one starts every 2 to 6 s
+/// (so they overlap), each on a container no other fault holds then.
+/// `replicas` says how many containers each service has; `kinds` are the
+/// kinds this machine can inject.
+pub fn schedule(
+    seed: u64,
+    window: Duration,
+    replicas: &BTreeMap<&'static str, usize>,
+    kinds: &[Kind],
+) -> Vec<Fault> {
+    let mut rng = Rng::new(seed);
+    let mut busy: BTreeMap<Target, Duration> = BTreeMap::new();
+    let mut faults = Vec::new();
+    let mut at = Duration::from_secs(3);
+    while at < window {
+        let kind = *rng.pick(kinds);
+        let service = *rng.pick(kind.services());
+        let count = replicas.get(service).copied().unwrap_or(1).max(1);
+        let target = Target {
+            service,
+            replica: rng.between(0, count as u64 - 1) as usize,
+        };
+        let hold = Duration::from_millis(match kind {
+            Kind::RedisRestart | Kind::ClientKill => 0,
+            Kind::Pause if service == "redis" => rng.between(500, 3_000),
+            Kind::SlowLink | Kind::ReadOnlyArchive => rng.between(3_000, 10_000),
+            _ => rng.between(1_000, 6_000),
+        });
+        let link = (rng.between(20, 200), rng.between(0, 50), rng.between(0, 10));
+        // A fault holds its container while it lasts, and a Redis restart
+        // for the seconds Redis takes to come back.
+        let held_until = at + hold + Duration::from_secs(3);
+        // Redis-wide faults exclude each other: one container.
+        let free = busy.get(&target).is_none_or(|until| *until <= at);
+        if free && at + hold < window {
+            busy.insert(target.clone(), held_until);
+            faults.push(Fault {
+                at,
+                kind,
+                target,
+                hold,
+                link,
+            });
+        }
+        at += Duration::from_millis(rng.between(2_000, 6_000));
+    }
+    faults
+}
+
+/// What undoes an injected fault.
+pub enum Undo {
+    /// `docker start`.
+    Start(String),
+    /// `docker unpause`.
+    Unpause(String),
+    /// Remove the two DROP rules for the Redis address from the container
+    /// (found again by its id: a restart gives it a new process).
+    Unpartition(String, String),
+    /// Remove the netem qdisc.
+    Unslow(String),
+    /// Make the database writable again.
+    Writable(String),
+    /// Nothing to undo.
+    Nothing,
+}
+
+/// Applies `fault` to `container`; what undoes it, or why it failed.
+pub fn inject(fault: &Fault, container: &str, redis: &str) -> Result<Undo, String> {
+    let id = container.to_owned();
+    match fault.kind {
+        Kind::Kill => {
+            try_docker(&["kill", "-s", "KILL", container])?;
+            Ok(Undo::Start(id))
+        }
+        Kind::Pause => {
+            try_docker(&["pause", container])?;
+            Ok(Undo::Unpause(id))
+        }
+        Kind::Partition => {
+            let redis_ip = ip_of(redis);
+            in_namespace(
+                container,
+                &["iptables", "-I", "INPUT", "-s", &redis_ip, "-j", "DROP"],
+            )?;
+            in_namespace(
+                container,
+                &["iptables", "-I", "OUTPUT", "-d", &redis_ip, "-j", "DROP"],
+            )?;
+            Ok(Undo::Unpartition(id, redis_ip))
+        }
+        Kind::SlowLink => {
+            let (delay, jitter, loss) = fault.link;
+            in_namespace(
+                container,
+                &[
+                    "tc",
+                    "qdisc",
+                    "add",
+                    "dev",
+                    "eth0",
+                    "root",
+                    "netem",
+                    "delay",
+                    &format!("{delay}ms"),
+                    &format!("{jitter}ms"),
+                    "loss",
+                    &format!("{loss}%"),
+                ],
+            )?;
+            Ok(Undo::Unslow(id))
+        }
+        Kind::RedisRestart => {
+            try_docker(&["restart", "-t", "10", container])?;
+            Ok(Undo::Nothing)
+        }
+        Kind::ClientKill => {
+            for kind in ["normal", "pubsub"] {
+                try_docker(&[
+                    "exec",
+                    container,
+                    "redis-cli",
+                    "CLIENT",
+                    "KILL",
+                    "TYPE",
+                    kind,
+                ])?;
+            }
+            Ok(Undo::Nothing)
+        }
+        Kind::ReadOnlyArchive => {
+            psql(
+                container,
+                &[
+                    "ALTER SYSTEM SET default_transaction_read_only = on",
+                    "SELECT pg_reload_conf()",
+                ],
+            )?;
+            Ok(Undo::Writable(id))
+        }
+    }
+}
+
+/// Undoes a fault; why it failed, if it did.
+pub fn undo(undo: Undo) -> Result<(), String> {
+    match undo {
+        Undo::Start(id) => try_docker(&["start", &id]).map(drop),
+        Undo::Unpause(id) => try_docker(&["unpause", &id]).map(drop),
+        Undo::Unpartition(id, redis_ip) => {
+            in_namespace(
+                &id,
+                &["iptables", "-D", "INPUT", "-s", &redis_ip, "-j", "DROP"],
+            )?;
+            in_namespace(
+                &id,
+                &["iptables", "-D", "OUTPUT", "-d", &redis_ip, "-j", "DROP"],
+            )
+        }
+        Undo::Unslow(id) => in_namespace(&id, &["tc", "qdisc", "del", "dev", "eth0", "root"]),
+        Undo::Writable(id) => psql(
+            &id,
+            &[
+                "SET default_transaction_read_only = off",
+                "ALTER SYSTEM RESET default_transaction_read_only",
+                "SELECT pg_reload_conf()",
+            ],
+        ),
+        Undo::Nothing => Ok(()),
+    }
+}
+
+/// Whether this host can run `tool` inside `container`'s network
+/// namespace (`nsenter`, root and the tool are needed); why not, if not.
+pub fn can_enter(container: &str, tool: &[&str]) -> Result<(), String> {
+    in_namespace(container, tool)
+}
+
+/// Runs `command` in the network namespace of `container`, from this host.
+fn in_namespace(container: &str, command: &[&str]) -> Result<(), String> {
+    let pid = try_docker(&["inspect", "-f", "{{.State.Pid}}", container])?;
+    let output = Command::new("nsenter")
+        .args(["-t", &pid, "-n"])
+        .args(command)
+        .output()
+        .map_err(|error| format!("cannot run nsenter: {error}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "nsenter -t {pid} -n {command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// Runs `statements` with psql in the postgres container, one transaction
+/// each, as the database's owner.
+fn psql(container: &str, statements: &[&str]) -> Result<(), String> {
+    let mut args = vec![
+        "exec",
+        container,
+        "psql",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-U",
+        "asynchronio",
+        "-d",
+        "asynchronio",
+    ];
+    for statement in statements {
+        args.extend(["-c", statement]);
+    }
+    try_docker(&args).map(drop)
+}

@@ -1,0 +1,258 @@
+//! The ledger of publishes (acknowledged or not), what each subscriber
+//! received, and the check of one against the other.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How a message was published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Path {
+    /// `POST /api/v1/channels/{channel}/messages` with `Idempotency-Key`,
+    /// retried with the same key until acknowledged.
+    RestKeyed,
+    /// The same without a key, tried once.
+    RestUnkeyed,
+    /// `XADD {prefix}:ingest`, tried once.
+    Ingest,
+    /// `PUBLISH {prefix}:publish:{channel}`, tried once; acknowledged when
+    /// a bridge heard it (at most once).
+    Raw,
+    /// A client's `publish` frame, tried once.
+    ClientFrame,
+}
+
+impl Path {
+    /// Every path, in report order.
+    pub const ALL: [Path; 5] = [
+        Path::RestKeyed,
+        Path::RestUnkeyed,
+        Path::Ingest,
+        Path::Raw,
+        Path::ClientFrame,
+    ];
+
+    /// The name ids and the report use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::RestKeyed => "rest-keyed",
+            Path::RestUnkeyed => "rest",
+            Path::Ingest => "ingest",
+            Path::Raw => "raw-publish",
+            Path::ClientFrame => "client-frame",
+        }
+    }
+
+    /// The path of a message id (`{path}-{n}`).
+    pub fn of_id(id: &str) -> Option<Path> {
+        let (name, _) = id.rsplit_once('-')?;
+        Path::ALL.into_iter().find(|path| path.name() == name)
+    }
+
+    /// Whether an acknowledged message of this path must arrive: all but
+    /// raw PUBLISH, which is at most once.
+    pub fn must_arrive(self) -> bool {
+        self != Path::Raw
+    }
+
+    /// Whether this path promises to store a message once even when the
+    /// publisher or a service retries: keyed REST and the ingest stream
+    /// (keyed by entry id). The others may store twice after a retry the
+    /// publisher could not see (docs/guarantees.md).
+    pub fn stored_once(self) -> bool {
+        matches!(self, Path::RestKeyed | Path::Ingest)
+    }
+}
+
+/// One publish attempt.
+#[derive(Debug, Clone)]
+pub struct Publish {
+    /// The message id, in its data.
+    pub id: String,
+    /// The channel.
+    pub channel: String,
+    /// Whether the publisher got an acknowledgement.
+    pub acked: bool,
+    /// The offset the acknowledgement gave, where it gives one.
+    pub offset: Option<u64>,
+}
+
+/// Publishes, and the longest time any publisher could not publish.
+#[derive(Default)]
+pub struct Ledger {
+    publishes: Mutex<Vec<Publish>>,
+    outages: Mutex<BTreeMap<Path, Duration>>,
+}
+
+impl Ledger {
+    /// Records one publish attempt.
+    pub fn record(&self, publish: Publish) {
+        if let Ok(mut publishes) = self.publishes.lock() {
+            publishes.push(publish);
+        }
+    }
+
+    /// Records that `path` could not publish for `outage`.
+    pub fn outage(&self, path: Path, outage: Duration) {
+        if let Ok(mut outages) = self.outages.lock() {
+            let longest = outages.entry(path).or_default();
+            *longest = (*longest).max(outage);
+        }
+    }
+
+    /// Every attempt so far.
+    pub fn publishes(&self) -> Vec<Publish> {
+        self.publishes.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// The longest outage of each path.
+    pub fn outages(&self) -> BTreeMap<Path, Duration> {
+        self.outages.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+}
+
+/// What one subscriber received on one channel, in arrival order:
+/// (offset, message id).
+pub type Received = Vec<(u64, String)>;
+
+/// The figures of one path.
+#[derive(Debug, Default, Clone)]
+pub struct PathFigures {
+    /// Publish attempts.
+    pub attempted: u64,
+    /// Acknowledged publishes.
+    pub acked: u64,
+    /// (subscriber, acknowledged message) pairs that should arrive.
+    pub expected: u64,
+    /// Of those, arrived exactly once.
+    pub delivered: u64,
+    /// Acknowledged messages a subscriber never received.
+    pub lost: u64,
+    /// Deliveries of a message id beyond its first (to one subscriber).
+    pub duplicated: u64,
+    /// Messages stored at more than one offset.
+    pub stored_twice: u64,
+    /// Unacknowledged messages that arrived anyway.
+    pub unacked_arrived: u64,
+    /// Acknowledged with one offset, delivered at another.
+    pub wrong_offset: u64,
+}
+
+/// The check's outcome.
+#[derive(Debug, Default)]
+pub struct Check {
+    /// Figures per path.
+    pub paths: BTreeMap<Path, PathFigures>,
+    /// Deliveries whose offset was not above the previous one.
+    pub out_of_order: u64,
+    /// Examples of what went wrong, for the log.
+    pub examples: Vec<String>,
+}
+
+impl Check {
+    fn example(&mut self, text: String) {
+        if self.examples.len() < 20 {
+            self.examples.push(text);
+        }
+    }
+}
+
+/// Checks every subscriber's deliveries against the ledger. `subscribers`
+/// maps each subscriber to what it received per channel; `stored` is each
+/// channel's stream at the end, as (offset, id).
+pub fn check(
+    publishes: &[Publish],
+    subscribers: &[BTreeMap<String, Received>],
+    stored: &BTreeMap<String, Vec<(u64, String)>>,
+) -> Check {
+    let mut check = Check::default();
+    let by_id: HashMap<&str, &Publish> = publishes.iter().map(|p| (p.id.as_str(), p)).collect();
+    for publish in publishes {
+        let Some(path) = Path::of_id(&publish.id) else {
+            continue;
+        };
+        let figures = check.paths.entry(path).or_default();
+        figures.attempted += 1;
+        figures.acked += u64::from(publish.acked);
+    }
+    // Stored twice: one id at two offsets of its channel's stream.
+    for (channel, entries) in stored {
+        let mut offsets: HashMap<&str, Vec<u64>> = HashMap::new();
+        for (offset, id) in entries {
+            offsets.entry(id).or_default().push(*offset);
+        }
+        for (id, offsets) in offsets {
+            if offsets.len() > 1
+                && let Some(path) = Path::of_id(id)
+            {
+                check.paths.entry(path).or_default().stored_twice += 1;
+                check.example(format!("{id} stored at offsets {offsets:?} of {channel}"));
+            }
+        }
+    }
+    for (index, received) in subscribers.iter().enumerate() {
+        for (channel, deliveries) in received {
+            let mut previous = 0;
+            let mut counts: HashMap<&str, (u64, u64)> = HashMap::new();
+            for (offset, id) in deliveries {
+                if *offset <= previous {
+                    check.out_of_order += 1;
+                    check.example(format!(
+                        "subscriber {index} got offset {offset} of {channel} after {previous}"
+                    ));
+                }
+                previous = previous.max(*offset);
+                let entry = counts.entry(id).or_insert((0, *offset));
+                entry.0 += 1;
+            }
+            for (id, (count, offset)) in &counts {
+                let Some(path) = Path::of_id(id) else {
+                    continue;
+                };
+                let figures = check.paths.entry(path).or_default();
+                figures.duplicated += count - 1;
+                match by_id.get(id) {
+                    Some(publish) if publish.acked => {
+                        if publish.offset.is_some_and(|acked| acked != *offset) {
+                            figures.wrong_offset += 1;
+                        }
+                    }
+                    _ => figures.unacked_arrived += 1,
+                }
+            }
+            if let Some(example) =
+                counts
+                    .iter()
+                    .find(|(_, (count, _))| *count > 1)
+                    .map(|(id, (count, _))| {
+                        format!("subscriber {index} got {id} of {channel} {count} times")
+                    })
+            {
+                check.example(example);
+            }
+            for publish in publishes
+                .iter()
+                .filter(|p| p.acked && &p.channel == channel)
+            {
+                let Some(path) = Path::of_id(&publish.id) else {
+                    continue;
+                };
+                let figures = check.paths.entry(path).or_default();
+                figures.expected += 1;
+                if counts.contains_key(publish.id.as_str()) {
+                    figures.delivered += 1;
+                } else {
+                    figures.lost += 1;
+                    if path.must_arrive() {
+                        let text = format!(
+                            "subscriber {index} never got {} of {channel} (acknowledged at offset {:?})",
+                            publish.id, publish.offset
+                        );
+                        check.example(text);
+                    }
+                }
+            }
+        }
+    }
+    check
+}
