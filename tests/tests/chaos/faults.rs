@@ -339,3 +339,51 @@ fn psql(container: &str, statements: &[&str]) -> Result<(), String> {
     }
     try_docker(&args).map(drop)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replicas() -> BTreeMap<&'static str, usize> {
+        BTreeMap::from([
+            ("ws-gateway", 3),
+            ("redis-bridge", 2),
+            ("rest-api", 1),
+            ("process-manager", 1),
+            ("redis", 1),
+            ("postgres", 1),
+        ])
+    }
+
+    #[test]
+    fn a_seed_gives_one_schedule_and_no_container_takes_two_faults_at_once() {
+        let window = Duration::from_secs(600);
+        let first = schedule(7, window, &replicas(), &Kind::ALL);
+        let again = schedule(7, window, &replicas(), &Kind::ALL);
+        let other = schedule(8, window, &replicas(), &Kind::ALL);
+        let text = |faults: &[Fault]| faults.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&first), text(&again));
+        assert_ne!(text(&first), text(&other));
+        assert!(first.len() > 50, "{} faults in 10 minutes", first.len());
+        for kind in Kind::ALL {
+            assert!(first.iter().any(|f| f.kind == kind), "no {}", kind.name());
+        }
+        for (i, a) in first.iter().enumerate() {
+            assert!(a.at + a.hold < window);
+            assert!(a.kind.services().contains(&a.target.service));
+            assert!(a.target.replica < replicas()[a.target.service]);
+            for b in &first[i + 1..] {
+                if a.target == b.target {
+                    assert!(b.at >= a.at + a.hold, "{a} overlaps {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_kinds_given_are_scheduled() {
+        let faults = schedule(1, Duration::from_secs(300), &replicas(), &[Kind::Kill]);
+        assert!(!faults.is_empty());
+        assert!(faults.iter().all(|f| f.kind == Kind::Kill));
+    }
+}

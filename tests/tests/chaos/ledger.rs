@@ -256,3 +256,87 @@ pub fn check(
     }
     check
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acked(id: &str, channel: &str, offset: u64) -> Publish {
+        Publish {
+            id: id.to_owned(),
+            channel: channel.to_owned(),
+            acked: true,
+            offset: Some(offset),
+        }
+    }
+
+    fn got(deliveries: &[(u64, &str)]) -> BTreeMap<String, Received> {
+        let received = deliveries
+            .iter()
+            .map(|(offset, id)| (*offset, (*id).to_owned()))
+            .collect();
+        BTreeMap::from([("c".to_owned(), received)])
+    }
+
+    #[test]
+    fn the_check_finds_losses_duplicates_disorder_and_double_storage() {
+        let publishes = vec![
+            acked("rest-keyed-1", "c", 1),
+            acked("rest-keyed-2", "c", 2),
+            acked("ingest-1", "c", 3),
+            Publish {
+                id: "rest-1".to_owned(),
+                channel: "c".to_owned(),
+                acked: false,
+                offset: None,
+            },
+        ];
+        let whole = got(&[(1, "rest-keyed-1"), (2, "rest-keyed-2"), (3, "ingest-1")]);
+        let faulty = got(&[
+            (2, "rest-keyed-2"),
+            (1, "rest-keyed-1"),
+            (4, "rest-1"),
+            (5, "rest-1"),
+        ]);
+        let stored = BTreeMap::from([(
+            "c".to_owned(),
+            vec![
+                (1, "rest-keyed-1".to_owned()),
+                (2, "rest-keyed-2".to_owned()),
+                (3, "ingest-1".to_owned()),
+                (4, "rest-1".to_owned()),
+                (5, "rest-1".to_owned()),
+            ],
+        )]);
+        let check = check(&publishes, &[whole, faulty], &stored);
+        let keyed = &check.paths[&Path::RestKeyed];
+        assert_eq!((keyed.attempted, keyed.acked), (2, 2));
+        assert_eq!((keyed.expected, keyed.delivered, keyed.lost), (4, 4, 0));
+        let ingest = &check.paths[&Path::Ingest];
+        assert_eq!((ingest.expected, ingest.delivered, ingest.lost), (2, 1, 1));
+        let unkeyed = &check.paths[&Path::RestUnkeyed];
+        assert_eq!(unkeyed.unacked_arrived, 1);
+        assert_eq!(unkeyed.duplicated, 1, "one id twice to one subscriber");
+        assert_eq!(unkeyed.stored_twice, 1);
+        assert_eq!(check.out_of_order, 1);
+    }
+
+    #[test]
+    fn a_delivery_at_another_offset_than_acknowledged_is_counted() {
+        let publishes = vec![acked("client-frame-1", "c", 7)];
+        let check = check(
+            &publishes,
+            &[got(&[(8, "client-frame-1")])],
+            &BTreeMap::new(),
+        );
+        assert_eq!(check.paths[&Path::ClientFrame].wrong_offset, 1);
+    }
+
+    #[test]
+    fn ids_name_their_path() {
+        assert_eq!(Path::of_id("rest-keyed-12"), Some(Path::RestKeyed));
+        assert_eq!(Path::of_id("rest-12"), Some(Path::RestUnkeyed));
+        assert_eq!(Path::of_id("raw-publish-1"), Some(Path::Raw));
+        assert_eq!(Path::of_id("nonsense"), None);
+    }
+}

@@ -304,7 +304,12 @@ pub async fn subscribe(
     stop: CancellationToken,
 ) -> BTreeMap<String, Received> {
     let mut rng = Rng::new(seed);
-    let mut received: BTreeMap<String, Received> = BTreeMap::new();
+    // Every channel is listed, received from or not: a channel that got
+    // nothing must show as losses.
+    let mut received: BTreeMap<String, Received> = channels
+        .iter()
+        .map(|channel| (channel.clone(), Received::new()))
+        .collect();
     let mut positions: BTreeMap<String, Since> = BTreeMap::new();
     let mut lost_at: Option<Instant> = None;
     let mut first = true;
