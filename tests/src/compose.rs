@@ -23,6 +23,8 @@ pub struct Stack {
     /// Compose files after docker-compose.yml (`-f`), relative to the
     /// repository root; overrides for one test.
     pub overrides: Vec<String>,
+    /// More environment for compose, for variables the overrides use.
+    pub env: Vec<(String, String)>,
 }
 
 impl Stack {
@@ -37,6 +39,7 @@ impl Stack {
             prometheus_port: free_port(),
             admin_key: admin_key.to_owned(),
             overrides: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -58,6 +61,7 @@ impl Stack {
             .env("WS_PORT", self.ws_port.to_string())
             .env("PROMETHEUS_PORT", self.prometheus_port.to_string())
             .env("ASYNCHRONIO_ADMIN_KEY", &self.admin_key)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output();
         match output {
             Ok(output) => output,

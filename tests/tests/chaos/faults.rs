@@ -206,14 +206,7 @@ pub fn inject(fault: &Fault, container: &str, redis: &str) -> Result<Undo, Strin
         }
         Kind::Partition => {
             let redis_ip = ip_of(redis);
-            in_namespace(
-                container,
-                &["iptables", "-I", "INPUT", "-s", &redis_ip, "-j", "DROP"],
-            )?;
-            in_namespace(
-                container,
-                &["iptables", "-I", "OUTPUT", "-d", &redis_ip, "-j", "DROP"],
-            )?;
+            partition_rules(container, "-I", &redis_ip)?;
             Ok(Undo::Unpartition(id, redis_ip))
         }
         Kind::SlowLink => {
@@ -268,22 +261,17 @@ pub fn inject(fault: &Fault, container: &str, redis: &str) -> Result<Undo, Strin
     }
 }
 
-/// Undoes a fault; why it failed, if it did.
+/// Undoes a fault; why it failed, if it did. A partition or slow link
+/// whose container restarted meanwhile went with its old network
+/// namespace: a rule or qdisc not found there is not a failure.
 pub fn undo(undo: Undo) -> Result<(), String> {
     match undo {
         Undo::Start(id) => try_docker(&["start", &id]).map(drop),
         Undo::Unpause(id) => try_docker(&["unpause", &id]).map(drop),
-        Undo::Unpartition(id, redis_ip) => {
-            in_namespace(
-                &id,
-                &["iptables", "-D", "INPUT", "-s", &redis_ip, "-j", "DROP"],
-            )?;
-            in_namespace(
-                &id,
-                &["iptables", "-D", "OUTPUT", "-d", &redis_ip, "-j", "DROP"],
-            )
+        Undo::Unpartition(id, redis_ip) => partition_rules(&id, "-D", &redis_ip).or_else(gone),
+        Undo::Unslow(id) => {
+            in_namespace(&id, &["tc", "qdisc", "del", "dev", "eth0", "root"]).or_else(gone)
         }
-        Undo::Unslow(id) => in_namespace(&id, &["tc", "qdisc", "del", "dev", "eth0", "root"]),
         Undo::Writable(id) => psql(
             &id,
             &[
@@ -296,10 +284,48 @@ pub fn undo(undo: Undo) -> Result<(), String> {
     }
 }
 
-/// Whether this host can run `tool` inside `container`'s network
-/// namespace (`nsenter`, root and the tool are needed); why not, if not.
-pub fn can_enter(container: &str, tool: &[&str]) -> Result<(), String> {
-    in_namespace(container, tool)
+/// Inserts (`-I`) or deletes (`-D`) the two rules that drop every
+/// packet between `container` and `redis_ip`. An insert that fails half way
+/// takes its first rule back.
+fn partition_rules(container: &str, action: &str, redis_ip: &str) -> Result<(), String> {
+    let input = ["iptables", action, "INPUT", "-s", redis_ip, "-j", "DROP"];
+    let output = ["iptables", action, "OUTPUT", "-d", redis_ip, "-j", "DROP"];
+    let first = in_namespace(container, &input);
+    if action == "-I" {
+        first?;
+        return in_namespace(container, &output).inspect_err(|_| {
+            let _ = in_namespace(
+                container,
+                &["iptables", "-D", "INPUT", "-s", redis_ip, "-j", "DROP"],
+            );
+        });
+    }
+    let second = in_namespace(container, &output);
+    first.and(second)
+}
+
+/// Treats "nothing to undo" as done: the rule or qdisc went with the
+/// network namespace of a container that restarted.
+fn gone(error: String) -> Result<(), String> {
+    const NOTHING: [&str; 4] = [
+        "does a matching rule exist",
+        "Bad rule",
+        "No such file or directory",
+        "Cannot delete qdisc with handle of zero",
+    ];
+    if NOTHING.iter().any(|sign| error.contains(sign)) {
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+/// Whether this host can run `commands` inside `container`'s network
+/// namespace (`nsenter`, root and the tools are needed); why not, if not.
+pub fn can_enter(container: &str, commands: &[&[&str]]) -> Result<(), String> {
+    commands
+        .iter()
+        .try_for_each(|command| in_namespace(container, command))
 }
 
 /// Runs `command` in the network namespace of `container`, from this host.

@@ -1,7 +1,7 @@
 //! The ledger of publishes (acknowledged or not), what each subscriber
 //! received, and the check of one against the other.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -128,13 +128,14 @@ pub struct PathFigures {
     pub delivered: u64,
     /// Acknowledged messages a subscriber never received.
     pub lost: u64,
-    /// Deliveries of a message id beyond its first (to one subscriber).
+    /// Deliveries of an offset a subscriber already had (a message stored
+    /// twice is two offsets: see `stored_twice`).
     pub duplicated: u64,
     /// Messages stored at more than one offset.
     pub stored_twice: u64,
     /// Unacknowledged messages that arrived anyway.
     pub unacked_arrived: u64,
-    /// Acknowledged with one offset, delivered at another.
+    /// Acknowledged with an offset it was never delivered at.
     pub wrong_offset: u64,
 }
 
@@ -143,7 +144,7 @@ pub struct PathFigures {
 pub struct Check {
     /// Figures per path.
     pub paths: BTreeMap<Path, PathFigures>,
-    /// Deliveries whose offset was not above the previous one.
+    /// Deliveries whose offset was below one delivered before.
     pub out_of_order: u64,
     /// Examples of what went wrong, for the log.
     pub examples: Vec<String>,
@@ -193,42 +194,47 @@ pub fn check(
     for (index, received) in subscribers.iter().enumerate() {
         for (channel, deliveries) in received {
             let mut previous = 0;
-            let mut counts: HashMap<&str, (u64, u64)> = HashMap::new();
+            let mut offsets_seen: HashSet<u64> = HashSet::new();
+            // Each id's offsets as delivered (two when it was stored twice).
+            let mut offsets_of: HashMap<&str, Vec<u64>> = HashMap::new();
             for (offset, id) in deliveries {
-                if *offset <= previous {
+                let path = Path::of_id(id);
+                if !offsets_seen.insert(*offset) {
+                    if let Some(path) = path {
+                        check.paths.entry(path).or_default().duplicated += 1;
+                    }
+                    check.example(format!(
+                        "subscriber {index} got offset {offset} of {channel} ({id}) again"
+                    ));
+                } else if *offset < previous {
                     check.out_of_order += 1;
                     check.example(format!(
                         "subscriber {index} got offset {offset} of {channel} after {previous}"
                     ));
                 }
                 previous = previous.max(*offset);
-                let entry = counts.entry(id).or_insert((0, *offset));
-                entry.0 += 1;
+                offsets_of.entry(id).or_default().push(*offset);
             }
-            for (id, (count, offset)) in &counts {
+            for (id, offsets) in &offsets_of {
                 let Some(path) = Path::of_id(id) else {
                     continue;
                 };
                 let figures = check.paths.entry(path).or_default();
-                figures.duplicated += count - 1;
                 match by_id.get(id) {
                     Some(publish) if publish.acked => {
-                        if publish.offset.is_some_and(|acked| acked != *offset) {
+                        if publish
+                            .offset
+                            .is_some_and(|acked| !offsets.contains(&acked))
+                        {
                             figures.wrong_offset += 1;
+                            check.example(format!(
+                                "{id} acknowledged at {:?}, delivered at {offsets:?}",
+                                publish.offset
+                            ));
                         }
                     }
                     _ => figures.unacked_arrived += 1,
                 }
-            }
-            if let Some(example) =
-                counts
-                    .iter()
-                    .find(|(_, (count, _))| *count > 1)
-                    .map(|(id, (count, _))| {
-                        format!("subscriber {index} got {id} of {channel} {count} times")
-                    })
-            {
-                check.example(example);
             }
             for publish in publishes
                 .iter()
@@ -239,7 +245,7 @@ pub fn check(
                 };
                 let figures = check.paths.entry(path).or_default();
                 figures.expected += 1;
-                if counts.contains_key(publish.id.as_str()) {
+                if offsets_of.contains_key(publish.id.as_str()) {
                     figures.delivered += 1;
                 } else {
                     figures.lost += 1;
@@ -297,6 +303,7 @@ mod tests {
             (1, "rest-keyed-1"),
             (4, "rest-1"),
             (5, "rest-1"),
+            (5, "rest-1"),
         ]);
         let stored = BTreeMap::from([(
             "c".to_owned(),
@@ -316,7 +323,7 @@ mod tests {
         assert_eq!((ingest.expected, ingest.delivered, ingest.lost), (2, 1, 1));
         let unkeyed = &check.paths[&Path::RestUnkeyed];
         assert_eq!(unkeyed.unacked_arrived, 1);
-        assert_eq!(unkeyed.duplicated, 1, "one id twice to one subscriber");
+        assert_eq!(unkeyed.duplicated, 1, "offset 5 twice to one subscriber");
         assert_eq!(unkeyed.stored_twice, 1);
         assert_eq!(check.out_of_order, 1);
     }

@@ -82,6 +82,7 @@ pub async fn publish(
         n += 1;
         let id = format!("{}-{n}", path.name());
         let channel = channels[(n as usize) % channels.len()].clone();
+        let began = Instant::now();
         let outcome = match path {
             Path::RestKeyed => rest(&target, &channel, &id, true, &stop).await,
             Path::RestUnkeyed => rest(&target, &channel, &id, false, &stop).await,
@@ -90,6 +91,10 @@ pub async fn publish(
             Path::ClientFrame => client_frame(&mut client, &target, &channel, &id).await,
         };
         let acked = outcome.is_ok();
+        // A keyed publish retries inside `rest` until it lands.
+        if path == Path::RestKeyed && began.elapsed() > PUBLISH_TIMEOUT {
+            ledger.outage(path, began.elapsed());
+        }
         match (&outcome, failing_since) {
             (Ok(_), Some(since)) => {
                 ledger.outage(path, since.elapsed());
@@ -334,9 +339,11 @@ pub async fn subscribe(
         };
         // Subscribe to every channel, from where it left off.
         let mut subscribed = true;
+        let mut requests = Vec::new();
         for channel in &channels {
             let since = positions.get(channel).cloned();
             let request = client.next_id();
+            requests.push(request);
             let sent = client
                 .try_send(&ClientFrame::Subscribe {
                     id: Some(request),
@@ -353,9 +360,10 @@ pub async fn subscribe(
             };
             match reply {
                 Ok((offset, epoch, recovered)) => {
-                    let resumed = since
-                        .as_ref()
-                        .is_none_or(|since| recovered && since.epoch == epoch);
+                    // A channel that had no message yet has no epoch.
+                    let resumed = since.as_ref().is_none_or(|since| {
+                        recovered && (since.epoch == epoch || since.epoch.is_empty())
+                    });
                     if !resumed {
                         counters.unrecovered.fetch_add(1, Ordering::Relaxed);
                     }
@@ -396,6 +404,15 @@ pub async fn subscribe(
                 next = client.try_recv_within(SILENCE) => next,
             };
             match next {
+                // A subscription that failed after `subscribed` (a replay
+                // that could not be read): start again from the positions.
+                Ok(Frame::Frame(ServerFrame::Error { id: Some(id), .. }))
+                    if requests.contains(&id) =>
+                {
+                    counters.reconnects.fetch_add(1, Ordering::Relaxed);
+                    lost_at = Some(Instant::now());
+                    break;
+                }
                 Ok(Frame::Frame(frame)) => {
                     if record(&frame, &mut received, &mut positions) {
                         counters.deliveries.fetch_add(1, Ordering::Relaxed);

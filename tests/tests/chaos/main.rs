@@ -32,10 +32,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_e2e::bridge::owned_partitions;
 use asynchronio_e2e::compose::{Stack, docker, ip_of, try_docker};
+use asynchronio_e2e::free_port;
 use asynchronio_protocol::{Keys, Offset};
 use tokio_util::sync::CancellationToken;
 
-use faults::{Fault, Kind, Target};
+use faults::{Kind, Target};
 use ledger::{Ledger, Path};
 
 const ADMIN_KEY: &str = "chaos-admin-key";
@@ -89,6 +90,10 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
 
     let mut stack = Stack::new("asynchronio-chaos", ADMIN_KEY);
     stack.overrides.push("tests/chaos/compose.yml".to_owned());
+    let redis_port = free_port();
+    stack
+        .env
+        .push(("CHAOS_REDIS_PORT".to_owned(), redis_port.to_string()));
     stack.compose_ok(&[
         "up",
         "-d",
@@ -132,8 +137,16 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
     let mut kinds = Vec::new();
     for kind in Kind::ALL {
         let probe = match kind {
-            Kind::Partition => faults::can_enter(&gateway, &["iptables", "-S", "INPUT"]),
-            Kind::SlowLink => faults::can_enter(&gateway, &["tc", "qdisc", "show", "dev", "eth0"]),
+            Kind::Partition => faults::can_enter(&gateway, &[&["iptables", "-S", "INPUT"]]),
+            Kind::SlowLink => faults::can_enter(
+                &gateway,
+                &[
+                    &[
+                        "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "1ms",
+                    ],
+                    &["tc", "qdisc", "del", "dev", "eth0", "root"],
+                ],
+            ),
             _ => Ok(()),
         };
         match probe {
@@ -170,7 +183,7 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let redis_url = format!("redis://{}:6379", ip_of(&redis));
+    let redis_url = format!("redis://127.0.0.1:{redis_port}");
     let target = load::Target {
         ws_url: format!("ws://127.0.0.1:{}/ws", stack.ws_port),
         api_port: stack.api_port,
@@ -216,7 +229,7 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
     let ledger = Arc::new(Ledger::default());
     let pipeline_ledger = Arc::new(Ledger::default());
     let stop_publishing = CancellationToken::new();
-    let every = Duration::from_millis(1_000 * Path::ALL.len() as u64 / rate);
+    let every = Duration::from_millis((1_000 * Path::ALL.len() as u64 / rate).max(1));
     let mut publishers = Vec::new();
     for path in Path::ALL {
         publishers.push(tokio::spawn(load::publish(
@@ -237,48 +250,47 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         stop_publishing.clone(),
     )));
 
-    // The faults, each undone after its hold.
+    // The faults, each on its own clock: made at its time and undone at
+    // its time plus its hold, however long another one takes.
     let load_started = Instant::now();
+    let mut running = tokio::task::JoinSet::new();
+    for fault in schedule.clone() {
+        let (id, redis) = (container(&fault.target), redis.clone());
+        running.spawn(async move {
+            tokio::time::sleep_until((load_started + fault.at).into()).await;
+            let made = fault.clone();
+            let undo = match tokio::task::spawn_blocking(move || faults::inject(&made, &id, &redis))
+                .await
+            {
+                Ok(Ok(undo)) => undo,
+                Ok(Err(error)) => return (fault.kind, Err(format!("injecting {fault}: {error}"))),
+                Err(error) => return (fault.kind, Err(format!("injecting {fault}: {error}"))),
+            };
+            tokio::time::sleep_until((load_started + fault.at + fault.hold).into()).await;
+            match tokio::task::spawn_blocking(move || faults::undo(undo)).await {
+                Ok(Ok(())) => (fault.kind, Ok(())),
+                Ok(Err(error)) => (fault.kind, Err(format!("undoing {fault}: {error}"))),
+                Err(error) => (fault.kind, Err(format!("undoing {fault}: {error}"))),
+            }
+        });
+    }
     let mut injected: BTreeMap<Kind, u64> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
-    let mut undos = tokio::task::JoinSet::new();
-    for fault in &schedule {
-        tokio::time::sleep_until((load_started + fault.at).into()).await;
-        let id = container(&fault.target);
-        let (for_inject, redis_id) = (fault.clone(), redis.clone());
-        let applied =
-            tokio::task::spawn_blocking(move || faults::inject(&for_inject, &id, &redis_id)).await;
-        match applied {
-            Ok(Ok(undo)) => {
-                *injected.entry(fault.kind).or_default() += 1;
-                let Fault { hold, .. } = fault.clone();
-                let text = fault.to_string();
-                undos.spawn(async move {
-                    tokio::time::sleep(hold).await;
-                    match tokio::task::spawn_blocking(move || faults::undo(undo)).await {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(error)) => Err(format!("undoing {text}: {error}")),
-                        Err(error) => Err(format!("undoing {text}: {error}")),
-                    }
-                });
-            }
-            Ok(Err(error)) => failures.push(format!("injecting {fault}: {error}")),
-            Err(error) => failures.push(format!("injecting {fault}: {error}")),
-        }
-    }
-    tokio::time::sleep_until((load_started + window).into()).await;
-    while let Some(undone) = undos.join_next().await {
-        match undone {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => failures.push(error),
+    while let Some(done) = running.join_next().await {
+        match done {
+            Ok((kind, Ok(()))) => *injected.entry(kind).or_default() += 1,
+            Ok((_, Err(error))) => failures.push(error),
             Err(error) => failures.push(error.to_string()),
         }
     }
+    tokio::time::sleep_until((load_started + window).into()).await;
     assert!(
         failures.is_empty(),
         "faults that could not be made or undone: {failures:#?}"
     );
     stop_publishing.cancel();
+    // Reconnects from here on are subscribers noticing the silence.
+    let reconnects = counters.reconnects.load(Ordering::Relaxed);
     for publisher in publishers {
         match publisher.await {
             Ok(Ok(())) => {}
@@ -299,10 +311,6 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         Ok(bus) => bus,
         Err(error) => panic!("cannot reach the redis container: {error}"),
     };
-    let mut stored: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
-    for channel in CHANNELS {
-        stored.insert(channel.to_owned(), stream(&bus, channel).await);
-    }
     let drain = Instant::now();
     let mut last = (0, Instant::now());
     loop {
@@ -323,6 +331,10 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
             Ok(deliveries) => received.push(deliveries),
             Err(error) => panic!("a subscriber failed: {error}"),
         }
+    }
+    let mut stored: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    for channel in CHANNELS {
+        stored.insert(channel.to_owned(), stream(&bus, channel).await);
     }
     let publishes = ledger.publishes();
     let outcome = ledger::check(&publishes, &received, &stored);
@@ -422,9 +434,9 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         );
     }
     eprintln!(
-        "subscribers: {subscriber_count}, reconnects {}, unresumable subscriptions {}, \
+        "subscribers: {subscriber_count}, reconnects while publishing {}, unresumable subscriptions {}, \
          longest recovery {:.1}s, out of order {}",
-        counters.reconnects.load(Ordering::Relaxed),
+        reconnects,
         counters.unrecovered.load(Ordering::Relaxed),
         counters.longest_recovery_ms.load(Ordering::Relaxed) as f64 / 1000.0,
         outcome.out_of_order

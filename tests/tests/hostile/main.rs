@@ -9,10 +9,12 @@
 //!
 //! One module per surface:
 //! - `rest`: the REST API and dashboard (scopes, tokens, cache, login);
+//! - `crowds`: hostile clients by the thousand at one gateway, all at once;
 //! - `gateway`: the WebSocket gateway (handshakes, limits, expiry, codecs);
 //! - `manager`: the process manager (output lines, processors, config);
 //! - `shutdown`: every service stops within its grace period, Redis or not.
 
+mod crowds;
 mod gateway;
 mod manager;
 mod rest;
