@@ -24,7 +24,9 @@ pub enum Kind {
     Pause,
     /// Every packet between the container and Redis dropped for the hold.
     Partition,
-    /// Added latency, jitter and packet loss on the container's link.
+    /// A slow, lossy link: added latency, jitter and packet loss (netem),
+    /// or where the kernel has no netem, a throttled bandwidth and packet
+    /// loss (see [`Shaper`]).
     SlowLink,
     /// Redis stopped and started again; it reloads its AOF.
     RedisRestart,
@@ -104,8 +106,32 @@ pub struct Fault {
     pub target: Target,
     /// How long it lasts before it is undone.
     pub hold: Duration,
-    /// For slow links: added delay, jitter (ms) and loss (%).
-    pub link: (u64, u64, u64),
+    /// For slow links: how slow and lossy.
+    pub link: Link,
+}
+
+/// A slow link's figures, all drawn from the seed whichever shaper is used.
+#[derive(Debug, Clone, Copy)]
+pub struct Link {
+    /// Added delay, ms (netem).
+    pub delay_ms: u64,
+    /// Jitter on the delay, ms (netem).
+    pub jitter_ms: u64,
+    /// Packets dropped, percent (both shapers).
+    pub loss_percent: u64,
+    /// Bandwidth, kbit/s (the throttle).
+    pub rate_kbit: u64,
+}
+
+/// How a slow link is made on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shaper {
+    /// `tc netem`: delay, jitter and loss.
+    Netem,
+    /// Without netem in the kernel: `tc tbf` throttles the bandwidth (so
+    /// queues, and latency, build under load) and `iptables -m statistic`
+    /// drops packets at random.
+    Throttle,
 }
 
 impl fmt::Display for Fault {
@@ -119,8 +145,12 @@ impl fmt::Display for Fault {
             self.hold.as_secs_f64()
         )?;
         if self.kind == Kind::SlowLink {
-            let (delay, jitter, loss) = self.link;
-            write!(f, " (delay {delay}±{jitter} ms, loss {loss}%)")?;
+            let link = self.link;
+            write!(
+                f,
+                " (netem: delay {}±{} ms; throttle: {} kbit/s; loss {}%)",
+                link.delay_ms, link.jitter_ms, link.rate_kbit, link.loss_percent
+            )?;
         }
         Ok(())
     }
@@ -154,7 +184,12 @@ pub fn schedule(
             Kind::SlowLink | Kind::ReadOnlyArchive => rng.between(3_000, 10_000),
             _ => rng.between(1_000, 6_000),
         });
-        let link = (rng.between(20, 200), rng.between(0, 50), rng.between(0, 10));
+        let link = Link {
+            delay_ms: rng.between(20, 200),
+            jitter_ms: rng.between(0, 50),
+            loss_percent: rng.between(0, 10),
+            rate_kbit: rng.between(256, 4_096),
+        };
         // A fault holds its container while it lasts, and a Redis restart
         // for the seconds Redis takes to come back.
         let held_until = at + hold + Duration::from_secs(3);
@@ -184,8 +219,8 @@ pub enum Undo {
     /// Remove the two DROP rules for the Redis address from the container
     /// (found again by its id: a restart gives it a new process).
     Unpartition(String, String),
-    /// Remove the netem qdisc.
-    Unslow(String),
+    /// Remove the qdisc (and the throttle's loss rules, of that percent).
+    Unslow(String, Shaper, u64),
     /// Make the database writable again.
     Writable(String),
     /// Nothing to undo.
@@ -193,7 +228,7 @@ pub enum Undo {
 }
 
 /// Applies `fault` to `container`; what undoes it, or why it failed.
-pub fn inject(fault: &Fault, container: &str, redis: &str) -> Result<Undo, String> {
+pub fn inject(fault: &Fault, container: &str, redis: &str, shaper: Shaper) -> Result<Undo, String> {
     let id = container.to_owned();
     match fault.kind {
         Kind::Kill => {
@@ -210,25 +245,8 @@ pub fn inject(fault: &Fault, container: &str, redis: &str) -> Result<Undo, Strin
             Ok(Undo::Unpartition(id, redis_ip))
         }
         Kind::SlowLink => {
-            let (delay, jitter, loss) = fault.link;
-            in_namespace(
-                container,
-                &[
-                    "tc",
-                    "qdisc",
-                    "add",
-                    "dev",
-                    "eth0",
-                    "root",
-                    "netem",
-                    "delay",
-                    &format!("{delay}ms"),
-                    &format!("{jitter}ms"),
-                    "loss",
-                    &format!("{loss}%"),
-                ],
-            )?;
-            Ok(Undo::Unslow(id))
+            shape(container, shaper, fault.link)?;
+            Ok(Undo::Unslow(id, shaper, fault.link.loss_percent))
         }
         Kind::RedisRestart => {
             try_docker(&["restart", "-t", "10", container])?;
@@ -269,8 +287,13 @@ pub fn undo(undo: Undo) -> Result<(), String> {
         Undo::Start(id) => try_docker(&["start", &id]).map(drop),
         Undo::Unpause(id) => try_docker(&["unpause", &id]).map(drop),
         Undo::Unpartition(id, redis_ip) => partition_rules(&id, "-D", &redis_ip).or_else(gone),
-        Undo::Unslow(id) => {
-            in_namespace(&id, &["tc", "qdisc", "del", "dev", "eth0", "root"]).or_else(gone)
+        Undo::Unslow(id, shaper, loss) => {
+            let qdisc = in_namespace(&id, &["tc", "qdisc", "del", "dev", "eth0", "root"]);
+            let rules = match shaper {
+                Shaper::Netem => Ok(()),
+                Shaper::Throttle => loss_rules(&id, "-D", loss),
+            };
+            qdisc.and(rules).or_else(gone)
         }
         Undo::Writable(id) => psql(
             &id,
@@ -302,6 +325,80 @@ fn partition_rules(container: &str, action: &str, redis_ip: &str) -> Result<(), 
     }
     let second = in_namespace(container, &output);
     first.and(second)
+}
+
+/// Makes `container`'s link slow and lossy with `shaper`.
+fn shape(container: &str, shaper: Shaper, link: Link) -> Result<(), String> {
+    match shaper {
+        Shaper::Netem => in_namespace(
+            container,
+            &[
+                "tc",
+                "qdisc",
+                "add",
+                "dev",
+                "eth0",
+                "root",
+                "netem",
+                "delay",
+                &format!("{}ms", link.delay_ms),
+                &format!("{}ms", link.jitter_ms),
+                "loss",
+                &format!("{}%", link.loss_percent),
+            ],
+        ),
+        Shaper::Throttle => {
+            in_namespace(
+                container,
+                &[
+                    "tc",
+                    "qdisc",
+                    "add",
+                    "dev",
+                    "eth0",
+                    "root",
+                    "tbf",
+                    "rate",
+                    &format!("{}kbit", link.rate_kbit),
+                    "burst",
+                    "32kbit",
+                    "latency",
+                    "400ms",
+                ],
+            )?;
+            loss_rules(container, "-I", link.loss_percent).inspect_err(|_| {
+                let _ = in_namespace(container, &["tc", "qdisc", "del", "dev", "eth0", "root"]);
+            })
+        }
+    }
+}
+
+/// Inserts (`-I`) or deletes (`-D`) the rules that drop `percent` of the
+/// packets in and out at random (none for 0).
+fn loss_rules(container: &str, action: &str, percent: u64) -> Result<(), String> {
+    if percent == 0 {
+        return Ok(());
+    }
+    let probability = format!("{:.2}", percent as f64 / 100.0);
+    for chain in ["INPUT", "OUTPUT"] {
+        in_namespace(
+            container,
+            &[
+                "iptables",
+                action,
+                chain,
+                "-m",
+                "statistic",
+                "--mode",
+                "random",
+                "--probability",
+                &probability,
+                "-j",
+                "DROP",
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Treats "nothing to undo" as done: the rule or qdisc went with the

@@ -133,20 +133,38 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
     });
 
     // What this machine can inject: partitions and slow links need
-    // nsenter, root, iptables and tc (netem) on this host.
+    // nsenter, root and iptables on this host, and slow links tc: netem
+    // where the kernel has it, else a throttle.
     let mut kinds = Vec::new();
+    let mut shaper = faults::Shaper::Netem;
     for kind in Kind::ALL {
         let probe = match kind {
             Kind::Partition => faults::can_enter(&gateway, &[&["iptables", "-S", "INPUT"]]),
-            Kind::SlowLink => faults::can_enter(
-                &gateway,
-                &[
+            Kind::SlowLink => {
+                let netem = faults::can_enter(
+                    &gateway,
                     &[
-                        "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "1ms",
+                        &[
+                            "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "1ms",
+                        ],
+                        &["tc", "qdisc", "del", "dev", "eth0", "root"],
                     ],
-                    &["tc", "qdisc", "del", "dev", "eth0", "root"],
-                ],
-            ),
+                );
+                netem.or_else(|why| {
+                    eprintln!("chaos: slow links throttle instead of delaying: {why}");
+                    shaper = faults::Shaper::Throttle;
+                    faults::can_enter(
+                        &gateway,
+                        &[
+                            &[
+                                "tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate",
+                                "1mbit", "burst", "32kbit", "latency", "400ms",
+                            ],
+                            &["tc", "qdisc", "del", "dev", "eth0", "root"],
+                        ],
+                    )
+                })
+            }
             _ => Ok(()),
         };
         match probe {
@@ -259,8 +277,10 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         running.spawn(async move {
             tokio::time::sleep_until((load_started + fault.at).into()).await;
             let made = fault.clone();
-            let undo = match tokio::task::spawn_blocking(move || faults::inject(&made, &id, &redis))
-                .await
+            let undo = match tokio::task::spawn_blocking(move || {
+                faults::inject(&made, &id, &redis, shaper)
+            })
+            .await
             {
                 Ok(Ok(undo)) => undo,
                 Ok(Err(error)) => return (fault.kind, Err(format!("injecting {fault}: {error}"))),
