@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::free_port;
 
+/// How many containers [`Stack::up_scaled`] runs.
+pub const SCALED_CONTAINERS: usize = 11;
+
 /// A compose project of its own, taken down with its volumes on drop.
 pub struct Stack {
     /// The compose project name (`COMPOSE_PROJECT_NAME`).
@@ -79,6 +82,23 @@ impl Stack {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Brings the stack up from the built images with three gateways and
+    /// two bridges, and waits until its 11 containers are healthy (redis,
+    /// postgres, 2 bridges, 3 gateways, rest-api, process-manager, lb,
+    /// prometheus).
+    pub fn up_scaled(&self) {
+        self.compose_ok(&[
+            "up",
+            "-d",
+            "--no-build",
+            "--scale",
+            "ws-gateway=3",
+            "--scale",
+            "redis-bridge=2",
+        ]);
+        self.wait_healthy(SCALED_CONTAINERS, Duration::from_secs(180));
     }
 
     /// Container ids of one service.

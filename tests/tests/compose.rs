@@ -141,18 +141,7 @@ async fn next_message(client: &mut WsClient) -> Option<(u64, serde_json::Value)>
 #[ignore = "needs Docker and the images; run by `make compose-test`"]
 async fn compose_stack_scales_survives_a_gateway_kill_and_a_redis_restart() {
     let stack = Stack::new("asynchronio-e2e", ADMIN_KEY);
-    stack.compose_ok(&[
-        "up",
-        "-d",
-        "--no-build",
-        "--scale",
-        "ws-gateway=3",
-        "--scale",
-        "redis-bridge=2",
-    ]);
-    // redis, postgres, 2 bridges, 3 gateways, rest-api, process-manager,
-    // lb, prometheus.
-    stack.wait_healthy(11, Duration::from_secs(180));
+    stack.up_scaled();
     // Every replica found by Docker DNS and scraped (5 s interval and
     // refresh: well within the limit).
     let started = Instant::now();

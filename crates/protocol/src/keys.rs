@@ -102,6 +102,12 @@ impl Keys {
         format!("{}:publish:*", self.prefix)
     }
 
+    /// The topic an external publisher `PUBLISH`es `channel`'s messages to
+    /// (the inverse of [`Keys::channel_of_publish_topic`]).
+    pub fn publish_topic(&self, channel: &str) -> String {
+        format!("{}:publish:{channel}", self.prefix)
+    }
+
     /// The channel an external `PUBLISH` topic names.
     pub fn channel_of_publish_topic<'a>(&self, topic: &'a str) -> Option<&'a str> {
         topic.strip_prefix(&*self.prefix)?.strip_prefix(":publish:")
@@ -236,6 +242,11 @@ mod tests {
             Some("news")
         );
         assert_eq!(keys.channel_of_publish_topic("app:other:news"), None);
+        assert_eq!(keys.publish_topic("news"), "app:publish:news");
+        assert_eq!(
+            keys.channel_of_publish_topic(&keys.publish_topic("a.b")),
+            Some("a.b")
+        );
         assert_eq!(keys.channel_of_meta_key(&keys.meta("x.y")), Some("x.y"));
     }
 }

@@ -329,43 +329,21 @@ fn partition_rules(container: &str, action: &str, redis_ip: &str) -> Result<(), 
 
 /// Makes `container`'s link slow and lossy with `shaper`.
 fn shape(container: &str, shaper: Shaper, link: Link) -> Result<(), String> {
+    let root = ["tc", "qdisc", "add", "dev", "eth0", "root"];
     match shaper {
-        Shaper::Netem => in_namespace(
-            container,
-            &[
-                "tc",
-                "qdisc",
-                "add",
-                "dev",
-                "eth0",
-                "root",
-                "netem",
-                "delay",
-                &format!("{}ms", link.delay_ms),
-                &format!("{}ms", link.jitter_ms),
-                "loss",
-                &format!("{}%", link.loss_percent),
-            ],
-        ),
+        Shaper::Netem => {
+            let (delay, jitter) = (
+                format!("{}ms", link.delay_ms),
+                format!("{}ms", link.jitter_ms),
+            );
+            let loss = format!("{}%", link.loss_percent);
+            let netem = ["netem", "delay", &delay, &jitter, "loss", &loss];
+            in_namespace(container, &[&root[..], &netem].concat())
+        }
         Shaper::Throttle => {
-            in_namespace(
-                container,
-                &[
-                    "tc",
-                    "qdisc",
-                    "add",
-                    "dev",
-                    "eth0",
-                    "root",
-                    "tbf",
-                    "rate",
-                    &format!("{}kbit", link.rate_kbit),
-                    "burst",
-                    "32kbit",
-                    "latency",
-                    "400ms",
-                ],
-            )?;
+            let rate = format!("{}kbit", link.rate_kbit);
+            let tbf = ["tbf", "rate", &rate, "burst", "32kbit", "latency", "400ms"];
+            in_namespace(container, &[&root[..], &tbf].concat())?;
             loss_rules(container, "-I", link.loss_percent).inspect_err(|_| {
                 let _ = in_namespace(container, &["tc", "qdisc", "del", "dev", "eth0", "root"]);
             })

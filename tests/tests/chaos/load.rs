@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use asynchronio_bus::fred::prelude::*;
 use asynchronio_e2e::http;
 use asynchronio_e2e::{Received as Frame, WsClient};
-use asynchronio_protocol::{ClientFrame, Codec, Offset, ServerFrame, Since};
+use asynchronio_protocol::{ClientFrame, Codec, Keys, Offset, ServerFrame, Since};
 use bytes::Bytes;
 use tokio_util::sync::CancellationToken;
 
@@ -86,8 +86,8 @@ pub async fn publish(
         let outcome = match path {
             Path::RestKeyed => rest(&target, &channel, &id, true, &stop).await,
             Path::RestUnkeyed => rest(&target, &channel, &id, false, &stop).await,
-            Path::Ingest => ingest(redis.as_ref(), &target, &channel, &id).await,
-            Path::Raw => raw(redis.as_ref(), &target, &channel, &id).await,
+            Path::Ingest => ingest(redis.as_ref(), &channel, &id).await,
+            Path::Raw => raw(redis.as_ref(), &channel, &id).await,
             Path::ClientFrame => client_frame(&mut client, &target, &channel, &id).await,
         };
         let acked = outcome.is_ok();
@@ -195,16 +195,11 @@ async fn rest(
 }
 
 /// `XADD {prefix}:ingest * channel CHANNEL data DATA`.
-async fn ingest(
-    redis: Option<&Client>,
-    _target: &Target,
-    channel: &str,
-    id: &str,
-) -> Result<Option<u64>, String> {
+async fn ingest(redis: Option<&Client>, channel: &str, id: &str) -> Result<Option<u64>, String> {
     let redis = redis.ok_or("no Redis client")?;
     let fields = vec![("channel", channel.to_owned()), ("data", data(id))];
     let _: String = redis
-        .xadd("asynchronio:ingest", false, None, "*", fields)
+        .xadd(Keys::default().ingest(), false, None, "*", fields)
         .await
         .map_err(|e| e.to_string())?;
     Ok(None)
@@ -212,15 +207,10 @@ async fn ingest(
 
 /// `PUBLISH {prefix}:publish:CHANNEL DATA`; acknowledged when a bridge
 /// heard it.
-async fn raw(
-    redis: Option<&Client>,
-    _target: &Target,
-    channel: &str,
-    id: &str,
-) -> Result<Option<u64>, String> {
+async fn raw(redis: Option<&Client>, channel: &str, id: &str) -> Result<Option<u64>, String> {
     let redis = redis.ok_or("no Redis client")?;
     let heard: i64 = redis
-        .publish(format!("asynchronio:publish:{channel}"), data(id))
+        .publish(Keys::default().publish_topic(channel), data(id))
         .await
         .map_err(|e| e.to_string())?;
     if heard > 0 {

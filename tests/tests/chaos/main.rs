@@ -31,7 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use asynchronio_bus::{Bus, BusConfig};
 use asynchronio_e2e::bridge::owned_partitions;
-use asynchronio_e2e::compose::{Stack, docker, ip_of, try_docker};
+use asynchronio_e2e::compose::{SCALED_CONTAINERS, Stack, docker, ip_of, try_docker};
 use asynchronio_e2e::free_port;
 use asynchronio_protocol::{Keys, Offset};
 use tokio_util::sync::CancellationToken;
@@ -94,18 +94,7 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
     stack
         .env
         .push(("CHAOS_REDIS_PORT".to_owned(), redis_port.to_string()));
-    stack.compose_ok(&[
-        "up",
-        "-d",
-        "--no-build",
-        "--scale",
-        "ws-gateway=3",
-        "--scale",
-        "redis-bridge=2",
-    ]);
-    // redis, postgres, 2 bridges, 3 gateways, rest-api, process-manager,
-    // lb, prometheus.
-    stack.wait_healthy(11, Duration::from_secs(180));
+    stack.up_scaled();
 
     // Containers by service and replica, sorted by name.
     let mut containers: BTreeMap<Target, String> = BTreeMap::new();
@@ -322,7 +311,7 @@ async fn every_acknowledged_message_arrives_once_in_order_under_random_faults() 
         "chaos: faults over after {:.1}s; waiting for the stack and the subscribers",
         load_started.elapsed().as_secs_f64()
     );
-    stack.wait_healthy(11, Duration::from_secs(180));
+    stack.wait_healthy(SCALED_CONTAINERS, Duration::from_secs(180));
 
     // The subscribers catch up: wait until no delivery came for longer
     // than a silent subscriber takes to notice and reconnect (8 s of

@@ -7,7 +7,7 @@
 //! every message.
 //!
 //! `CROWD_SECONDS` (default 15) sets how long the crowd stays; `make
-//! crowds` runs it for longer against release binaries.
+//! crowds` runs it for 60 s on release binaries.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-/// Each kind of attacker, in hundreds of connections.
+/// Connections of each kind of attacker.
 const SLOWLORIS: usize = 1_000;
 const NON_READERS: usize = 1_000;
 /// Subscribe frames the flooding client sends per second.
@@ -32,12 +32,19 @@ const SUBSCRIBES_PER_SECOND: u64 = 10_000;
 const OVERSIZE_CLIENTS: usize = 4;
 
 /// The gateway's resident memory may not pass this while the crowd is in
-/// (README "Limits" documents it): the non-readers' queues are bounded
-/// (1,024 frames of shared buffers each) and the pending sockets are capped.
-const RSS_BOUND_KIB: u64 = 256 * 1024;
+/// (README "Configuration" documents it): the non-readers' queues are
+/// bounded (1,024 frames of shared buffers each) and the pending sockets
+/// are capped.
+const RSS_BOUND_KIB: u64 = 128 * 1024;
 
-/// The well-behaved client's p99 publish-to-receive latency bound.
-const P99_BOUND: Duration = Duration::from_millis(50);
+/// The well-behaved client's p99 publish-to-receive latency bound: 50 ms
+/// on release binaries (`make crowds`); the debug build `make test` runs is
+/// several times slower, so there it only has to stay under 200 ms.
+const P99_BOUND: Duration = if cfg!(debug_assertions) {
+    Duration::from_millis(200)
+} else {
+    Duration::from_millis(50)
+};
 
 fn now_us() -> u64 {
     SystemTime::now()
@@ -207,6 +214,7 @@ async fn hostile_crowds_leave_a_good_client_fast_and_the_gateway_small() {
 
     // Measure while the crowd is in.
     let started = Instant::now();
+    let measured_from = now_us();
     let mut latencies = Vec::new();
     let mut rss_peak = 0;
     let mut next_sample = Instant::now();
@@ -215,8 +223,11 @@ async fn hostile_crowds_leave_a_good_client_fast_and_the_gateway_small() {
             rss_peak = rss_peak.max(memory_kb(gateway.pid(), "VmRSS"));
             next_sample += Duration::from_millis(250);
         }
+        // Probes sent while the crowd was gathering waited for this loop:
+        // they are not counted.
         if let ServerFrame::Message { data, .. } = good.frame().await
             && let Some(sent) = data["t"].as_u64()
+            && sent >= measured_from
         {
             latencies.push(Duration::from_micros(now_us().saturating_sub(sent)));
         }
